@@ -1,0 +1,3 @@
+from rfctui.cli import main
+
+raise SystemExit(main())
