@@ -1,0 +1,347 @@
+"""Sweep benchmark: the old design against rfctui's reconciler (issue 3, SPEC §4.1).
+
+For each size it builds a sandbox meta repository with that many valid entries and
+about half as many pull requests (every §5 kind; ~70 % closed or merged), serves it over
+real HTTP on 127.0.0.1 with 20 ms of latency per request, and measures, each with its own
+fresh client and request counter:
+
+- ``baseline``: the old sweep (``bench/baseline.py``): N + 1 + PR pages, in series;
+- ``resync``: a cold rebuild (``Reconciler.resync``) into a fresh, empty cache;
+- ``full``: a full sweep on the warm cache, nothing changed;
+- ``quick``: a quick sweep, nothing changed;
+- ``quick+10``: a quick sweep after 5 entries and 5 pull requests changed out of band.
+
+It prints a markdown table (and writes it to ``bench/results-sweep.md``) and checks the
+targets: quick-unchanged ≤ 2 requests at every size, cold resync of 1,000 entries ≥ 10×
+faster than the baseline. Progress goes to stderr. Usage::
+
+    python bench/sweep.py                 # 100, 1000 and 5000 entries
+    python bench/sweep.py --quick         # 100 only
+    python bench/sweep.py --sizes 1000 --baseline-max 1000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import platform
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baseline import api_root, baseline_sweep  # noqa: E402
+from rfctui.cache import Reconciler  # noqa: E402
+from rfctui.gitea import GiteaClient  # noqa: E402
+
+from rfctui.db import open_cache  # noqa: E402
+from rfctui.sandbox import Sandbox  # noqa: E402
+
+OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"
+LATENCY_MS = 20
+RESULTS = Path(__file__).with_name("results-sweep.md")
+KINDS = ("propose", "edit", "claim", "metadata")
+PEOPLE = (("ada", "Ada Lovelace"), ("grace", "Grace Hopper"))
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- fixture
+
+
+class StepClock:
+    """A sandbox clock that moves one second per call (updated_at has 1 s resolution)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
+def entry_text(slug: str, i: int, *, title: str | None = None, body: str | None = None,
+               owners: tuple[str, ...] = ("ada",), tags: tuple[str, ...] = ("bench",)) -> bytes:
+    """A valid §2 entry; ``i`` picks the state so every §3 state is represented."""
+    states = ("idea", "parked", "declined", "superseded", "withdrawn", "idea", "idea")
+    state = states[i % len(states)]
+    extra = ""
+    if state == "superseded":
+        extra = "superseded_by: other\n"
+    text = (
+        "---\n"
+        f"slug: {slug}\n"
+        f"title: {title or f'Benchmark entry number {i}'}\n"
+        f"state: {state}\n"
+        "id: null\nrepo: null\n"
+        f"proposed_by: {PEOPLE[i % 2][0]}\n"
+        "proposed_at: 2025-06-01T12:00:00Z\n"
+        "graduated_at: null\ngraduated_by: null\n"
+        f"owners: [{', '.join(owners)}]\n"
+        "arbiters: [grace]\n"
+        f"tags: [{', '.join(tags)}]\n"
+        f"{extra}"
+        "---\n"
+        f"{body or f'Why entry {i} matters.' + chr(10) * 2 + 'Some detail. ' * 20}\n"
+    )
+    return text.encode()
+
+
+def _slug(i: int) -> str:
+    return f"entry-{i:05d}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def _trailer(text: str, who: int) -> str:
+    login, name = PEOPLE[who % 2]
+    return f"{text}\n\nOn-behalf-of: {name} <{login}>"
+
+
+def open_pr(api: httpx.Client, kind: str, i: int, n_entries: int) -> tuple[int, str]:
+    """Branch + commit + PR through the API with the bot token, like the bot (§6.1).
+
+    PR ``i`` touches its own entry so that merges never conflict.
+    """
+    who = i % 2
+    if kind == "propose":
+        slug = f"idea-{i:05d}"
+        branch = f"propose/{slug}"
+        op = "create"
+        data = entry_text(slug, 0, title=f"Proposed idea {i}")
+    else:
+        slug = _slug(i % n_entries)
+        branch = {"edit": f"edit/{slug}/1", "claim": f"claim/{slug}",
+                  "metadata": f"metadata/{slug}"}[kind]
+        op = "update"
+        if kind == "edit":
+            data = entry_text(slug, i % n_entries, body=f"Edited body for {i}.")
+        elif kind == "claim":
+            data = entry_text(slug, i % n_entries, owners=("ada", "grace"))
+        else:
+            data = entry_text(slug, i % n_entries, tags=("bench", "meta"))
+    message = _trailer(f"{kind} {slug}", who)
+    r = api.post(f"/repos/{OWNER}/{REPO}/contents", json={
+        "branch": "main", "new_branch": branch, "message": message,
+        "files": [{"operation": op, "path": f"rfcs/{slug}.md", "content": _b64(data)}],
+    })
+    r.raise_for_status()
+    r = api.post(f"/repos/{OWNER}/{REPO}/pulls", json={
+        "head": branch, "base": "main", "title": f"{kind}: {slug}",
+        "body": _trailer(f"Please {kind} {slug}.", who),
+    })
+    r.raise_for_status()
+    return r.json()["number"], slug
+
+
+@dataclass
+class Fixture:
+    sb: Sandbox
+    open_prs: list[int]
+    n_prs: int
+
+
+def build_sandbox(n_entries: int, pr_ratio: float = 0.5) -> Fixture:
+    """A sandbox with ``n_entries`` valid entries and PRs in proportion, built fast.
+
+    Entries go straight into git (``commit_files``, in chunks); PRs through the
+    in-process transport with no latency. ~30 % stay open, ~50 % are closed, ~20 %
+    merged; kinds rotate through propose/edit/claim/metadata.
+    """
+    t0 = time.perf_counter()
+    sb = Sandbox(clock=StepClock())
+    chunk = 1000
+    for start in range(0, n_entries, chunk):
+        files: dict[str, bytes | None] = {
+            f"rfcs/{_slug(i)}.md": entry_text(_slug(i), i)
+            for i in range(start, min(n_entries, start + chunk))
+        }
+        sb.commit_files("main", files, f"Import entries {start}..", author=("RFC Bot", "bot@x"))
+    n_prs = int(n_entries * pr_ratio)
+    open_prs: list[int] = []
+    with api_client(sb) as api:
+        for i in range(n_prs):
+            kind = KINDS[i % len(KINDS)]
+            number, _ = open_pr(api, kind, i, n_entries)
+            fate = i % 10
+            if fate < 5:
+                api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}",
+                          json={"state": "closed"}).raise_for_status()
+            elif fate < 7:
+                api.post(f"/repos/{OWNER}/{REPO}/pulls/{number}/merge",
+                         json={"Do": "merge"}).raise_for_status()
+            else:
+                open_prs.append(number)
+            if (i + 1) % 500 == 0:
+                log(f"  setup: {i + 1}/{n_prs} PRs")
+    log(f"  setup: {n_entries} entries, {n_prs} PRs in {time.perf_counter() - t0:.1f} s")
+    return Fixture(sb, open_prs, n_prs)
+
+
+@contextlib.contextmanager
+def api_client(sb: Sandbox) -> Iterator[httpx.Client]:
+    """An in-process bot client for setup and out-of-band changes (no network)."""
+    with httpx.Client(transport=sb.transport, base_url=api_root("http://sandbox.local"),
+                      headers={"Authorization": f"token {BOT_TOKEN}"}, timeout=60) as c:
+        yield c
+
+
+def change_ten(fx: Fixture, n_entries: int, round_: int) -> None:
+    """5 entries changed out of band (one commit) and 5 PRs touched (3 edits, close, merge)."""
+    files: dict[str, bytes | None] = {
+        f"rfcs/{_slug(i)}.md": entry_text(_slug(i), i, title=f"Changed {round_} entry {i}")
+        for i in range(5)
+    }
+    fx.sb.commit_files("main", files, f"Out-of-band edit {round_}", author=("Ada", "ada@x"))
+    with api_client(fx.sb) as api:
+        for number in fx.open_prs[:3]:
+            api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}",
+                      json={"title": f"Retitled {round_} #{number}"}).raise_for_status()
+        close, merge = fx.open_prs[3], fx.open_prs[4]
+        api.patch(f"/repos/{OWNER}/{REPO}/pulls/{close}",
+                  json={"state": "closed"}).raise_for_status()
+        api.post(f"/repos/{OWNER}/{REPO}/pulls/{merge}/merge",
+                 json={"Do": "merge"}).raise_for_status()
+        del fx.open_prs[3:5]
+
+
+# --------------------------------------------------------------------------- measuring
+
+
+@dataclass
+class Row:
+    size: int
+    mode: str
+    requests: int | None
+    seconds: float | None
+    note: str = ""
+
+
+async def run_sweep(base_url: str, cache_path: Path, kind: str) -> tuple[int, float, Any]:
+    """One sweep with a fresh client: (requests sent, wall seconds, SweepResult)."""
+    cache = open_cache(cache_path)
+    try:
+        t0 = time.perf_counter()
+        async with GiteaClient(base_url, BOT_TOKEN, timeout=60.0) as client:
+            rec = Reconciler(client, cache, OWNER, REPO, BOT)
+            result = await getattr(rec, kind)()
+            seconds = time.perf_counter() - t0
+            requests = client.requests
+    finally:
+        with contextlib.suppress(Exception):
+            cache.close()
+    if not result.ok:
+        raise RuntimeError(f"{kind} failed: {result.error}")
+    return requests, seconds, result
+
+
+def measure(size: int, baseline_max: int) -> list[Row]:
+    log(f"size {size}: building sandbox")
+    fx = build_sandbox(size)
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as tmp, fx.sb.serve(port=0) as base_url:
+        fx.sb.faults.latency_ms = LATENCY_MS
+        if size <= baseline_max:
+            log(f"size {size}: baseline sweep (~{size * (LATENCY_MS + 3) / 1000:.0f} s)")
+            res = baseline_sweep(base_url, OWNER, REPO, BOT_TOKEN, timeout=60, progress=log)
+            rows.append(Row(size, "baseline", res.requests, res.seconds,
+                            f"{len(res.entries)} entries, {len(res.pulls)} PRs"))
+        else:
+            rows.append(Row(size, "baseline", None, None,
+                            f"skipped: above --baseline-max {baseline_max}"))
+        cache_path = Path(tmp) / "cache.sqlite3"
+        for mode, kind in (("resync", "resync"), ("full", "full_sweep"),
+                           ("quick", "quick_sweep")):
+            log(f"size {size}: {mode}")
+            n, secs, result = asyncio.run(run_sweep(base_url, cache_path, kind))
+            rows.append(Row(size, mode, n, secs,
+                            f"{result.entries} entries, {result.pulls} PRs, "
+                            f"{result.rows_changed} rows changed"))
+        fx.sb.faults.latency_ms = 0
+        change_ten(fx, size, 1)
+        fx.sb.faults.latency_ms = LATENCY_MS
+        log(f"size {size}: quick after 5 entries + 5 PRs changed")
+        n, secs, result = asyncio.run(run_sweep(base_url, cache_path, "quick_sweep"))
+        rows.append(Row(size, "quick, 5+5 changed", n, secs,
+                        f"{result.rows_changed} rows changed"))
+    return rows
+
+
+def render(rows: list[Row]) -> tuple[str, list[str]]:
+    """The markdown table and the target-check lines."""
+    base = {r.size: r.seconds for r in rows if r.mode == "baseline"}
+    out = ["| size | mode | requests | wall s | ratio vs baseline (time) | notes |",
+           "| ---: | --- | ---: | ---: | ---: | --- |"]
+    for r in rows:
+        b = base.get(r.size)
+        if r.seconds is None:
+            ratio = "–"
+        elif r.mode == "baseline":
+            ratio = "1.0×"
+        elif b:
+            ratio = f"{b / r.seconds:.1f}× faster"
+        else:
+            ratio = "n/a (no baseline)"
+        req = "–" if r.requests is None else str(r.requests)
+        secs = "–" if r.seconds is None else f"{r.seconds:.2f}"
+        out.append(f"| {r.size:,} | {r.mode} | {req} | {secs} | {ratio} | {r.note} |")
+    checks = []
+    quick = [r for r in rows if r.mode == "quick"]
+    ok = all(r.requests is not None and r.requests <= 2 for r in quick)
+    checks.append(
+        f"- quick sweep, nothing changed, ≤ 2 requests at every size: "
+        f"{'PASS' if ok else 'FAIL'} ({', '.join(f'{r.size:,}: {r.requests}' for r in quick)})"
+    )
+    res = next((r for r in rows if r.size == 1000 and r.mode == "resync"), None)
+    if res is None or not base.get(1000) or res.seconds is None:
+        checks.append("- cold resync of 1,000 ≥ 10× faster than baseline: not measured")
+    else:
+        speed = base[1000] / res.seconds
+        checks.append(f"- cold resync of 1,000 ≥ 10× faster than baseline: "
+                      f"{'PASS' if speed >= 10 else 'FAIL'} ({speed:.1f}×)")
+    return "\n".join(out), checks
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100,1000,5000",
+                        help="comma-separated entry counts (default 100,1000,5000)")
+    parser.add_argument("--quick", action="store_true", help="100 entries only")
+    parser.add_argument("--baseline-max", type=int, default=10**9,
+                        help="skip the (slow, serial) baseline above this many entries")
+    parser.add_argument("--no-write", action="store_true",
+                        help=f"do not write {RESULTS.name}")
+    args = parser.parse_args(argv)
+    sizes = [100] if args.quick else [int(s.replace("_", "")) for s in args.sizes.split(",")]
+    rows: list[Row] = []
+    t0 = time.perf_counter()
+    for size in sizes:
+        rows.extend(measure(size, args.baseline_max))
+    table, checks = render(rows)
+    header = (f"Sweep benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+              f"{LATENCY_MS} ms latency per request on 127.0.0.1, "
+              f"Python {platform.python_version()}, {platform.machine()}, "
+              f"total {time.perf_counter() - t0:.0f} s.")
+    text = f"{header}\n\n{table}\n\nTargets:\n\n" + "\n".join(checks) + "\n"
+    print(text)
+    if not args.no_write:
+        RESULTS.write_text(text, encoding="utf-8")
+        log(f"wrote {RESULTS}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
