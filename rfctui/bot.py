@@ -1,0 +1,830 @@
+"""User actions as pull requests made by the bot account (SPEC §5, §6).
+
+Why an outbox: what a maintainer typed must survive a flaky network, a Gitea error or a
+killed process, so every action writes its full payload to the actions log (§6.4)
+*before* the first Gitea call and only then branches, commits and opens the PR. Each
+step checks what already exists (branch, commit content, open PR for the head) so that
+a retry from the stored payload converges on exactly one PR.
+
+Why the trailer: the bot does the writes, but the commit and the PR must name the real
+person (§6.2). User text is neutralised first so it cannot forge that line, and the
+trailer is always the last line of both the commit message and the PR body.
+
+Textual-free: the CLI and the UI (in a worker) call the same `Bot`.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import inspect
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+from rfctui import entry as entry_mod
+from rfctui import trailer
+from rfctui.entry import STATES, Entry, EntryError, InvalidSlug, validate_slug
+
+__all__ = [
+    "KINDS",
+    "ActionFailed",
+    "ActionResult",
+    "ActionsDisabled",
+    "Actor",
+    "Bot",
+    "ValidationError",
+    "check_edit",
+    "check_metadata",
+    "check_propose",
+    "parse_metadata_value",
+    "verify_actor",
+]
+
+# §6.4 action kinds, keyed by the §5 head-branch prefix.
+KINDS: dict[str, str] = {
+    "propose": "propose_rfc",
+    "edit": "open_body_edit_pr",
+    "claim": "open_claim_pr",
+    "metadata": "open_metadata_pr",
+}
+BASE = "main"
+TITLE_MAX = 200
+DUPLICATE_RATIO = 0.85
+# Front-matter keys a metadata edit may set, with their shape; others are kept as text.
+LIST_KEYS = ("owners", "arbiters", "tags")
+SCALAR_KEYS = ("title", "state", "repo", "graduated_by", "waiting_on", "superseded_by")
+LOCKED_KEYS = ("slug",)
+_LOGIN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
+
+
+# ---------------------------------------------------------------- errors and data
+
+
+class ActionsDisabled(Exception):
+    """No verified identity (§6.2): actions are off, reading still works. One line."""
+
+
+class ValidationError(ValueError):
+    """Input rejected before anything was sent. `errors` maps a form field to a message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+class ActionFailed(Exception):
+    """Gitea refused or could not be reached; the action is in the log as `failed`.
+
+    `str()` is one actionable line without a token; `action_id` lets the caller offer
+    retry/discard.
+    """
+
+    def __init__(self, message: str, action_id: int | None = None) -> None:
+        self.action_id = action_id
+        super().__init__(_one_line(message))
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The person at the keyboard, as verified by `GET /user` with their own token."""
+
+    login: str
+    full_name: str
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.login
+
+
+@dataclass(frozen=True, slots=True)
+class ActionResult:
+    """What a successful action produced. `warnings` are advisory (e.g. a similar title)."""
+
+    action_id: int
+    pr_number: int
+    html_url: str
+    branch: str
+    reused_pr: bool = False
+    warnings: tuple[str, ...] = ()
+    refresh_error: str | None = None
+
+
+class _Log(Protocol):  # the parts of db.ActionsLog the bot uses
+    def add(self, kind: str, slug: str, on_behalf_of: str, payload: dict[str, Any]) -> int: ...
+    def mark_failed(self, action_id: int, error: str) -> None: ...
+    def get(self, action_id: int) -> Any: ...
+
+
+Refresh = Callable[[str, int], Awaitable[Any]]
+
+
+def _one_line(text: str) -> str:
+    text = " ".join(str(text).split())
+    return "".join(c if c.isprintable() else "?" for c in text)[:400]
+
+
+def _err_text(exc: BaseException) -> str:
+    """One line for any exception; Gitea errors already know how to say it safely."""
+    text = _one_line(str(exc)) or type(exc).__name__
+    return text
+
+
+# ---------------------------------------------------------------- identity (§6.2)
+
+
+async def verify_actor(user_client: Any | None) -> Actor:
+    """`GET /user` with the user's own token; anything else disables actions (§6.2).
+
+    `user_client` is a `GiteaClient` built with the user's token, or None when no token
+    is configured.
+    """
+    if user_client is None or not getattr(user_client, "has_token", True):
+        raise ActionsDisabled("actions need your own Gitea token: set RFCTUI_USER_TOKEN")
+    try:
+        user = await user_client.current_user()
+    except Exception as exc:  # GiteaError and transport errors alike
+        status = getattr(exc, "status", None)
+        if status == 401:
+            raise ActionsDisabled(
+                "Gitea refused your token (401): check RFCTUI_USER_TOKEN"
+            ) from None
+        raise ActionsDisabled(f"cannot verify who you are: {_err_text(exc)}") from None
+    login = str(user.get("login") or "")
+    if not login or not set(login) <= _LOGIN_CHARS:
+        raise ActionsDisabled("Gitea returned no usable login for your token")
+    full_name = _one_line(str(user.get("full_name") or "")) or login
+    return Actor(login=login, full_name=full_name)
+
+
+# ---------------------------------------------------------------- validation (pure)
+
+
+def _check_title(title: str) -> str | None:
+    t = (title or "").strip()
+    if not t:
+        return "a title is required"
+    if "\n" in t or "\r" in t:
+        return "the title must be a single line"
+    if len(t) > TITLE_MAX:
+        return f"the title is {len(t)} characters; keep it under {TITLE_MAX}"
+    if not t.isprintable():
+        return "the title contains control characters"
+    return None
+
+
+def _check_logins(values: Iterable[str]) -> str | None:
+    for v in values:
+        if not v or not set(v) <= _LOGIN_CHARS:
+            return f"{entry_mod.safe_repr(v, 30)} is not a Gitea login"
+    return None
+
+
+def _check_tags(values: Iterable[str]) -> str | None:
+    for v in values:
+        if not v or any(c.isspace() or c in ",[]{}#" or not c.isprintable() for c in v):
+            return f"{entry_mod.safe_repr(v, 30)} is not a valid tag (no spaces or commas)"
+    return None
+
+
+def _slug_error(slug: str) -> str | None:
+    try:
+        validate_slug(slug)
+    except InvalidSlug as exc:
+        return str(exc)
+    return None
+
+
+def check_propose(
+    slug: str,
+    title: str,
+    tags: Sequence[str] = (),
+    arbiters: Sequence[str] = (),
+    existing: Iterable[Any] = (),
+) -> list[str]:
+    """Validate a proposal (§2, §6); raise `ValidationError`, return warnings.
+
+    `existing` are cache rows with `.slug`, `.title` (entries and pending ideas): a
+    taken slug is an error, a very similar title only a warning.
+    """
+    errors: dict[str, str] = {}
+    if msg := _slug_error(slug):
+        errors["slug"] = msg
+    if msg := _check_title(title):
+        errors["title"] = msg
+    if msg := _check_tags(tags):
+        errors["tags"] = msg
+    if msg := _check_logins(arbiters):
+        errors["arbiters"] = msg
+    warnings: list[str] = []
+    norm = " ".join((title or "").lower().split())
+    for row in existing:
+        other_slug = getattr(row, "slug", None)
+        if other_slug == slug and "slug" not in errors:
+            pending = getattr(row, "kind", "rfc") == "pending"
+            errors["slug"] = (
+                f"{slug!r} is already taken by "
+                + ("a pending idea" if pending else "an existing entry")
+            )
+        other = " ".join(str(getattr(row, "title", "") or "").lower().split())
+        if norm and other and difflib.SequenceMatcher(None, norm, other).ratio() >= DUPLICATE_RATIO:
+            warnings.append(f"likely duplicate of {other_slug!r}: {getattr(row, 'title', '')!r}")
+    if errors:
+        raise ValidationError(errors)
+    return warnings
+
+
+def check_edit(slug: str, body: str) -> None:
+    """Validate a body edit: a valid slug and a non-empty body."""
+    errors: dict[str, str] = {}
+    if msg := _slug_error(slug):
+        errors["slug"] = msg
+    if not (body or "").strip():
+        errors["body"] = "the body is empty; write something or cancel"
+    if errors:
+        raise ValidationError(errors)
+
+
+def parse_metadata_value(key: str, raw: str) -> Any:
+    """Turn a form or `--set KEY=VALUE` string into a front-matter value.
+
+    Lists are comma-separated (`tags=a,b`; empty means []); `id` is an integer or
+    empty for null; other keys are text, empty means null.
+    """
+    raw = raw.strip()
+    if key in LIST_KEYS:
+        return [p.strip() for p in raw.split(",") if p.strip()]
+    if key == "id":
+        if not raw or raw.lower() == "null":
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ValidationError({"id": f"{raw!r} is not a number"}) from None
+    return raw or None
+
+
+def check_metadata(slug: str, changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate metadata changes (§2, §3); return them normalised.
+
+    The slug cannot change, `state` must be a known §3 state, lists must be lists of
+    logins/tags, keys must be plain identifiers. The body is not metadata.
+    """
+    errors: dict[str, str] = {}
+    if msg := _slug_error(slug):
+        errors["slug"] = msg
+    if not changes:
+        errors["changes"] = "nothing to change"
+    out: dict[str, Any] = {}
+    for key, value in changes.items():
+        if not isinstance(key, str) or not key.replace("_", "a").isalnum() or not key.isascii():
+            errors[str(key)] = "not a valid front-matter key"
+            continue
+        if key in LOCKED_KEYS:
+            if value != slug:
+                errors[key] = "the slug cannot change (it names the file)"
+            continue
+        if key == "body":
+            errors[key] = "the body is not metadata; use edit instead"
+            continue
+        if key in LIST_KEYS:
+            if isinstance(value, str):
+                value = parse_metadata_value(key, value)
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[key] = "must be a list (comma-separated)"
+                continue
+            check = _check_tags if key == "tags" else _check_logins
+            if msg := check(value):
+                errors[key] = msg
+                continue
+        elif key == "state":
+            state = entry_mod.normalise_state(str(value or ""))
+            if state not in STATES:
+                errors[key] = f"{value!r} is not a state; use one of {', '.join(STATES)}"
+                continue
+            value = state
+        elif key == "title":
+            if msg := _check_title(str(value or "")):
+                errors[key] = msg
+                continue
+            value = str(value).strip()
+        elif key == "id":
+            if isinstance(value, str):
+                try:
+                    value = parse_metadata_value(key, value)
+                except ValidationError as exc:
+                    errors.update(exc.errors)
+                    continue
+            if value is not None and (type(value) is not int or value < 0):
+                errors[key] = "must be a non-negative number or empty"
+                continue
+        elif isinstance(value, str):
+            if "\n" in value or not value.isprintable():
+                errors[key] = "must be a single line of text"
+                continue
+            value = value.strip() or None
+        out[key] = value
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+# ---------------------------------------------------------------- the bot
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
+def _status(exc: BaseException) -> int | None:
+    return getattr(exc, "status", None)
+
+
+@dataclass
+class _Plan:
+    """The idempotent shape of one action: head branch, file path and how to change it."""
+
+    kind: str
+    slug: str
+    subject: str
+    commit_body: str
+    pr_title: str
+    pr_body: str
+    transform: Callable[[str | None], str]  # current file text (None: absent) -> new text
+    must_exist: bool = True
+    branch: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+class Bot:
+    """The bot client (§6.1): the only writer to Gitea. It never writes cached rows.
+
+    `client` is a `GiteaClient` with the *bot* token. `existing` returns the cache's
+    rows (objects with `slug`, `title`, `kind`, `owners`) for validation before sending;
+    a `db.Cache` is accepted too. `refresh(slug, pr_number)` is the reconciler's
+    targeted refresh (§4.1), awaited after success.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        owner: str,
+        repo: str,
+        bot_login: str,
+        actions: _Log,
+        refresh: Refresh | None = None,
+        *,
+        existing: Callable[[], Iterable[Any]] | Any | None = None,
+        bot_name: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        host: str | None = None,
+    ) -> None:
+        self.client = client
+        self.owner = owner
+        self.repo = repo
+        self.bot_login = bot_login
+        self.bot_name = bot_name or bot_login
+        self.actions = actions
+        self.refresh = refresh
+        self._existing = existing
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.host = host or self._client_host()
+
+    def __repr__(self) -> str:  # never a token, never the client's repr
+        return f"Bot({self.owner}/{self.repo} as {self.bot_login})"
+
+    def _client_host(self) -> str:
+        base = str(getattr(self.client, "base_url", "") or "")
+        return urlsplit(base).hostname or "localhost"
+
+    def _rows(self) -> list[Any]:
+        src = self._existing
+        if src is None:
+            return []
+        if hasattr(src, "list_items"):
+            return list(src.list_items())
+        return list(src())
+
+    def _noreply(self, login: str) -> str:
+        return f"{login}@users.noreply.{self.host}"
+
+    # ------------------------------------------------------------ public actions
+
+    def check_propose(
+        self, slug: str, title: str, tags: Sequence[str] = (), arbiters: Sequence[str] = ()
+    ) -> list[str]:
+        """Validate against the cache without sending anything; return warnings."""
+        return check_propose(slug, title, tags, arbiters, self._rows())
+
+    def _check_known(self, slug: str) -> Any | None:
+        """An edit/claim/metadata target must be an entry the cache knows (if we have one)."""
+        if self._existing is None:
+            return None
+        for row in self._rows():
+            if getattr(row, "slug", None) == slug and getattr(row, "kind", "rfc") != "pending":
+                return row
+        raise ValidationError({"slug": f"no entry {slug!r} in the cache; refresh or check it"})
+
+    async def propose(
+        self,
+        actor: Actor,
+        slug: str,
+        title: str,
+        body: str = "",
+        tags: Sequence[str] = (),
+        arbiters: Sequence[str] = (),
+    ) -> ActionResult:
+        """Open `propose/<slug>` adding `rfcs/<slug>.md` in state `idea` (§5)."""
+        tags, arbiters = list(tags), list(arbiters)
+        warnings = self.check_propose(slug, title, tags, arbiters)
+        payload = {
+            "slug": slug,
+            "title": title.strip(),
+            "body": body,
+            "tags": tags,
+            "arbiters": arbiters,
+            "proposed_at": entry_mod.format_datetime(self.clock()),
+        }
+        return await self._start("propose", actor, slug, payload, warnings)
+
+    async def edit_body(self, actor: Actor, slug: str, body: str) -> ActionResult:
+        """Open `edit/<slug>/<n>` replacing only the body (§5)."""
+        check_edit(slug, body)
+        self._check_known(slug)
+        return await self._start("edit", actor, slug, {"slug": slug, "body": body}, [])
+
+    async def claim(self, actor: Actor, slug: str) -> ActionResult:
+        """Open `claim/<slug>` adding the actor to `owners` (§5)."""
+        if msg := _slug_error(slug):
+            raise ValidationError({"slug": msg})
+        row = self._check_known(slug)
+        if row is not None and actor.login in tuple(getattr(row, "owners", ()) or ()):
+            raise ValidationError({"slug": f"you ({actor.login}) already own {slug!r}"})
+        return await self._start("claim", actor, slug, {"slug": slug}, [])
+
+    async def edit_metadata(
+        self, actor: Actor, slug: str, changes: Mapping[str, Any]
+    ) -> ActionResult:
+        """Open `metadata/<slug>` changing front matter only, unknown keys kept (§2, §5)."""
+        clean = check_metadata(slug, changes)
+        self._check_known(slug)
+        return await self._start("metadata", actor, slug, {"slug": slug, "changes": clean}, [])
+
+    async def retry(self, action_id: int, actor: Actor | None = None) -> ActionResult:
+        """Re-run a pending or failed action from its stored payload (§6.4), idempotently."""
+        row = self.actions.get(action_id)
+        if row is None:
+            raise ActionFailed(f"no action #{action_id} in the log")
+        status = _field(row, "status")
+        if status == "done":
+            number = _field(row, "pr_number")
+            raise ActionFailed(f"action #{action_id} is already done (PR #{number})")
+        payload = dict(_field(row, "payload") or {})
+        who = payload.get("actor") or {}
+        stored = Actor(str(who.get("login") or _field(row, "on_behalf_of")),
+                       str(who.get("full_name") or _field(row, "on_behalf_of")))
+        if actor is not None and actor.login != stored.login:
+            raise ActionFailed(
+                f"action #{action_id} was made on behalf of {stored.login}; "
+                f"only they can retry it"
+            )
+        prefix = {v: k for k, v in KINDS.items()}.get(str(_field(row, "kind")))
+        if prefix is None:
+            raise ActionFailed(f"action #{action_id} has an unknown kind {_field(row, 'kind')!r}")
+        return await self._execute(action_id, prefix, stored, payload, [])
+
+    def discard(self, action_id: int) -> None:
+        """Forget a pending/failed action (the UI asks for confirmation first)."""
+        self.actions.discard(action_id)  # type: ignore[attr-defined]
+
+    # ------------------------------------------------------------ the pipeline
+
+    async def _start(
+        self, prefix: str, actor: Actor, slug: str, payload: dict[str, Any], warnings: list[str]
+    ) -> ActionResult:
+        payload = {**payload, "actor": {"login": actor.login, "full_name": actor.full_name}}
+        # §6.4: the row exists before the first Gitea call.
+        action_id = self.actions.add(KINDS[prefix], slug, actor.login, payload)
+        return await self._execute(action_id, prefix, actor, payload, warnings)
+
+    async def _execute(
+        self,
+        action_id: int,
+        prefix: str,
+        actor: Actor,
+        payload: dict[str, Any],
+        warnings: list[str],
+    ) -> ActionResult:
+        try:
+            plan = self._plan(prefix, actor, payload)
+            number, url, reused = await self._run(plan, actor)
+        except ValidationError as exc:
+            self.actions.mark_failed(action_id, _one_line(str(exc)))
+            raise ActionFailed(str(exc), action_id) from None
+        except ActionFailed as exc:
+            self.actions.mark_failed(action_id, str(exc))
+            exc.action_id = action_id
+            raise
+        except Exception as exc:  # GiteaError, transport errors, a malformed entry
+            msg = _err_text(exc)
+            self.actions.mark_failed(action_id, msg)
+            raise ActionFailed(msg, action_id) from None
+        _mark_done(self.actions, action_id, number, url)
+        refresh_error = None
+        if self.refresh is not None:
+            try:
+                await self.refresh(plan.slug, number)
+            except Exception as exc:  # the PR exists; a failed refresh is not a failed action
+                refresh_error = _err_text(exc)
+        return ActionResult(
+            action_id=action_id,
+            pr_number=number,
+            html_url=url,
+            branch=plan.branch,
+            reused_pr=reused,
+            warnings=tuple(warnings),
+            refresh_error=refresh_error,
+        )
+
+    def _plan(self, prefix: str, actor: Actor, payload: dict[str, Any]) -> _Plan:
+        slug = validate_slug(str(payload.get("slug", "")))
+        who = f"{actor.display_name} ({actor.login})"
+        if prefix == "propose":
+            title = str(payload["title"])
+            body = str(payload.get("body") or "")
+            proposed_at = datetime.fromisoformat(str(payload["proposed_at"]))
+            new = entry_mod.new_idea(
+                slug, title, actor.login, proposed_at,
+                body=body, tags=payload.get("tags") or (), arbiters=payload.get("arbiters") or (),
+            )
+            text = entry_mod.dump_entry(new)
+
+            def make_new(current: str | None) -> str:
+                if current is not None and current != text:
+                    raise ActionFailed(f"rfcs/{slug}.md already exists; pick another slug")
+                return text
+
+            safe_title = " ".join(title.split())
+            return _Plan(
+                "propose", slug,
+                subject=f"Propose RFC idea: {safe_title}",
+                commit_body=f"Adds rfcs/{slug}.md in state idea, proposed by {who}.",
+                pr_title=f"Propose RFC idea: {safe_title}",
+                pr_body=_pr_body(
+                    f"Proposes a new RFC idea `{slug}`: {safe_title}", body, who
+                ),
+                transform=make_new,
+                must_exist=False,
+            )
+        if prefix == "edit":
+            body = str(payload["body"])
+
+            def edit(current: str | None) -> str:
+                e = _parse(slug, current)
+                e.body = body
+                return entry_mod.dump_entry(e)
+
+            return _Plan(
+                "edit", slug,
+                subject=f"Edit body of {slug}",
+                commit_body=f"Replaces the body of rfcs/{slug}.md for {who}.",
+                pr_title=f"Edit body of {slug}",
+                pr_body=_pr_body(f"Replaces the body of `{slug}` with:", body, who),
+                transform=edit,
+            )
+        if prefix == "claim":
+
+            def claim(current: str | None) -> str:
+                e = _parse(slug, current)
+                if actor.login not in e.owners:
+                    e.owners = [*e.owners, actor.login]
+                return entry_mod.dump_entry(e)
+
+            return _Plan(
+                "claim", slug,
+                subject=f"Claim {slug} for {actor.login}",
+                commit_body=f"Adds {actor.login} to the owners of rfcs/{slug}.md.",
+                pr_title=f"Claim {slug} for {actor.login}",
+                pr_body=_pr_body(f"{who} claims `{slug}`: adds them to `owners`.", "", who),
+                transform=claim,
+            )
+        if prefix == "metadata":
+            changes = check_metadata(slug, payload.get("changes") or {})
+
+            def update(current: str | None) -> str:
+                e = _parse(slug, current)
+                for key, value in changes.items():
+                    attr = "rfc_id" if key == "id" else key
+                    if key in entry_mod.FIELD_ORDER:
+                        setattr(e, attr, value)
+                    else:
+                        e.extra[key] = value
+                return entry_mod.dump_entry(e)
+
+            summary = "\n".join(
+                f"- `{k}`: {_show(v)}" for k, v in changes.items()
+            )
+            return _Plan(
+                "metadata", slug,
+                subject=f"Update metadata of {slug}",
+                commit_body=f"Changes front matter of rfcs/{slug}.md:\n{summary}",
+                pr_title=f"Update metadata of {slug}",
+                pr_body=_pr_body(f"Changes the front matter of `{slug}`:", summary, who),
+                transform=update,
+            )
+        raise ActionFailed(f"unknown action {prefix!r}")
+
+    async def _run(self, plan: _Plan, actor: Actor) -> tuple[int, str, bool]:
+        """Branch → commit → PR, each step reusing what an earlier attempt left."""
+        c, o, r = self.client, self.owner, self.repo
+        path = f"rfcs/{plan.slug}.md"
+        main_text = await self._read(path, BASE)
+        if plan.must_exist and main_text is None:
+            raise ActionFailed(f"{path} does not exist on {BASE}; nothing to change")
+        if plan.kind == "edit":
+            plan.branch, open_pr, branch_exists = await self._edit_branch(plan, main_text)
+        else:
+            plan.branch = f"{plan.kind}/{plan.slug}"
+            open_pr, branch_exists = await self._single_branch(plan, actor)
+        head = plan.branch
+        # 1. the branch
+        if not branch_exists:
+            if plan.transform(main_text) == main_text:
+                raise ActionFailed(f"nothing to change: {path} already says that")
+            try:
+                await c.create_branch(o, r, head, BASE)
+            except Exception as exc:
+                if _status(exc) != 409:  # 409: an earlier attempt created it
+                    raise
+        # 2. the commit (skipped when the branch already has the intended content)
+        current, sha = await self._read_sha(path, head)
+        base_text = current if current is not None else main_text
+        intended = plan.transform(base_text)
+        if current != intended:
+            message = trailer.compose(f"{plan.subject}\n\n{plan.commit_body}",
+                                      actor.display_name, actor.login)
+            op: dict[str, Any] = {"path": path, "content": _b64(intended)}
+            if current is None:
+                op["operation"] = "create"
+            else:
+                op["operation"] = "update"
+                op["sha"] = sha
+            await c.change_files(
+                o, r, [op], message, branch=head,
+                author={"name": actor.display_name, "email": self._noreply(actor.login)},
+                committer={"name": self.bot_name, "email": self._noreply(self.bot_login)},
+            )
+        # 3. the PR (an open one for this head is reused, never duplicated)
+        if open_pr is not None:
+            return int(open_pr["number"]), str(open_pr.get("html_url") or ""), True
+        body = trailer.compose(plan.pr_body, actor.display_name, actor.login)
+        try:
+            pr = await c.create_pull(o, r, head=head, base=BASE, title=plan.pr_title, body=body)
+            return int(pr["number"]), str(pr.get("html_url") or ""), False
+        except Exception as exc:
+            if _status(exc) != 409:
+                raise
+            pr = await self._pull_for(head)
+            if pr is None or pr.get("state") != "open":
+                raise
+            return int(pr["number"]), str(pr.get("html_url") or ""), True
+
+    async def _read(self, path: str, ref: str) -> str | None:
+        """The file's text at `ref`, or None if absent."""
+        return (await self._read_sha(path, ref))[0]
+
+    async def _read_sha(self, path: str, ref: str) -> tuple[str | None, str | None]:
+        """The file's text and blob sha at `ref`; (None, None) if absent."""
+        try:
+            data = await self.client.get_contents(self.owner, self.repo, path, ref=ref)
+        except Exception as exc:
+            if _status(exc) == 404:
+                return None, None
+            raise
+        if not isinstance(data, dict) or data.get("type", "file") != "file":
+            raise ActionFailed(f"{path} on {ref} is not a file")
+        raw = base64.b64decode(data.get("content") or "")
+        try:
+            return raw.decode("utf-8"), data.get("sha")
+        except UnicodeDecodeError:
+            raise ActionFailed(f"{path} on {ref} is not UTF-8 text") from None
+
+    async def _branch_exists(self, name: str) -> bool:
+        try:
+            await self.client.get_branch(self.owner, self.repo, name)
+        except Exception as exc:
+            if _status(exc) == 404:
+                return False
+            raise
+        return True
+
+    async def _pull_for(self, head: str) -> dict[str, Any] | None:
+        try:
+            pr = await self.client.get_pull_by_head(self.owner, self.repo, BASE, head)
+        except Exception as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+        return pr if isinstance(pr, dict) else None
+
+    async def _single_branch(
+        self, plan: _Plan, actor: Actor
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """`propose/claim/metadata/<slug>`: one branch per slug (§5).
+
+        An open PR on it opened for someone else is theirs: refuse rather than pile a
+        second person's change onto it. A branch whose PR was closed or merged is stale:
+        delete it and start again from main.
+        """
+        head = plan.branch
+        pr = await self._pull_for(head)
+        exists = await self._branch_exists(head)
+        if pr is not None and pr.get("state") == "open" and not pr.get("merged"):
+            owner = trailer.on_behalf_of(str(pr.get("body") or "")) or _login(pr)
+            if owner != actor.login:
+                raise ActionFailed(
+                    f"{head} already has open PR #{pr.get('number')} opened for {owner}; "
+                    f"review or comment there"
+                )
+            return pr, exists
+        if pr is not None and exists:  # closed or merged: a leftover branch
+            await self.client.delete_branch(self.owner, self.repo, head)
+            exists = False
+        return None, exists
+
+    async def _edit_branch(
+        self, plan: _Plan, main_text: str | None
+    ) -> tuple[str, dict[str, Any] | None, bool]:
+        """Pick `edit/<slug>/<n>`: the first n a previous attempt of this edit left
+        (same content), else the next free n (no branch and no PR ever used it)."""
+        intended = plan.transform(main_text)
+        for n in range(1, 1000):
+            head = f"edit/{plan.slug}/{n}"
+            pr = await self._pull_for(head)
+            exists = await self._branch_exists(head)
+            if pr is None and not exists:
+                return head, None, False
+            is_open = pr is not None and pr.get("state") == "open" and not pr.get("merged")
+            if exists and (pr is None or is_open):
+                current = await self._read(f"rfcs/{plan.slug}.md", head)
+                if current is not None and (
+                    current == intended or (pr is None and current == main_text)
+                ):
+                    return head, pr if is_open else None, True
+        raise ActionFailed(f"too many edit branches for {plan.slug}")
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _field(row: Any, name: str) -> Any:
+    if isinstance(row, Mapping):
+        return row.get(name)
+    return getattr(row, name, None)
+
+
+def _mark_done(log: Any, action_id: int, number: int, url: str) -> None:
+    """`mark_done(id, pr_number[, html_url])`: pass the URL when the log keeps it."""
+    fn = log.mark_done
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        params = {}
+    if len(params) >= 3 or any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        fn(action_id, number, url)
+    else:
+        fn(action_id, number)
+
+
+def _login(pr: Mapping[str, Any]) -> str:
+    user = pr.get("user") or {}
+    return str(user.get("login") or "") if isinstance(user, Mapping) else ""
+
+
+def _parse(slug: str, text: str | None) -> Entry:
+    if text is None:
+        raise ActionFailed(f"rfcs/{slug}.md does not exist")
+    try:
+        return entry_mod.parse_entry(f"rfcs/{slug}.md", text.encode("utf-8"))
+    except EntryError as exc:
+        raise ActionFailed(f"cannot change a malformed entry: {exc}") from None
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(value) + "]" if value else "[]"
+    return "null" if value is None else str(value)
+
+
+def _pr_body(intro: str, text: str, who: str) -> str:
+    """A PR description: what the bot does, the user's text, on whose behalf.
+
+    Not neutralised here: `trailer.compose` neutralises the whole description once.
+    """
+    parts = [intro]
+    if text.strip():
+        parts.append(text.strip())
+    parts.append(f"Opened by the RFC bot on behalf of {who}.")
+    return "\n\n".join(parts)
