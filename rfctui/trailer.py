@@ -89,6 +89,8 @@ def _is_on_behalf_key(key: str) -> bool:
 def looks_like_trailer(line: str) -> bool:
     """True when `line` could be read (by git, by us or by a person) as a trailer."""
     sk = _skeleton(line)
+    if sk.lstrip().startswith(">"):  # already a quote: inert for git, us and readers
+        return False
     m = _LOOSE_TRAILER_RE.match(sk)
     if m and not m.group(2).startswith("//"):
         return True
@@ -101,7 +103,7 @@ def neutralise(text: str) -> str:
 
     Line breaks are normalised to ``\\n`` and control characters dropped first, so a
     ``\\r`` or a Unicode line separator cannot hide a line from one reader and show it to
-    another.
+    another. Idempotent: a quoted line no longer looks like a trailer.
     """
     lines = _fold(text).split("\n")
     return "\n".join(_QUOTE + ln if looks_like_trailer(ln) else ln for ln in lines)
