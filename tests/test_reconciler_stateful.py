@@ -1,0 +1,433 @@
+"""Random histories on the sandbox; after every sweep the cache equals what Gitea says.
+
+SPEC §4.0 (Gitea is truth), §4.1 (quick, full and targeted sweeps), §5 (PR kinds and
+states), §6.3 (opened_by). A hypothesis state machine creates, edits and deletes
+entries (sometimes malformed), opens PRs of every §5 kind plus a foreign one, edits,
+closes, reopens and merges them, commits out of band — and sweeps in between. The
+expected view comes from a small oracle that reads the sandbox through the *contents*
+API (not the tree/blob path the reconciler uses) and parses entries itself, so the
+check does not share code paths with the reconciler. Finally a cold resync of the same
+sandbox must give the same export as the incremental path (minus sync times and the
+``removed`` rows only history can know).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import re
+import shutil
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from rfctui.cache import Reconciler
+from rfctui.db import open_cache
+from rfctui.entry import EntryError, parse_entry, parse_head_branch
+from rfctui.gitea import GiteaClient
+from rfctui.sandbox import Sandbox
+
+OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"
+HOST = "http://sandbox.local"
+PEOPLE = {"ada": "Ada Lovelace", "grace": "Grace Hopper"}
+SLUGS = ("alpha", "beta", "gamma", "delta", "typed-config", "x1")
+KINDS = ("propose", "edit", "claim", "metadata")
+STATES = ("idea", "proposed", "graduated", "parked", "declined", "withdrawn", "odd-state")
+
+
+class StepClock:
+    """Moves 1–2 s per call: PR ``updated_at`` has second resolution (API-NOTES §9b)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+        self.tick = 0
+
+    def __call__(self) -> datetime:
+        self.tick += 1
+        self.now += timedelta(seconds=1 + self.tick % 2)
+        return self.now
+
+
+def entry_bytes(slug: str, title: str, state: str, body: str = "Body text.") -> bytes:
+    extra = "superseded_by: alpha\n" if state == "superseded" else ""
+    graduated = (
+        "id: 7\nrepo: rfcs/x\ngraduated_at: 2026-01-01T00:00:00Z\ngraduated_by: grace\n"
+        if state == "graduated"
+        else ""
+    )
+    return (
+        f"---\nslug: {slug}\ntitle: {title}\nstate: {state}\n{graduated}"
+        f"proposed_by: ada\nproposed_at: 2026-01-01T00:00:00Z\nowners: [ada]\n"
+        f"arbiters: [grace]\ntags: [t]\n{extra}---\n{body}\n"
+    ).encode()
+
+
+MALFORMED = (
+    b"---\ntitle: [unclosed\n---\nbody\n",  # bad YAML
+    b"no front matter at all\n",
+    b"\xff\xfe not utf-8",
+    b"---\nslug: someone-else\ntitle: Mismatch\nstate: idea\n---\nbody\n",  # slug != stem
+)
+
+
+def trailer_body(text: str, login: str | None) -> str:
+    if login is None:
+        return text
+    return f"{text}\n\nOn-behalf-of: {PEOPLE[login]} <{login}>"
+
+
+_TRAILER = re.compile(r"^([A-Za-z0-9-]+)[ \t]*:[ \t]*(.*)$")
+
+
+def final_trailer_login(body: str | None) -> str | None:
+    """§6.3, written independently of rfctui.trailer for the simple bodies used here."""
+    if not body:
+        return None
+    paragraphs = [p for p in re.split(r"\n[ \t]*\n", body.strip()) if p.strip()]
+    if not paragraphs:
+        return None
+    lines = paragraphs[-1].splitlines()
+    if not all(_TRAILER.match(ln) for ln in lines):
+        return None
+    login = None
+    for ln in lines:
+        m = _TRAILER.match(ln)
+        assert m is not None
+        if m.group(1).lower() == "on-behalf-of":
+            v = re.fullmatch(r"(.*?)\s*<([A-Za-z0-9_.-]+)>\s*", m.group(2))
+            login = v.group(2) if v else None
+    return login
+
+
+# --------------------------------------------------------------------------- oracle
+
+
+def gitea_view(api: httpx.Client) -> tuple[dict[str, dict[str, Any]], set[str],
+                                            dict[int, dict[str, Any]]]:
+    """(valid entries by slug, every rfcs/*.md stem present, our PRs by number)."""
+    entries: dict[str, dict[str, Any]] = {}
+    present: set[str] = set()
+    r = api.get(f"/repos/{OWNER}/{REPO}/contents/rfcs", params={"ref": "main"})
+    listing = r.json() if r.status_code == 200 else []
+    for item in listing:
+        if item["type"] != "file" or not item["name"].endswith(".md"):
+            continue
+        present.add(item["name"][:-3])
+        f = api.get(f"/repos/{OWNER}/{REPO}/contents/{item['path']}", params={"ref": "main"})
+        f.raise_for_status()
+        data = base64.b64decode(f.json()["content"])
+        try:
+            e = parse_entry(item["path"], data)
+        except EntryError:
+            continue
+        entries[e.slug] = {"title": e.title, "state": e.state, "body_sha": item["sha"]}
+    pulls: dict[int, dict[str, Any]] = {}
+    page = 1
+    while True:
+        r = api.get(f"/repos/{OWNER}/{REPO}/pulls",
+                    params={"state": "all", "sort": "oldest", "page": page, "limit": 50})
+        r.raise_for_status()
+        items = r.json()
+        for pr in items:
+            parsed = parse_head_branch(pr["head"]["ref"])
+            if parsed is None:
+                continue
+            login = pr["user"]["login"]
+            opened_by = login if login != BOT else (final_trailer_login(pr["body"]) or BOT)
+            pulls[pr["number"]] = {
+                "kind": parsed[0],
+                "slug": parsed[1],
+                "state": "merged" if pr.get("merged") else pr["state"],
+                "title": pr["title"],
+                "head_branch": pr["head"]["ref"],
+                "opened_by": opened_by,
+            }
+        if len(items) < 50:
+            break
+        page += 1
+    return entries, present, pulls
+
+
+# ----------------------------------------------------------------- cache adapter
+
+
+def _first(row: dict[str, Any], *names: str) -> Any:
+    for n in names:
+        if n in row:
+            return row[n]
+    raise KeyError(f"none of {names} in export row {sorted(row)}")
+
+
+def cache_view(export: dict[str, Any]) -> tuple[dict[str, dict[str, Any]],
+                                                 dict[int, dict[str, Any]]]:
+    """The comparable part of ``cache.export()`` (§4.2 columns)."""
+    rfcs = {
+        r["slug"]: {
+            "title": r["title"],
+            "state": r["state"],
+            "body_sha": r["body_sha"],
+            "removed": bool(r["removed"]),
+        }
+        for r in export["rfcs"]
+    }
+    pulls = {
+        int(_first(p, "pr_number", "number")): {
+            "kind": _first(p, "pr_kind", "kind"),
+            "slug": _first(p, "rfc_slug", "slug"),
+            "state": p["state"],
+            "title": p["title"],
+            "head_branch": p["head_branch"],
+            "opened_by": p["opened_by"],
+        }
+        for p in export["pulls"]
+    }
+    return rfcs, pulls
+
+
+# ------------------------------------------------------------------ the machine
+
+
+class ReconcilerMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sb = Sandbox(clock=StepClock())
+        self.api = httpx.Client(transport=self.sb.transport, base_url=f"{HOST}/api/v1",
+                                headers={"Authorization": f"token {BOT_TOKEN}"})
+        self.tmp = Path(tempfile.mkdtemp(prefix="rfctui-stateful-"))
+        self.cache = open_cache(self.tmp / "cache.sqlite3")
+        self.ever_cached: set[str] = set()  # slugs a sweep has seen valid: removed later
+        self.edit_n = 0
+        self.synced = False
+        self.sb.commit_files(
+            "main",
+            {f"rfcs/{s}.md": entry_bytes(s, f"Seed {s}", "idea") for s in SLUGS[:3]}
+            | {"README.md": b"# meta\n"},
+            "Seed entries",
+            author=("Ada Lovelace", "ada@example.org"),
+        )
+
+    def teardown(self) -> None:
+        try:
+            self.check_cold_resync()
+        finally:
+            self.api.close()
+            self.cache.close()
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -------------------------------------------------------------- helpers
+
+    def sweep(self, kind: str, cache: Any = None, **kwargs: Any) -> Any:
+        async def go() -> Any:
+            async with GiteaClient(HOST, BOT_TOKEN, transport=self.sb.transport) as client:
+                rec = Reconciler(client, cache or self.cache, OWNER, REPO, BOT)
+                return await getattr(rec, kind)(**kwargs)
+
+        result = asyncio.run(go())
+        assert result.ok, f"{kind} failed: {result.error}"
+        return result
+
+    def pr_numbers(self, state: str | None = None) -> list[int]:
+        r = self.api.get(f"/repos/{OWNER}/{REPO}/pulls",
+                         params={"state": "all", "limit": 50, "sort": "oldest"})
+        return [p["number"] for p in r.json()
+                if state is None or ("merged" if p.get("merged") else p["state"]) == state]
+
+    def file_on(self, branch: str, path: str) -> dict[str, Any] | None:
+        r = self.api.get(f"/repos/{OWNER}/{REPO}/contents/{path}", params={"ref": branch})
+        return r.json() if r.status_code == 200 else None
+
+    def branch_exists(self, name: str) -> bool:
+        return self.api.get(f"/repos/{OWNER}/{REPO}/branches/{name}").status_code == 200
+
+    def commit_on_branch(self, branch: str, path: str, data: bytes, message: str) -> None:
+        """Bot-style commit through the contents API, creating the branch from main."""
+        exists = self.branch_exists(branch)
+        current = self.file_on(branch if exists else "main", path)
+        op: dict[str, Any] = {"path": path, "content": base64.b64encode(data).decode(),
+                              "operation": "update" if current else "create"}
+        if current:
+            op["sha"] = current["sha"]
+        payload: dict[str, Any] = {"message": message, "files": [op]}
+        if exists:
+            payload["branch"] = branch
+        else:
+            payload |= {"branch": "main", "new_branch": branch}
+        r = self.api.post(f"/repos/{OWNER}/{REPO}/contents", json=payload)
+        assert r.status_code == 201, r.text
+
+    def check_cache(self, only_slug: str | None = None, only_pr: int | None = None) -> None:
+        """The cache equals Gitea (everything, or just one entry/PR after a refresh)."""
+        entries, present, pulls = gitea_view(self.api)
+        rfcs, cpulls = cache_view(self.cache.export())
+        if only_slug is None and only_pr is None:
+            self.ever_cached |= set(entries)
+            for slug, want in entries.items():
+                assert slug in rfcs, f"entry {slug} missing from cache"
+                assert rfcs[slug] == want | {"removed": False}, slug
+            for slug, row in rfcs.items():
+                if slug not in present:
+                    assert row["removed"], f"{slug} deleted in Gitea, not flagged removed"
+                elif slug not in entries:
+                    pass  # present but malformed now: the row is kept as it was (skipped)
+            for slug in self.ever_cached - present:
+                assert slug in rfcs and rfcs[slug]["removed"], slug
+            assert cpulls == pulls
+        if only_slug is not None:
+            if only_slug in entries:
+                assert rfcs.get(only_slug) == entries[only_slug] | {"removed": False}
+            elif only_slug not in present and only_slug in rfcs:
+                assert rfcs[only_slug]["removed"], only_slug
+        if only_pr is not None and only_pr in pulls:
+            assert cpulls.get(only_pr) == pulls[only_pr]
+
+    def check_cold_resync(self) -> None:
+        """A cold resync of the same sandbox equals the incremental cache (§4.0)."""
+        if not self.synced:
+            return
+        self.sweep("full_sweep")
+        cold = open_cache(self.tmp / "cold.sqlite3")
+        try:
+            self.sweep("resync", cache=cold)
+            warm_rfcs, warm_pulls = cache_view(self.cache.export())
+            cold_rfcs, cold_pulls = cache_view(cold.export())
+            _, present, _ = gitea_view(self.api)
+            live = {s: r for s, r in warm_rfcs.items() if s in present}
+            assert {s: r for s, r in cold_rfcs.items() if s in present} == live
+            assert cold_pulls == warm_pulls
+        finally:
+            cold.close()
+
+    # ---------------------------------------------------------------- entries
+
+    @rule(slug=st.sampled_from(SLUGS), state=st.sampled_from(STATES),
+          title=st.sampled_from(("A title", "Another: title", "Ünïcode title")),
+          body=st.sampled_from(("Short.", "Longer body\n\nwith paragraphs.")))
+    def write_entry(self, slug: str, state: str, title: str, body: str) -> None:
+        self.sb.commit_files("main", {f"rfcs/{slug}.md": entry_bytes(slug, title, state, body)},
+                             f"Edit {slug}", author=("Grace Hopper", "grace@example.org"))
+
+    @rule(slug=st.sampled_from(SLUGS), data=st.sampled_from(MALFORMED))
+    def write_malformed(self, slug: str, data: bytes) -> None:
+        self.sb.commit_files("main", {f"rfcs/{slug}.md": data}, f"Break {slug}",
+                             author=("Grace Hopper", "grace@example.org"))
+
+    @rule(slug=st.sampled_from(SLUGS))
+    def delete_entry(self, slug: str) -> None:
+        if self.file_on("main", f"rfcs/{slug}.md") is not None:
+            self.sb.commit_files("main", {f"rfcs/{slug}.md": None}, f"Remove {slug}",
+                                 author=("Ada Lovelace", "ada@example.org"))
+
+    @rule()
+    def unrelated_commit(self) -> None:
+        self.sb.commit_files("main", {"docs/notes.md": f"n {self.edit_n}\n".encode()},
+                             "Notes", author=("Ada Lovelace", "ada@example.org"))
+        self.edit_n += 1
+
+    # -------------------------------------------------------------------- PRs
+
+    @rule(kind=st.sampled_from(KINDS), slug=st.sampled_from(SLUGS),
+          who=st.sampled_from(("ada", "grace", None)), state=st.sampled_from(STATES[:3]))
+    def open_pr(self, kind: str, slug: str, who: str | None, state: str) -> None:
+        if kind == "edit":
+            self.edit_n += 1
+            branch = f"edit/{slug}/{self.edit_n}"
+        else:
+            branch = f"{kind}/{slug}"
+        title = f"{kind} {slug}"
+        data = entry_bytes(slug, f"{title} v{self.edit_n}", state, f"Proposed {self.edit_n}.")
+        self.commit_on_branch(branch, f"rfcs/{slug}.md", data,
+                              trailer_body(f"{kind} {slug}", who))
+        r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls", json={
+            "head": branch, "base": "main", "title": title,
+            "body": trailer_body(f"Please review {slug}.", who)})
+        assert r.status_code in (201, 409, 422), r.text  # 409: already open for that head
+
+    @rule()
+    def open_foreign_pr(self) -> None:
+        self.edit_n += 1
+        branch = f"feature/thing-{self.edit_n}"
+        self.commit_on_branch(branch, "docs/thing.md", f"{self.edit_n}\n".encode(), "thing")
+        r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls", json={
+            "head": branch, "base": "main", "title": "Not ours", "body": "x"})
+        assert r.status_code == 201, r.text
+
+    @precondition(lambda self: bool(self.pr_numbers()))
+    @rule(data=st.data(), title=st.sampled_from(("Retitled", "Retitled again")),
+          who=st.sampled_from(("ada", "grace", None)))
+    def edit_pr(self, data: st.DataObject, title: str, who: str | None) -> None:
+        number = data.draw(st.sampled_from(self.pr_numbers()))
+        r = self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}",
+                           json={"title": f"{title} {number}",
+                                 "body": trailer_body("Edited description.", who)})
+        assert r.status_code == 201, r.text
+
+    @precondition(lambda self: bool(self.pr_numbers("open")))
+    @rule(data=st.data())
+    def close_pr(self, data: st.DataObject) -> None:
+        number = data.draw(st.sampled_from(self.pr_numbers("open")))
+        r = self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}", json={"state": "closed"})
+        assert r.status_code == 201, r.text
+
+    @precondition(lambda self: bool(self.pr_numbers("closed")))
+    @rule(data=st.data())
+    def reopen_pr(self, data: st.DataObject) -> None:
+        number = data.draw(st.sampled_from(self.pr_numbers("closed")))
+        r = self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}", json={"state": "open"})
+        assert r.status_code in (201, 409), r.text  # 409: another open PR for that head
+
+    @precondition(lambda self: bool(self.pr_numbers("open")))
+    @rule(data=st.data())
+    def merge_pr(self, data: st.DataObject) -> None:
+        number = data.draw(st.sampled_from(self.pr_numbers("open")))
+        r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls/{number}/merge", json={"Do": "merge"})
+        assert r.status_code in (200, 405, 409), r.text  # conflicts are fine
+
+    # ----------------------------------------------------------------- sweeps
+
+    @rule()
+    def quick_sweep(self) -> None:
+        self.sweep("quick_sweep" if self.synced else "resync")
+        self.synced = True
+        self.check_cache()
+
+    @rule()
+    def full_sweep(self) -> None:
+        self.sweep("full_sweep")
+        self.synced = True
+        self.check_cache()
+
+    @precondition(lambda self: self.synced)
+    @rule(data=st.data())
+    def targeted_refresh(self, data: st.DataObject) -> None:
+        numbers = self.pr_numbers()
+        if numbers and data.draw(st.booleans()):
+            number = data.draw(st.sampled_from(numbers))
+            self.sweep("refresh", pr_number=number)
+            self.check_cache(only_pr=number)
+        else:
+            slug = data.draw(st.sampled_from(SLUGS))
+            self.sweep("refresh", slug=slug)
+            self.check_cache(only_slug=slug)
+
+    @invariant()
+    def cache_opens(self) -> None:
+        assert self.cache.sync_status() is not None
+
+
+ReconcilerMachine.TestCase.settings = settings(
+    max_examples=15,
+    stateful_step_count=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    derandomize=True,
+)
+TestReconcilerStateful = pytest.mark.filterwarnings("ignore::ResourceWarning")(
+    ReconcilerMachine.TestCase
+)
