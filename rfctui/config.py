@@ -1,0 +1,387 @@
+"""Configuration: TOML file < environment < flags (SPEC §8).
+
+Tokens are wrapped in `Secret` the moment they are read so that no repr, str, log line
+or exception can show them; a config file that holds a token must not be readable by
+others. Every error is a `ConfigError` whose message is one line saying what to do.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import re
+import shlex
+import stat
+import subprocess
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import platformdirs
+
+__all__ = [
+    "APP_NAME",
+    "ENV_VARS",
+    "FILE_KEYS",
+    "TOKEN_COMMAND_TIMEOUT",
+    "Config",
+    "ConfigError",
+    "Secret",
+    "default_config_file",
+    "load_config",
+]
+
+APP_NAME = "rfctui"
+TOKEN_COMMAND_TIMEOUT = 10.0
+
+# Keys accepted in the TOML file and in the `flags` dict (flags may also carry `demo`,
+# `config` and `transport`).
+FILE_KEYS: tuple[str, ...] = (
+    "gitea_url", "org", "meta_repo", "bot_user", "bot_token", "user_token",
+    "bot_token_command", "user_token_command", "quick_interval", "full_interval",
+    "stale_days", "cache_dir", "data_dir",
+)
+ENV_VARS: dict[str, str] = {
+    "RFCTUI_GITEA_URL": "gitea_url",
+    "RFCTUI_ORG": "org",
+    "RFCTUI_META_REPO": "meta_repo",
+    "RFCTUI_BOT_USER": "bot_user",
+    "RFCTUI_BOT_TOKEN": "bot_token",
+    "RFCTUI_USER_TOKEN": "user_token",
+    "RFCTUI_BOT_TOKEN_COMMAND": "bot_token_command",
+    "RFCTUI_USER_TOKEN_COMMAND": "user_token_command",
+    "RFCTUI_CACHE_DIR": "cache_dir",
+    "RFCTUI_DATA_DIR": "data_dir",
+}
+_TOKEN_KEYS = ("bot_token", "user_token")
+_FLAG_ONLY = ("demo", "config", "transport")
+_NAME_RE = re.compile(r"[A-Za-z0-9_.-]{1,100}")
+_FILE_PART_RE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ConfigError(Exception):
+    """A configuration problem, one actionable line; never holds a token."""
+
+
+class Secret:
+    """A token. ``repr``/``str`` are ``***``; `reveal` is the only way to the value."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        if not isinstance(value, str):
+            raise TypeError("Secret wraps a str")
+        self._value = value
+
+    def reveal(self) -> str:
+        """The token itself: call it only where it is sent (an Authorization header)."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    def __str__(self) -> str:
+        return "***"
+
+    def __format__(self, spec: str) -> str:
+        return "***"
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return hmac.compare_digest(self._value.encode(), other._value.encode())
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Secret:
+        return self
+
+    def __reduce__(self) -> Any:  # pickling a token is a leak waiting to happen
+        raise TypeError("a Secret cannot be pickled")
+
+
+@dataclass(frozen=True)
+class Config:
+    """The effective configuration (§8). `cache_file`/`actions_file` derive from it.
+
+    `transport` is an httpx transport injected by tests and ``--demo`` (in-process
+    sandbox); None means the real network.
+    """
+
+    gitea_url: str
+    org: str = "rfcs"
+    meta_repo: str = "meta"
+    bot_user: str = "rfc-bot"
+    bot_token: Secret | None = None
+    user_token: Secret | None = None
+    cache_dir: Path = field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
+    quick_interval: float = 30
+    full_interval: float = 600
+    stale_days: int = 60
+    demo: bool = False
+    config_file: Path | None = field(default=None, compare=False)
+    transport: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def target_key(self) -> str:
+        """``host_port-org-repo``, safe as a file name: one cache per target (§4.2)."""
+        parts = urlsplit(self.gitea_url) if self.gitea_url else None
+        host = (parts.hostname or "demo") if parts else "demo"
+        try:
+            port = parts.port if parts else None
+        except ValueError:
+            port = None
+        if port is None:
+            port = 443 if parts and parts.scheme == "https" else 80
+        raw = f"{host}_{port}-{self.org}-{self.meta_repo}"
+        return _FILE_PART_RE.sub("_", raw).strip(".") or "default"
+
+    @property
+    def cache_file(self) -> Path:
+        """The SQLite cache for this (host, org, meta repo) in the user cache dir (§4.2)."""
+        return self.cache_dir / f"{self.target_key}.sqlite"
+
+    @property
+    def actions_file(self) -> Path:
+        """The actions log (§6.4) in the user *data* dir, one per target.
+
+        Per target (not one shared file) so that a (slug, PR number) on one server can
+        never be attributed from another server's log.
+        """
+        return self.data_dir / f"actions-{self.target_key}.sqlite"
+
+
+def default_config_file(environ: Mapping[str, str] | None = None) -> Path:
+    """``$RFCTUI_CONFIG`` or ``<user config dir>/rfctui/config.toml``."""
+    env = os.environ if environ is None else environ
+    explicit = env.get("RFCTUI_CONFIG")
+    if explicit:
+        return Path(explicit).expanduser()
+    return Path(platformdirs.user_config_dir(APP_NAME)) / "config.toml"
+
+
+def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if explicit:
+            raise ConfigError(f"config file {path} does not exist") from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message is "<what> (at line N, column M)": no file content in it.
+        raise ConfigError(f"config file {path}: invalid TOML: {exc}") from None
+    unknown = [k for k in data if k not in FILE_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown key {unknown[0]!r:.40}; known keys: "
+            + ", ".join(FILE_KEYS)
+        )
+    if any(data.get(k) for k in _TOKEN_KEYS) and os.name != "nt":
+        mode = path.stat().st_mode
+        if stat.S_IMODE(mode) & 0o077:
+            raise ConfigError(
+                f"config file {path} holds a token and is readable by others: "
+                f"run chmod 600 {shlex.quote(str(path))}"
+            )
+    return data
+
+
+def _run_token_command(key: str, command: str) -> Secret:
+    """Run a password-manager command (no shell) and take the first line it prints.
+
+    Errors name the program only: the rest of the command line and its output could
+    hold the secret.
+    """
+    try:
+        argv = shlex.split(command)
+    except ValueError:
+        raise ConfigError(f"{key}: cannot split the command line (unbalanced quotes?)") from None
+    if not argv:
+        raise ConfigError(f"{key} is empty")
+    prog = Path(argv[0]).name
+    try:
+        done = subprocess.run(
+            argv, capture_output=True, stdin=subprocess.DEVNULL,
+            timeout=TOKEN_COMMAND_TIMEOUT, check=False,
+        )
+    except FileNotFoundError:
+        raise ConfigError(f"{key}: program {prog!r} not found") from None
+    except PermissionError:
+        raise ConfigError(f"{key}: program {prog!r} is not executable") from None
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"{key}: {prog!r} did not finish within {TOKEN_COMMAND_TIMEOUT:g} s"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{key}: cannot run {prog!r}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise ConfigError(f"{key}: {prog!r} exited with status {done.returncode}")
+    try:
+        out = done.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{key}: {prog!r} printed something that is not UTF-8") from None
+    lines = out.strip().splitlines()
+    token = lines[0].strip() if lines else ""
+    if not token:
+        raise ConfigError(f"{key}: {prog!r} printed nothing")
+    return Secret(token)
+
+
+def _layers(
+    file_data: Mapping[str, Any], environ: Mapping[str, str], flags: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    env = {key: environ[name] for name, key in ENV_VARS.items() if environ.get(name)}
+    fl = {k: v for k, v in flags.items() if v is not None}
+    unknown = [k for k in fl if k not in FILE_KEYS and k not in _FLAG_ONLY]
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r:.40}")
+    return [dict(file_data), env, fl]
+
+
+def _pick(layers: list[dict[str, Any]], key: str) -> Any:
+    for layer in reversed(layers):
+        if key in layer:
+            return layer[key]
+    return None
+
+
+def _pick_token(layers: list[dict[str, Any]], key: str) -> Secret | None:
+    """The highest layer that sets the token or its command wins; a token beats a
+    command in the same layer."""
+    for layer in reversed(layers):
+        value = layer.get(key)
+        if value is not None:
+            if isinstance(value, Secret):
+                return value if value else None
+            if not isinstance(value, str):
+                raise ConfigError(f"{key} must be a string")
+            return Secret(value.strip()) if value.strip() else None
+        command = layer.get(f"{key}_command")
+        if command is not None:
+            if not isinstance(command, str):
+                raise ConfigError(f"{key}_command must be a string")
+            return _run_token_command(f"{key}_command", command)
+    return None
+
+
+def _str(key: str, value: Any, default: str) -> str:
+    if value is None:
+        return default
+    if not isinstance(value, str) or not value.strip() or "\n" in value:
+        raise ConfigError(f"{key} must be a one-line, non-empty string")
+    return value.strip()
+
+
+def _name(key: str, value: Any, default: str) -> str:
+    """An org, repo or login: Gitea's charset, so it is safe inside an API path."""
+    text = _str(key, value, default)
+    if not _NAME_RE.fullmatch(text) or not text.strip("."):
+        raise ConfigError(f"{key} {text!r:.60} is not a Gitea name (letters, digits, . _ -)")
+    return text
+
+
+def _number(key: str, value: Any, default: float, *, integer: bool = False) -> Any:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        try:
+            value = float(value) if not integer else int(value)
+        except ValueError:
+            raise ConfigError(f"{key} must be a number, not {value!r:.30}") from None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"{key} must be a positive number")
+    if integer and value != int(value):
+        raise ConfigError(f"{key} must be a whole number")
+    return int(value) if integer else value
+
+
+def _dir(key: str, value: Any, default: Path) -> Path:
+    if value is None:
+        return default
+    if not isinstance(value, str | os.PathLike) or not str(value).strip():
+        raise ConfigError(f"{key} must be a directory path")
+    return Path(value).expanduser()
+
+
+def _url(value: Any, demo: bool, config_file: Path) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if demo:
+            return ""
+        raise ConfigError(
+            "no Gitea server configured: set RFCTUI_GITEA_URL (or gitea_url in "
+            f"{config_file}), or run `rfctui --demo` to try it with a local sandbox"
+        )
+    if not isinstance(value, str):
+        raise ConfigError("gitea_url must be a string")
+    url = value.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(
+            f"gitea_url must look like https://gitea.example.com, not {value!r:.60}"
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "gitea_url must not contain credentials: put tokens in RFCTUI_USER_TOKEN "
+            "and RFCTUI_BOT_TOKEN"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError("gitea_url must not have a query or fragment")
+    try:
+        parts.port  # noqa: B018 - validates the port
+    except ValueError:
+        raise ConfigError("gitea_url has an invalid port") from None
+    return url.removesuffix("/api/v1")
+
+
+def load_config(
+    flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Build the `Config`: TOML file < environment < `flags` (§8).
+
+    The file is ``flags["config"]``, else ``$RFCTUI_CONFIG``, else
+    ``<user config dir>/rfctui/config.toml`` (may be absent). Keys are `FILE_KEYS`;
+    environment names are `ENV_VARS`. Token commands run here (no shell, 10 s timeout).
+    """
+    env = os.environ if environ is None else environ
+    flags = dict(flags or {})
+    if flags.get("config"):
+        path, explicit = Path(flags["config"]).expanduser(), True
+    else:
+        path, explicit = default_config_file(env), bool(env.get("RFCTUI_CONFIG"))
+    file_data = _read_file(path, explicit)
+    layers = _layers(file_data, env, flags)
+    demo = bool(flags.get("demo", False))
+    defaults = Config(gitea_url="")
+    return Config(
+        gitea_url=_url(_pick(layers, "gitea_url"), demo, path),
+        org=_name("org", _pick(layers, "org"), defaults.org),
+        meta_repo=_name("meta_repo", _pick(layers, "meta_repo"), defaults.meta_repo),
+        bot_user=_name("bot_user", _pick(layers, "bot_user"), defaults.bot_user),
+        bot_token=_pick_token(layers, "bot_token"),
+        user_token=_pick_token(layers, "user_token"),
+        cache_dir=_dir("cache_dir", _pick(layers, "cache_dir"), defaults.cache_dir),
+        data_dir=_dir("data_dir", _pick(layers, "data_dir"), defaults.data_dir),
+        quick_interval=_number("quick_interval", _pick(layers, "quick_interval"), 30),
+        full_interval=_number("full_interval", _pick(layers, "full_interval"), 600),
+        stale_days=_number("stale_days", _pick(layers, "stale_days"), 60, integer=True),
+        demo=demo,
+        config_file=path if path.exists() else None,
+        transport=flags.get("transport"),
+    )
