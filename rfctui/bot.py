@@ -495,6 +495,24 @@ class Bot:
             raise ActionFailed(f"action #{action_id} has an unknown kind {_field(row, 'kind')!r}")
         return await self._execute(action_id, prefix, stored, payload, [])
 
+    async def perform(self, actor: Actor, request: Mapping[str, Any]) -> ActionResult:
+        """Run a form's request (``{"action": "propose" | "edit" | "claim" | "metadata",
+        ...}``), so the UI and the CLI share one dispatch."""
+        action = request.get("action")
+        slug = str(request.get("slug", ""))
+        if action == "propose":
+            return await self.propose(
+                actor, slug, str(request.get("title", "")), str(request.get("body", "")),
+                tuple(request.get("tags") or ()), tuple(request.get("arbiters") or ()),
+            )
+        if action == "edit":
+            return await self.edit_body(actor, slug, str(request.get("body", "")))
+        if action == "claim":
+            return await self.claim(actor, slug)
+        if action == "metadata":
+            return await self.edit_metadata(actor, slug, dict(request.get("changes") or {}))
+        raise ValidationError({"action": f"unknown action {action!r}"})
+
     def discard(self, action_id: int) -> None:
         """Forget a pending/failed action (the UI asks for confirmation first)."""
         self.actions.discard(action_id)  # type: ignore[attr-defined]
