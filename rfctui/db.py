@@ -1,13 +1,281 @@
 """The per-user SQLite cache and the actions log (SPEC §4.2, §6.4).
 
-STUB: the read-model dataclasses below are the contract between the cache and the UI
-(docs/DESIGN.md). The peewee models and functions are filled in by the cache work.
+Two files, two lifetimes:
+
+* the **cache** (`open_cache`) mirrors Gitea (§4.0) and can be thrown away at any time;
+  the reconciler (`rfctui.cache`) is its only writer (§4.1), the UI only reads it;
+* the **actions log** (`open_actions`) is the audit trail and outbox of user actions
+  (§6.4); it cannot be rebuilt from Gitea, so it lives in its own file and `--resync`
+  never touches it.
+
+Concurrency model. Each `Cache`/`ActionsLog` owns its own `peewee.SqliteDatabase` and its
+own model classes bound to it (per-instance subclasses of the module-level models), so
+several caches can be open in one process (tests compare two) and a model is never
+re-bound under another thread's feet. peewee opens one connection per thread; the UI's
+worker threads read while the reconciler writes from another thread or process. WAL
+gives readers a consistent snapshot (before or after a sweep, never half of one, §4.1);
+writers take the write lock up front with ``BEGIN IMMEDIATE`` and wait up to
+``busy_timeout`` for it, so two processes (a UI and a ``--resync``) queue instead of
+failing with "database is locked" (§4.2).
+
+Datetimes are stored as RFC 3339 UTC text (``2026-10-02T14:03:00Z``) and read back as
+aware UTC datetimes. Lists and unknown front-matter keys are stored as JSON text.
+No token ever reaches either file.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import peewee as pw
+
+__all__ = [
+    "ACTION_KINDS",
+    "ACTION_STATUSES",
+    "SCHEMA_VERSION",
+    "Action",
+    "ActionRow",
+    "ActionsLog",
+    "Cache",
+    "CacheError",
+    "CachedPR",
+    "CachedRFC",
+    "ListItem",
+    "PRRow",
+    "RFCDetail",
+    "STALE_STATES",
+    "SyncState",
+    "SyncStatus",
+    "comparable_export",
+    "format_dt",
+    "open_actions",
+    "open_cache",
+    "parse_dt",
+]
+
+# Bump when the cache tables change shape: an older/newer file is moved aside and rebuilt.
+SCHEMA_VERSION = 1
+ACTIONS_SCHEMA_VERSION = 1
+# PRAGMA application_id: tells our files apart from any other SQLite file ("rfct", "rfca").
+_CACHE_APP_ID = 0x72666374
+_ACTIONS_APP_ID = 0x72666361
+EXPORT_SCHEMA = 1
+
+BUSY_TIMEOUT_MS = 10_000
+SEARCH_BODY_CAP = 20_000  # chars of body that go into ListItem.search_text
+# States in which an entry can go stale (§3: "longer in one state than a threshold").
+# Terminal states (graduated, declined, superseded, withdrawn) are where entries are meant
+# to rest, so flagging them would be noise; unknown states are flagged like parked.
+STALE_STATES = frozenset({"idea", "parked", "pending"})
+_TERMINAL_STATES = frozenset({"graduated", "declined", "superseded", "withdrawn"})
+
+ACTION_KINDS = ("propose_rfc", "open_body_edit_pr", "open_claim_pr", "open_metadata_pr")
+ACTION_STATUSES = ("pending", "done", "failed", "discarded")
+
+
+class CacheError(RuntimeError):
+    """The cache (or actions log) cannot be opened even after moving it aside; one line."""
+
+
+# ---------------------------------------------------------------- value helpers
+
+
+def format_dt(value: datetime | date | str | None) -> str | None:
+    """RFC 3339 UTC text with ``Z``; naive datetimes are taken as UTC, dates as midnight."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        parsed = parse_dt(value)
+        return format_dt(parsed) if parsed is not None else None
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}"
+    return text + "Z"
+
+
+def parse_dt(text: str | None) -> datetime | None:
+    """Parse RFC 3339 (any offset, or ``Z``) into an aware UTC datetime; junk -> None.
+
+    Gitea's zero time ``0001-01-01T00:00:00Z`` means "unset" and reads as None.
+    """
+    if not text:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    if value.year <= 1:
+        return None
+    return value.astimezone(UTC)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return format_dt(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    return str(value)
+
+
+def _dumps(value: object) -> str:
+    return json.dumps(value, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+
+
+class UTCDateTimeField(pw.TextField):
+    """An aware UTC datetime stored as RFC 3339 text (sorts chronologically per second)."""
+
+    def db_value(self, value: Any) -> str | None:
+        return format_dt(value)
+
+    def python_value(self, value: Any) -> datetime | None:
+        return parse_dt(value) if value is not None else None
+
+
+class JSONField(pw.TextField):
+    """Any JSON-able value as compact JSON text."""
+
+    def db_value(self, value: Any) -> str | None:
+        return None if value is None else _dumps(value)
+
+    def python_value(self, value: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+# ---------------------------------------------------------------- models (§4.2)
+
+
+class _Base(pw.Model):
+    class Meta:
+        database = None
+        legacy_table_names = False
+
+
+class CachedRFC(_Base):
+    """One entry of ``rfcs/`` as last seen on ``main`` (§2, §4.2)."""
+
+    # Column order matters: the left-pane columns come first and the big text last, so
+    # list_items() never walks a body's overflow pages to reach a small column.
+    slug = pw.TextField(unique=True)
+    title = pw.TextField()
+    state = pw.TextField()
+    rfc_id = pw.IntegerField(null=True)
+    owners = JSONField(default=list)
+    arbiters = JSONField(default=list)
+    tags = JSONField(default=list)
+    proposed_by = pw.TextField(null=True)
+    proposed_at = UTCDateTimeField(null=True)
+    removed = pw.BooleanField(default=False)  # deleted from main out of band (§4.1)
+    state_since = UTCDateTimeField(null=True)  # see rfctui.cache: time in state
+    html_url = pw.TextField(null=True)
+    path = pw.TextField()
+    repo = pw.TextField(null=True)
+    graduated_at = UTCDateTimeField(null=True)
+    graduated_by = pw.TextField(null=True)
+    extra = JSONField(default=dict)  # unknown front-matter keys, in file order
+    body_sha = pw.TextField()  # git blob sha of the file the row was parsed from
+    last_entry_commit_at = UTCDateTimeField(null=True)
+    last_commit_sha = pw.TextField(null=True)
+    updated_at = UTCDateTimeField(null=True)  # when this row last changed locally
+    search_text = pw.TextField(default="")  # lower-cased slug, title, body[:20k]
+    body = pw.TextField(default="")
+
+    class Meta:
+        table_name = "cached_rfc"
+
+
+class CachedPR(_Base):
+    """One of *our* pull requests on the meta repo (§5); foreign branches are not stored."""
+
+    repo = pw.TextField()  # "owner/name"
+    pr_number = pw.IntegerField()
+    rfc_slug = pw.TextField()
+    pr_kind = pw.TextField()
+    title = pw.TextField(default="")
+    description = pw.TextField(default="")
+    state = pw.TextField()  # open | closed | merged (§5)
+    opened_by = pw.TextField()  # the real actor (§6.3)
+    user_login = pw.TextField(null=True)  # who Gitea says opened it (often the bot)
+    opened_at = UTCDateTimeField(null=True)
+    merged_at = UTCDateTimeField(null=True)
+    closed_at = UTCDateTimeField(null=True)
+    updated_at = UTCDateTimeField(null=True)  # Gitea's updated_at (the PR watermark)
+    head_branch = pw.TextField()
+    base_branch = pw.TextField(default="main")
+    head_sha = pw.TextField(null=True)
+    html_url = pw.TextField(default="")
+
+    class Meta:
+        table_name = "cached_pr"
+        indexes = (
+            (("repo", "pr_number"), True),
+            (("rfc_slug", "state"), False),
+        )
+
+
+class SyncState(_Base):
+    """Key/value: schema version, per-kind sweep start/end/outcome/error, watermarks."""
+
+    key = pw.TextField(primary_key=True)
+    value = pw.TextField(null=True)
+
+    class Meta:
+        table_name = "sync_state"
+
+
+class Action(_Base):
+    """One row of the §6.4 actions log (in its own file, never in the cache)."""
+
+    kind = pw.TextField()
+    slug = pw.TextField()
+    on_behalf_of = pw.TextField()
+    payload = JSONField(default=dict)
+    status = pw.TextField(default="pending")
+    error = pw.TextField(null=True)
+    pr_number = pw.IntegerField(null=True)
+    pr_url = pw.TextField(null=True)
+    created_at = UTCDateTimeField()
+    updated_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "action"
+        indexes = ((("slug", "pr_number"), False), (("status",), False))
+
+
+_CACHE_MODELS: tuple[type[_Base], ...] = (CachedRFC, CachedPR, SyncState)
+RFC_COLUMNS: tuple[str, ...] = tuple(CachedRFC._meta.sorted_field_names)
+PR_COLUMNS: tuple[str, ...] = tuple(CachedPR._meta.sorted_field_names)
+
+
+def _bound_models(db: pw.Database, models: Iterable[type[_Base]]) -> dict[str, Any]:
+    """Per-instance subclasses of `models` bound to `db` (thread-safe, unlike bind_ctx)."""
+    out: dict[str, Any] = {}
+    for model in models:
+        meta = type("Meta", (), {"database": db, "table_name": model._meta.table_name})
+        out[model.__name__] = type(
+            model.__name__, (model,), {"Meta": meta, "__module__": __name__}
+        )
+    return out
+
+
+# ---------------------------------------------------------------- read model (UI contract)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +316,8 @@ class PRRow:
     head_branch: str
     html_url: str
     description: str = ""
+    slug: str = ""
+    user_login: str | None = None  # Gitea's PR author (the bot for bot-opened PRs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +340,8 @@ class RFCDetail:
     html_url: str | None
     pulls: tuple[PRRow, ...] = ()
     extra: dict[str, object] = field(default_factory=dict)  # unknown front-matter keys
+    last_entry_commit_at: datetime | None = None
+    body_sha: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +352,855 @@ class SyncStatus:
     last_error: str | None  # one line, token-free
     rfc_count: int = 0
     pending_count: int = 0
+    offline: bool = False  # the last sweep failed because Gitea was unreachable/timed out
+    last_attempt_at: datetime | None = None  # end of the last sweep, successful or not
+
+
+# ---------------------------------------------------------------- opening files safely
+
+
+class _TrackingSqlite(pw.SqliteDatabase):
+    """SqliteDatabase that remembers every per-thread connection so close() ends them all.
+
+    peewee keeps one connection per thread; the UI reads from worker threads, so a plain
+    ``close()`` would leave the workers' connections (and file handles) open.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._all_conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = super()._connect()
+        with self._conns_lock:
+            self._all_conns.append(conn)
+        return conn
+
+    def close_all(self) -> None:
+        """Close the connections of every thread (call when no query is running)."""
+        with self._conns_lock:
+            conns, self._all_conns = self._all_conns, []
+        try:
+            self.close()
+        except pw.OperationalError:
+            pass
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+
+def _make_db(path: Path, new_file: bool) -> _TrackingSqlite:
+    pragmas: list[tuple[str, object]] = [("busy_timeout", BUSY_TIMEOUT_MS)]
+    if new_file:
+        pragmas.append(("page_size", 8192))  # 12% faster bulk load, 1/3 smaller (BASELINES d)
+    pragmas += [("journal_mode", "wal"), ("synchronous", 1), ("foreign_keys", 1)]
+    return _TrackingSqlite(
+        str(path),
+        pragmas=pragmas,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+    )
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split()) or type(text).__name__
+
+
+def _aside_name(path: Path, now: datetime) -> Path:
+    stamp = now.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    candidate = path.with_name(f"{path.name}.corrupt-{stamp}")
+    n = 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}.corrupt-{stamp}-{n}")
+    return candidate
+
+
+def _move_aside(path: Path, now: datetime) -> Path:
+    """Rename a bad file (and its -wal/-shm companions) out of the way; never delete it."""
+    target = _aside_name(path, now)
+    os.replace(path, target)
+    for suffix in ("-wal", "-shm", "-journal"):
+        companion = path.with_name(path.name + suffix)
+        if companion.exists():
+            try:
+                os.replace(companion, target.with_name(target.name + suffix))
+            except OSError:
+                pass
+    return target
+
+
+def _open_checked(
+    path: Path,
+    models: Iterable[type[_Base]],
+    app_id: int,
+    version: int,
+    on_create: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[_TrackingSqlite, dict[str, Any]]:
+    """Open `path`, run quick_check, verify it is ours and of `version`; create if new.
+
+    Raises `_Unusable(reason)` for anything that means "move it aside and start again".
+    """
+    if path.exists() and not path.is_file():
+        raise _Unusable("not a regular file")
+    new_file = not path.exists() or path.stat().st_size == 0
+    if not new_file:
+        _precheck(path, app_id)  # before any pragma that would rewrite a foreign file
+    db = _make_db(path, new_file)
+    try:
+        db.connect()
+        rows = db.execute_sql("PRAGMA quick_check").fetchall()
+        if [tuple(r) for r in rows] != [("ok",)]:
+            detail = "; ".join(str(r[0]) for r in rows[:2])
+            raise _Unusable(f"quick_check failed: {detail}")
+        found_app = db.execute_sql("PRAGMA application_id").fetchone()[0]
+        found_version = db.execute_sql("PRAGMA user_version").fetchone()[0]
+        tables = db.get_tables()
+        bound = _bound_models(db, models)
+        if not tables and found_app == 0:
+            with db.atomic("IMMEDIATE"):
+                # Re-check under the write lock: another process may have created it.
+                if not db.get_tables():
+                    db.create_tables(list(bound.values()))
+                    db.execute_sql(f"PRAGMA application_id = {int(app_id)}")
+                    db.execute_sql(f"PRAGMA user_version = {int(version)}")
+                    if on_create is not None:
+                        on_create(bound)
+            found_app = db.execute_sql("PRAGMA application_id").fetchone()[0]
+            found_version = db.execute_sql("PRAGMA user_version").fetchone()[0]
+        if found_app != app_id:
+            raise _Unusable("not an rfctui file")
+        if found_version != version:
+            raise _Unusable(f"schema version {found_version}, expected {version}")
+        missing = {m._meta.table_name for m in bound.values()} - set(db.get_tables())
+        if missing:
+            raise _Unusable(f"missing tables: {', '.join(sorted(missing))}")
+        return db, bound
+    except _Unusable:
+        db.close_all()
+        raise
+    except (pw.DatabaseError, sqlite3.Error, OSError) as exc:
+        db.close_all()
+        raise _Unusable(_one_line(exc)) from None
+
+
+def _precheck(path: Path, app_id: int) -> None:
+    """Read-only look at an existing file: is it SQLite, intact, and ours (or empty)?
+
+    Runs on a plain connection with no pragmas, so a foreign or broken file is left
+    byte-for-byte as it was when it is moved aside.
+    """
+    try:
+        conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
+    except (sqlite3.Error, OSError) as exc:
+        raise _Unusable(_one_line(exc)) from None
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+        if rows != [("ok",)]:
+            raise _Unusable("quick_check failed: " + "; ".join(str(r[0]) for r in rows[:2]))
+        found_app = conn.execute("PRAGMA application_id").fetchone()[0]
+        has_tables = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+        ).fetchone()[0]
+        if found_app != app_id and (found_app != 0 or has_tables):
+            raise _Unusable("not an rfctui file")
+    except sqlite3.Error as exc:
+        raise _Unusable(_one_line(exc)) from None
+    finally:
+        conn.close()
+
+
+class _Unusable(Exception):
+    """Internal: the file must be moved aside (the message is the one-line reason)."""
+
+
+def _open_or_replace(
+    path: str | os.PathLike[str],
+    what: str,
+    models: Iterable[type[_Base]],
+    app_id: int,
+    version: int,
+    rebuilt: str,
+    clock: Callable[[], datetime],
+    on_create: Callable[[dict[str, Any]], None] | None = None,
+) -> tuple[Path, _TrackingSqlite, dict[str, Any], str | None]:
+    p = Path(path).expanduser()
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot create {p.parent}: {_one_line(exc)}") from None
+    models = tuple(models)
+    try:
+        db, bound = _open_checked(p, models, app_id, version, on_create)
+        return p, db, bound, None
+    except _Unusable as exc:
+        reason = str(exc)
+    try:
+        aside = _move_aside(p, clock())
+    except OSError as exc:
+        raise CacheError(
+            f"{what} at {p} is unusable ({reason}) and cannot be moved aside: {_one_line(exc)}"
+        ) from None
+    try:
+        db, bound = _open_checked(p, models, app_id, version, on_create)
+    except _Unusable as exc:
+        raise CacheError(f"cannot create a new {what} at {p}: {exc}") from None
+    notice = f"{what} at {p} was unreadable ({reason}); moved aside to {aside} and {rebuilt}"
+    return p, db, bound, notice
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# ---------------------------------------------------------------- the cache
+
+
+def open_cache(
+    path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None
+) -> Cache:
+    """Open (or create) the cache at `path` (§4.2).
+
+    A file that is not SQLite, fails ``PRAGMA quick_check``, is not ours, has another
+    schema version or cannot be opened is moved aside to ``<name>.corrupt-<timestamp>``
+    (kept, never deleted) and a fresh cache is created; ``cache.notice`` then holds one
+    line saying so, for the UI's status line or the CLI's stderr.
+    """
+    clock = clock or _utcnow
+
+    def init_state(bound: dict[str, Any]) -> None:
+        bound["SyncState"].insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
+
+    p, db, bound, notice = _open_or_replace(
+        path, "cache", _CACHE_MODELS, _CACHE_APP_ID, SCHEMA_VERSION,
+        "rebuilt from Gitea", clock, init_state,
+    )
+    return Cache(p, db, bound, notice, clock)
+
+
+class Cache:
+    """An open cache file: the read API for the UI and the write API for the reconciler.
+
+    Methods are safe to call from any thread (one connection per thread). Writes are
+    only made by `rfctui.cache.Reconciler` inside `write()`.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        db: _TrackingSqlite,
+        models: dict[str, Any],
+        notice: str | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.path = path
+        self.db = db
+        self.CachedRFC = models["CachedRFC"]
+        self.CachedPR = models["CachedPR"]
+        self.SyncState = models["SyncState"]
+        self.notice = notice
+        self.clock = clock
+        self._json_memo: dict[str, tuple[str, ...]] = {}
+
+    def __repr__(self) -> str:
+        return f"Cache({str(self.path)!r})"
+
+    def close(self) -> None:
+        """Close every thread's connection (call when no worker is using the cache)."""
+        self.db.close_all()
+
+    def __enter__(self) -> Cache:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ writing (reconciler)
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction, lock taken up front (``BEGIN IMMEDIATE``).
+
+        Everything inside commits together or not at all: readers see the cache before
+        or after, never in between (§4.1). Waits up to the busy timeout for another
+        process's writer instead of failing with "database is locked".
+        """
+        with self.db.atomic("IMMEDIATE"):
+            yield
+
+    def get_state(self, key: str, default: str | None = None) -> str | None:
+        row = (
+            self.SyncState.select(self.SyncState.value)
+            .where(self.SyncState.key == key)
+            .tuples()
+            .first()
+        )
+        return default if row is None or row[0] is None else row[0]
+
+    def state(self) -> dict[str, str | None]:
+        """All sync-state keys at once (one query)."""
+        return dict(self.SyncState.select(self.SyncState.key, self.SyncState.value).tuples())
+
+    def set_state(self, values: Mapping[str, object]) -> None:
+        """Upsert sync-state keys; None deletes nothing, it stores NULL. Use inside write()."""
+        rows = [
+            {"key": k, "value": None if v is None else (v if isinstance(v, str) else _dumps(v))}
+            for k, v in values.items()
+        ]
+        if rows:
+            self.SyncState.insert_many(rows).on_conflict_replace().execute()
+
+    def rfc_index(self) -> dict[str, tuple[str, bool, str, datetime | None]]:
+        """slug -> (body_sha, removed, state, state_since): what a sweep diffs against."""
+        m = self.CachedRFC
+        return {
+            slug: (sha, bool(removed), state, since)
+            for slug, sha, removed, state, since in m.select(
+                m.slug, m.body_sha, m.removed, m.state, m.state_since
+            ).tuples()
+        }
+
+    def pr_index(self) -> dict[int, tuple[datetime | None, str, str, str]]:
+        """pr_number -> (updated_at, state, rfc_slug, opened_by) for this cache's PRs."""
+        m = self.CachedPR
+        return {
+            n: (upd, state, slug, by)
+            for n, upd, state, slug, by in m.select(
+                m.pr_number, m.updated_at, m.state, m.rfc_slug, m.opened_by
+            ).tuples()
+        }
+
+    def pr_rows(self, numbers: Iterable[int] | None = None) -> dict[int, dict[str, Any]]:
+        """Full stored PR rows (as column dicts) by number; all of them when numbers=None."""
+        m = self.CachedPR
+        query = m.select()
+        if numbers is not None:
+            nums = list(numbers)
+            if not nums:
+                return {}
+            query = query.where(m.pr_number.in_(nums))
+        return {row["pr_number"]: row for row in query.dicts()}
+
+    def rfc_rows(self, slugs: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Full stored entry rows (as column dicts) by slug; all when slugs=None."""
+        m = self.CachedRFC
+        query = m.select()
+        if slugs is not None:
+            wanted = list(slugs)
+            if not wanted:
+                return {}
+            out: dict[str, dict[str, Any]] = {}
+            for i in range(0, len(wanted), 500):
+                for row in query.where(m.slug.in_(wanted[i : i + 500])).dicts():
+                    out[row["slug"]] = row
+            return out
+        return {row["slug"]: row for row in query.dicts()}
+
+    def upsert_rfcs(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or replace entry rows (keyed by slug). Use inside write()."""
+        return self._upsert(self.CachedRFC, rows, self.CachedRFC.slug)
+
+    def upsert_prs(self, rows: Iterable[Mapping[str, Any]]) -> int:
+        """Insert or replace PR rows (keyed by (repo, pr_number)). Use inside write()."""
+        return self._upsert(self.CachedPR, rows, None)
+
+    def _upsert(self, model: Any, rows: Iterable[Mapping[str, Any]], _key: Any) -> int:
+        batch: list[dict[str, Any]] = []
+        n = 0
+        for row in rows:
+            clean = {k: v for k, v in row.items() if k != "id"}
+            batch.append(clean)
+            if len(batch) >= 200:
+                model.insert_many(batch).on_conflict_replace().execute()
+                n += len(batch)
+                batch = []
+        if batch:
+            model.insert_many(batch).on_conflict_replace().execute()
+            n += len(batch)
+        return n
+
+    def set_removed(self, slugs: Iterable[str], removed: bool = True) -> int:
+        """Flag entries deleted from main (kept, §4.1). Use inside write()."""
+        m = self.CachedRFC
+        wanted = list(slugs)
+        n = 0
+        for i in range(0, len(wanted), 500):
+            n += (
+                m.update(removed=removed, updated_at=self.clock())
+                .where(m.slug.in_(wanted[i : i + 500]))
+                .execute()
+            )
+        return n
+
+    def delete_prs(self, numbers: Iterable[int]) -> int:
+        """Drop PR rows that no longer exist in Gitea (a deleted PR). Use inside write()."""
+        m = self.CachedPR
+        wanted = list(numbers)
+        n = 0
+        for i in range(0, len(wanted), 500):
+            n += m.delete().where(m.pr_number.in_(wanted[i : i + 500])).execute()
+        return n
+
+    def clear(self) -> None:
+        """Empty entries, PRs and watermarks (keeps schema_version). Use inside write()."""
+        self.CachedRFC.delete().execute()
+        self.CachedPR.delete().execute()
+        self.SyncState.delete().where(self.SyncState.key != "schema_version").execute()
+
+    # ------------------------------------------------------------ reading (UI)
+
+    def _tuple(self, text: str | None) -> tuple[str, ...]:
+        """Decode a JSON list column, memoised: most rows repeat the same few lists."""
+        if not text:
+            return ()
+        got = self._json_memo.get(text)
+        if got is None:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                value = []
+            got = tuple(str(v) for v in value) if isinstance(value, list) else ()
+            if len(self._json_memo) < 50_000:
+                self._json_memo[text] = got
+        return got
+
+    def list_items(
+        self, now: datetime | None = None, stale_days: int | float = 60
+    ) -> list[ListItem]:
+        """Light rows for the left pane: every entry (removed ones flagged) + pending ideas.
+
+        Pending ideas (§3, §7.3) are open ``propose/<slug>`` PRs whose slug has no
+        non-removed entry. `open_prs` counts open PRs per §5 kind for each slug. `stale`
+        means "in an idea/parked/pending state for more than `stale_days`" at `now`
+        (pass both for deterministic tests; `now` defaults to the cache clock).
+        Selects only list columns as raw tuples, so 10,000 rows stay well under 100 ms.
+        """
+        now = now or self.clock()
+        threshold = now - timedelta(days=stale_days) if stale_days is not None else None
+        pr = self.CachedPR
+        badges: dict[str, dict[str, int]] = {}
+        for slug, kind, count in (
+            pr.select(pr.rfc_slug, pr.pr_kind, pw.fn.COUNT(pr.id))
+            .where(pr.state == "open")
+            .group_by(pr.rfc_slug, pr.pr_kind)
+            .tuples()
+            .execute()
+        ):
+            badges.setdefault(slug, {})[kind] = count
+        # Raw SQL with no converters: parsing only the two datetimes we need per row.
+        cursor = self.db.execute_sql(
+            "SELECT slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
+            " proposed_at, removed, state_since, html_url, search_text"
+            " FROM cached_rfc ORDER BY slug"
+        )
+        items: list[ListItem] = []
+        live: set[str] = set()
+        tup = self._tuple
+        for (
+            slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,
+            proposed_at, removed, state_since, html_url, search_text,
+        ) in cursor.fetchall():
+            since = parse_dt(state_since)
+            if not removed:
+                live.add(slug)
+            stale = bool(
+                threshold is not None
+                and not removed
+                and since is not None
+                and since < threshold
+                and state not in _TERMINAL_STATES
+            )
+            items.append(
+                ListItem(
+                    kind="rfc",
+                    slug=slug,
+                    title=title,
+                    state=state,
+                    rfc_id=rfc_id,
+                    owners=tup(owners),
+                    arbiters=tup(arbiters),
+                    tags=tup(tags),
+                    proposed_by=proposed_by,
+                    proposed_at=parse_dt(proposed_at),
+                    removed=bool(removed),
+                    stale=stale,
+                    state_since=since,
+                    open_prs=badges.get(slug, {}),
+                    html_url=html_url,
+                    search_text=search_text,
+                )
+            )
+        for number, slug, title, opened_by, opened_at, html_url, description in (
+            pr.select(
+                pr.pr_number, pr.rfc_slug, pr.title, pr.opened_by, pr.opened_at,
+                pr.html_url, pr.description,
+            )
+            .where((pr.state == "open") & (pr.pr_kind == "idea"))
+            .order_by(pr.rfc_slug, pr.pr_number)
+            .tuples()
+        ):
+            if slug in live:
+                continue
+            items.append(
+                ListItem(
+                    kind="pending",
+                    slug=slug,
+                    title=title,
+                    state="pending",
+                    proposed_by=opened_by,
+                    proposed_at=opened_at,
+                    stale=bool(threshold is not None and opened_at and opened_at < threshold),
+                    state_since=opened_at,
+                    open_prs=badges.get(slug, {}),
+                    pr_number=number,
+                    html_url=html_url,
+                    search_text=_search_text(slug, title, description or ""),
+                )
+            )
+        return items
+
+    def pulls_for(self, slug: str) -> list[PRRow]:
+        """Every cached PR for `slug`, open ones first, newest first within a state."""
+        pr = self.CachedPR
+        rows = (
+            pr.select()
+            .where(pr.rfc_slug == slug)
+            .order_by((pr.state != "open"), pr.pr_number.desc())
+        )
+        return [_pr_row(r) for r in rows]
+
+    def rfc(self, slug: str) -> RFCDetail | None:
+        """The right pane's data for one entry (with its PRs), or None if not cached."""
+        m = self.CachedRFC
+        row = m.get_or_none(m.slug == slug)
+        if row is None:
+            return None
+        return RFCDetail(
+            slug=row.slug,
+            title=row.title,
+            state=row.state,
+            rfc_id=row.rfc_id,
+            repo=row.repo,
+            proposed_by=row.proposed_by,
+            proposed_at=row.proposed_at,
+            graduated_at=row.graduated_at,
+            graduated_by=row.graduated_by,
+            owners=tuple(row.owners or ()),
+            arbiters=tuple(row.arbiters or ()),
+            tags=tuple(row.tags or ()),
+            body=row.body,
+            removed=bool(row.removed),
+            state_since=row.state_since,
+            html_url=row.html_url,
+            pulls=tuple(self.pulls_for(slug)),
+            extra=dict(row.extra or {}),
+            last_entry_commit_at=row.last_entry_commit_at,
+            body_sha=row.body_sha,
+        )
+
+    def pull(self, number: int) -> PRRow | None:
+        """One cached PR by number (pending-idea detail)."""
+        pr = self.CachedPR
+        row = pr.get_or_none(pr.pr_number == number)
+        return _pr_row(row) if row is not None else None
+
+    def sync_status(self) -> SyncStatus:
+        """What the status line shows: last success, last outcome, counts (§7.1)."""
+        st = self.state()
+        rfc, pr = self.CachedRFC, self.CachedPR
+        rfc_count = rfc.select().where(rfc.removed == False).count()  # noqa: E712
+        live = rfc.select(rfc.slug).where(rfc.removed == False)  # noqa: E712
+        pending = (
+            pr.select()
+            .where((pr.state == "open") & (pr.pr_kind == "idea") & pr.rfc_slug.not_in(live))
+            .count()
+        )
+        ok = st.get("last_ok")
+        return SyncStatus(
+            synced_at=parse_dt(st.get("synced_at")),
+            last_kind=st.get("last_kind"),
+            last_ok=None if ok is None else ok == "1",
+            last_error=st.get("last_error"),
+            rfc_count=rfc_count,
+            pending_count=pending,
+            offline=st.get("last_offline") == "1",
+            last_attempt_at=parse_dt(st.get("last_attempt_at")),
+        )
+
+    def export(self, volatile: bool = True) -> dict[str, Any]:
+        """The whole cache as JSON-able data (``rfctui --export json``); no network.
+
+        ``{"schema": 1, "synced_at": ..., "rfcs": [...], "pulls": [...]}`` with every
+        column (datetimes as RFC 3339 UTC text, lists/extra as JSON values), entries by
+        slug and PRs by number. `volatile=False` drops what depends on *when* this cache
+        observed Gitea rather than on Gitea itself: see `comparable_export`.
+        """
+        rfcs = []
+        m = self.CachedRFC
+        for row in m.select().order_by(m.slug).dicts():
+            row.pop("id", None)
+            row.pop("search_text", None)  # derived from slug/title/body
+            rfcs.append({k: _jsonable(v) for k, v in row.items()})
+        pulls = []
+        pr = self.CachedPR
+        for row in pr.select().order_by(pr.repo, pr.pr_number).dicts():
+            row.pop("id", None)
+            pulls.append({k: _jsonable(v) for k, v in row.items()})
+        data = {
+            "schema": EXPORT_SCHEMA,
+            "synced_at": format_dt(parse_dt(self.get_state("synced_at"))),
+            "rfcs": rfcs,
+            "pulls": pulls,
+        }
+        return data if volatile else comparable_export(data)
+
+
+def comparable_export(data: Mapping[str, Any]) -> dict[str, Any]:
+    """An export reduced to what any correct cache of the same Gitea state must agree on.
+
+    Dropped: `synced_at`; per entry `updated_at` (local write time) and `state_since`
+    (observed by sweeps, so a cold rebuild cannot reproduce a state change it never
+    saw); entries flagged `removed` (a cold rebuild never sees deleted files). Compare
+    ``comparable_export(a.export()) == comparable_export(b.export())`` to check that
+    an incremental history and a ``--resync`` agree.
+    """
+    rfcs = [
+        {k: v for k, v in row.items() if k not in ("updated_at", "state_since")}
+        for row in data.get("rfcs", [])
+        if not row.get("removed")
+    ]
+    return {"schema": data.get("schema"), "rfcs": rfcs, "pulls": list(data.get("pulls", []))}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return format_dt(value)
+    return value
+
+
+def _search_text(slug: str, title: str, body: str) -> str:
+    return f"{slug}\n{title}\n{body[:SEARCH_BODY_CAP]}".lower()
+
+
+def search_text(slug: str, title: str, body: str) -> str:
+    """The filter text stored per entry: lower-cased slug, title, first 20k chars of body."""
+    return _search_text(slug, title, body)
+
+
+def _pr_row(r: Any) -> PRRow:
+    return PRRow(
+        number=r.pr_number,
+        kind=r.pr_kind,
+        state=r.state,
+        title=r.title,
+        opened_by=r.opened_by,
+        opened_at=r.opened_at,
+        merged_at=r.merged_at,
+        closed_at=r.closed_at,
+        updated_at=r.updated_at,
+        head_branch=r.head_branch,
+        html_url=r.html_url,
+        description=r.description or "",
+        slug=r.rfc_slug,
+        user_login=r.user_login,
+    )
+
+
+# ---------------------------------------------------------------- the actions log (§6.4)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRow:
+    """One §6.4 action as stored: the full payload the user typed, and its outcome."""
+
+    id: int
+    kind: str
+    slug: str
+    on_behalf_of: str
+    payload: dict[str, Any]
+    status: str  # pending | done | failed | discarded
+    error: str | None
+    pr_number: int | None
+    pr_url: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+_SECRET_KEYS = ("token", "password", "secret", "authorization")
+
+
+def _check_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Refuse anything that looks like a credential: the log must never hold tokens."""
+
+    def walk(value: Any) -> None:
+        if isinstance(value, Mapping):
+            for k, v in value.items():
+                if any(s in str(k).lower() for s in _SECRET_KEYS):
+                    raise ValueError(f"actions log payload must not hold credentials ({k!r})")
+                walk(v)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                walk(v)
+        elif type(value).__name__ == "Secret":
+            raise ValueError("actions log payload must not hold a Secret")
+
+    walk(payload)
+    return dict(payload)
+
+
+def open_actions(
+    path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None
+) -> ActionsLog:
+    """Open (or create) the actions log at `path` (WAL, busy timeout, like the cache).
+
+    The log cannot be rebuilt from Gitea, so an unreadable file is moved aside (kept
+    for manual recovery, never deleted) and `notice` says so.
+    """
+    clock = clock or _utcnow
+    p, db, bound, notice = _open_or_replace(
+        path, "actions log", (Action,), _ACTIONS_APP_ID, ACTIONS_SCHEMA_VERSION,
+        "started a new, empty log (the old one is kept there)", clock,
+    )
+    return ActionsLog(p, db, bound["Action"], notice, clock)
+
+
+class ActionsLog:
+    """The §6.4 audit trail and outbox. Rows are written before the first Gitea call."""
+
+    def __init__(
+        self,
+        path: Path,
+        db: _TrackingSqlite,
+        model: Any,
+        notice: str | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.path = path
+        self.db = db
+        self.Action = model
+        self.notice = notice
+        self.clock = clock
+
+    def __repr__(self) -> str:
+        return f"ActionsLog({str(self.path)!r})"
+
+    def close(self) -> None:
+        self.db.close_all()
+
+    def __enter__(self) -> ActionsLog:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def add(
+        self, kind: str, slug: str, on_behalf_of: str, payload: Mapping[str, Any]
+    ) -> int:
+        """Record an action as `pending` and return its id (before any Gitea call)."""
+        from rfctui.entry import validate_slug
+
+        if kind not in ACTION_KINDS:
+            raise ValueError(f"unknown action kind {kind!r}; expected one of {ACTION_KINDS}")
+        validate_slug(slug)
+        now = self.clock()
+        with self.db.atomic("IMMEDIATE"):
+            return int(
+                self.Action.insert(
+                    kind=kind,
+                    slug=slug,
+                    on_behalf_of=on_behalf_of,
+                    payload=_check_payload(payload),
+                    status="pending",
+                    created_at=now,
+                    updated_at=now,
+                ).execute()
+            )
+
+    def _update(self, action_id: int, **values: Any) -> None:
+        with self.db.atomic("IMMEDIATE"):
+            n = (
+                self.Action.update(updated_at=self.clock(), **values)
+                .where(self.Action.id == action_id)
+                .execute()
+            )
+        if not n:
+            raise KeyError(f"no action {action_id}")
+
+    def mark_done(self, action_id: int, pr_number: int, pr_url: str | None = None) -> None:
+        """The PR exists: remember its number (the §6.3 opened_by lookup uses it)."""
+        self._update(action_id, status="done", pr_number=pr_number, pr_url=pr_url, error=None)
+
+    def mark_failed(self, action_id: int, error: str) -> None:
+        """Keep the payload for a retry; `error` is stored as one line."""
+        self._update(action_id, status="failed", error=_one_line(error))
+
+    def mark_pending(self, action_id: int) -> None:
+        """Back to pending (a retry is starting)."""
+        self._update(action_id, status="pending", error=None)
+
+    def discard(self, action_id: int) -> None:
+        """The user gave up on a failed action: kept for audit, no longer offered."""
+        self._update(action_id, status="discarded")
+
+    def get(self, action_id: int) -> ActionRow | None:
+        row = self.Action.get_or_none(self.Action.id == action_id)
+        return _action_row(row) if row is not None else None
+
+    def _by_status(self, status: str | None) -> list[ActionRow]:
+        q = self.Action.select().order_by(self.Action.id)
+        if status is not None:
+            q = q.where(self.Action.status == status)
+        return [_action_row(r) for r in q]
+
+    def pending(self) -> list[ActionRow]:
+        return self._by_status("pending")
+
+    def failed(self) -> list[ActionRow]:
+        return self._by_status("failed")
+
+    def all(self) -> list[ActionRow]:
+        return self._by_status(None)
+
+    def find_pr_actor(self, slug: str, pr_number: int) -> str | None:
+        """Who the bot opened PR `pr_number` for `slug` on behalf of (§6.3), if we did."""
+        a = self.Action
+        row = (
+            a.select(a.on_behalf_of)
+            .where((a.slug == slug) & (a.pr_number == pr_number) & (a.status == "done"))
+            .order_by(a.id.desc())
+            .tuples()
+            .first()
+        )
+        return row[0] if row else None
+
+    def actors(self) -> dict[tuple[str, int], str]:
+        """(slug, pr_number) -> on_behalf_of for every done action (one query per sweep)."""
+        a = self.Action
+        out: dict[tuple[str, int], str] = {}
+        for slug, number, who in (
+            a.select(a.slug, a.pr_number, a.on_behalf_of)
+            .where((a.status == "done") & a.pr_number.is_null(False))
+            .order_by(a.id)
+            .tuples()
+        ):
+            out[(slug, number)] = who
+        return out
+
+
+def _action_row(r: Any) -> ActionRow:
+    return ActionRow(
+        id=r.id,
+        kind=r.kind,
+        slug=r.slug,
+        on_behalf_of=r.on_behalf_of,
+        payload=dict(r.payload or {}),
+        status=r.status,
+        error=r.error,
+        pr_number=r.pr_number,
+        pr_url=r.pr_url,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+    )
