@@ -1,0 +1,115 @@
+"""The Textual application: a thin shell around MainScreen (SPEC §7; STYLE §9.1).
+
+It holds the configuration, the lazily opened cache handle (opened in a worker thread:
+``open_cache`` may run ``quick_check``), the clock and the command palette provider.
+Orchestration lives in ``rfctui.screens.main``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from rfctui.screens.main import MainScreen
+
+__all__ = ["BindingsProvider", "RfcApp", "run_app"]
+
+
+class BindingsProvider(Provider):
+    """The command palette offers every described binding of the main screen (§7.2)."""
+
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        screen = self.screen
+        if not isinstance(screen, MainScreen):
+            return []
+        out: list[tuple[str, str, Callable[[], Any]]] = []
+        for binding in screen.BINDINGS:
+            if not isinstance(binding, Binding) or not binding.description:
+                continue
+            if binding.action in ("quit",):
+                continue  # the palette has its own Quit
+            keys = ", ".join(
+                self.app.get_key_display(Binding(k.strip(), binding.action))
+                for k in binding.key.split(",")
+            )
+            out.append(
+                (binding.description, f"key: {keys}", partial(screen.run_action, binding.action))
+            )
+        return out
+
+    async def discover(self) -> Hits:
+        for name, help_text, callback in self._commands():
+            yield DiscoveryHit(name, callback, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, help_text, callback in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+
+
+class RfcApp(App[None]):
+    """rfctui. ``sync=False`` (tests, snapshots) reads the cache and never touches Gitea."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "rfctui"
+    COMMANDS = App.COMMANDS | {BindingsProvider}
+    BINDINGS: list[BindingType] = [
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="ctrl-quit"),
+    ]
+
+    def __init__(
+        self,
+        config: Any,
+        *,
+        notice: str | None = None,
+        clock: Callable[[], datetime] | None = None,
+        sync: bool = True,
+        cache: Any = None,
+        transport: Any = None,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.notice = notice
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.sync = sync
+        self.transport = transport  # an httpx transport (tests: the sandbox's)
+        self._cache = cache
+        self._cache_lock = threading.Lock()
+        self.cache_notice_shown = False
+        self.theme = "textual-dark"
+
+    def get_cache(self) -> Any:
+        """The cache handle, opened on first use. Call from a worker thread only."""
+        with self._cache_lock:
+            if self._cache is None:
+                from rfctui.db import open_cache
+
+                self._cache = open_cache(self.config.cache_file)
+            return self._cache
+
+    def get_default_screen(self) -> MainScreen:
+        return MainScreen(sync=self.sync, clock=self.clock)
+
+    def on_mount(self) -> None:
+        if self.notice:
+            self.notify(self.notice, markup=False, timeout=10)
+
+
+def run_app(
+    config: Any,
+    *,
+    notice: str | None = None,
+    clock: Callable[[], datetime] | None = None,
+) -> int:
+    """Run the UI until the person quits (called by ``rfctui`` in cli.py)."""
+    RfcApp(config, notice=notice, clock=clock).run()
+    return 0

@@ -1,0 +1,78 @@
+"""Messages from workers to the UI (SPEC §7; STYLE §1.3: workers post, handlers own state).
+
+Thread workers never touch widgets: they post one of these, and an ``@on`` handler on
+the main screen updates the widgets on the UI thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.message import Message
+
+from rfctui.db import ListItem, PRRow, RFCDetail, SyncStatus
+
+
+class ItemsLoaded(Message, bubble=False):
+    """The cache was read: every left-pane item plus the sync status."""
+
+    def __init__(self, items: list[ListItem], status: SyncStatus | None) -> None:
+        super().__init__()
+        self.items = items
+        self.status = status
+
+
+class CacheFailed(Message, bubble=False):
+    """The cache could not be opened or read; ``error`` is one actionable line."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class CacheNotice(Message, bubble=False):
+    """The cache had to be moved aside and rebuilt (§4.2): say so once."""
+
+    def __init__(self, notice: str) -> None:
+        super().__init__()
+        self.notice = notice
+
+
+class SyncStarted(Message, bubble=False):
+    """A reconciler sweep began (``kind`` is quick | full | refresh)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__()
+        self.kind = kind
+
+
+class SyncFinished(Message, bubble=False):
+    """A sweep ended; ``result`` is the reconciler's SweepResult."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result
+
+
+class UserIdentified(Message, bubble=False):
+    """``GET /user`` with the user's token said who is at the keyboard (§6.2)."""
+
+    def __init__(self, login: str | None, full_name: str | None = None) -> None:
+        super().__init__()
+        self.login = login
+        self.full_name = full_name
+
+
+class DetailLoaded(Message, bubble=False):
+    """The detail of one item, read from the cache in a worker."""
+
+    def __init__(
+        self,
+        item: ListItem,
+        detail: RFCDetail | None,
+        pulls: list[PRRow],
+    ) -> None:
+        super().__init__()
+        self.item = item
+        self.detail = detail
+        self.pulls = pulls

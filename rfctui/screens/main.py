@@ -1,0 +1,542 @@
+"""The main screen: list, detail, filter, status; it owns the workers (SPEC §7, §4.1).
+
+Threading model (STYLE §1.3, harlequin): every cache read and every reconciler sweep
+runs in a thread worker; workers only ``post_message``; the ``@on`` handlers below are
+the only code that changes widgets. The UI thread never waits on Gitea or on SQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Button, Footer, Input, Label, Markdown
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rfctui.db import ListItem
+from rfctui.filtering import Query, filter_items, index_texts, parse_query
+from rfctui.messages import (
+    CacheFailed,
+    CacheNotice,
+    DetailLoaded,
+    ItemsLoaded,
+    SyncFinished,
+    SyncStarted,
+    UserIdentified,
+)
+from rfctui.text import clean, one_line
+from rfctui.widgets.detail import DetailPane, PullList
+from rfctui.widgets.filter_input import FilterInput
+from rfctui.widgets.rfc_list import GROUP_TITLES, RfcList
+from rfctui.widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    from rfctui.app import RfcApp
+
+__all__ = ["ConfirmOpen", "MainScreen", "SweepFailure", "is_web_url"]
+
+LATER = "actions arrive in a later release"
+
+
+def is_web_url(url: str | None) -> bool:
+    """Only http(s) URLs with a host ever reach the browser (§7.4)."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and url == clean(url)
+
+
+@dataclass(frozen=True)
+class SweepFailure:
+    """Stands in for a SweepResult when a sweep could not even run (one-line error)."""
+
+    kind: str
+    error: str
+    offline: bool = False
+    ok: bool = False
+    requests: int = 0
+    rows_changed: int = 0
+    entries: int = 0
+    pulls: int = 0
+    skipped: int = 0
+    seconds: float = 0.0
+
+
+def describe_error(exc: BaseException) -> tuple[str, bool]:
+    """One actionable line for ``exc`` and whether it means "server unreachable"."""
+    offline = False
+    try:
+        from rfctui import gitea
+
+        offline = isinstance(exc, gitea.GiteaUnreachable | gitea.GiteaTimeout)
+    except (ImportError, AttributeError):
+        pass
+    if isinstance(exc, OSError | ConnectionError | TimeoutError):
+        offline = True
+    text = one_line(str(exc), 200) or type(exc).__name__
+    return text, offline
+
+
+class ConfirmOpen(ModalScreen[bool]):
+    """Asks before a link from someone else's markdown opens in the browser (§7.4)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("y,enter", "answer(True)", "Open", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "Cancel", id="confirm-no"),
+    ]
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Label(Content("Open this link in your browser?"), markup=False)
+            yield Label(Content(self.url), id="confirm-url", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Open (y)", id="yes", variant="primary")
+                yield Button("Cancel (n)", id="no")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+
+class MainScreen(Screen[None]):
+    """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
+
+    # The single key table: the footer, the help screen (screens/help.py) and the command
+    # palette (app.BindingsProvider) are all generated from these bindings.
+    BINDINGS: list[BindingType] = [
+        Binding("slash", "focus_filter", "Filter", id="filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
+        Binding("o", "open_browser", "Open in browser", id="open"),
+        Binding("r", "sync('quick')", "Refresh", id="refresh"),
+        Binding("R", "sync('full')", "Full sync", show=False, id="full-sync"),
+        Binding("n", "propose", "Propose idea", show=False, id="propose"),
+        Binding("e", "edit", "Edit body", show=False, id="edit"),
+        Binding("c", "claim", "Claim", show=False, id="claim"),
+        Binding("m", "metadata", "Edit metadata", show=False, id="metadata"),
+        Binding("a", "actions_view", "Actions log", show=False, id="actions"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+        Binding("q", "quit", "Quit", id="quit"),
+    ]
+
+    def __init__(self, *, sync: bool = True, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.sync_enabled = sync
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.items: list[ListItem] = []
+        self._texts: list[str] = []
+        self.query_text = ""
+        self.login: str | None = None
+        self._sync_running = False
+        self._sync_queued: str | None = None
+        self._loaded_once = False
+        self._started_sync = False
+
+    @property
+    def rfc_app(self) -> RfcApp:
+        return self.app  # type: ignore[return-value]
+
+    # -- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="panes"):
+            with Vertical(id="left"):
+                yield FilterInput(id="filter")
+                yield RfcList(id="rfc-list", clock=self._clock)
+            yield DetailPane(id="detail", clock=self._clock)
+        yield StatusLine(id="status", clock=self._clock)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        status = self.query_one(StatusLine)
+        status.sync_enabled = self.sync_enabled
+        status.demo = bool(getattr(self.rfc_app.config, "demo", False))
+        status.render_status()
+        self.query_one(RfcList).focus()
+        self.query_one(DetailPane).show_message("Loading…")
+        self.load_items()
+        # Ages ("synced 2 min ago") move on by themselves.
+        self.set_interval(30, status.render_status, name="status-clock")
+
+    # -- cache reads ----------------------------------------------------------------
+
+    @work(
+        thread=True, exclusive=True, group="load", exit_on_error=False, description="Reading cache"
+    )
+    def load_items(self) -> None:
+        """Read every left-pane item from the cache (a thread: SQL never on the UI)."""
+        try:
+            cache = self.rfc_app.get_cache()
+            notice = getattr(cache, "notice", None)
+            if notice and not self.rfc_app.cache_notice_shown:
+                self.rfc_app.cache_notice_shown = True
+                self.post_message(CacheNotice(str(notice)))
+            items = cache.list_items()
+            status = cache.sync_status()
+        except Exception as exc:  # noqa: BLE001 - one line for the person, not a traceback
+            self.post_message(CacheFailed(describe_error(exc)[0]))
+            return
+        self.post_message(ItemsLoaded(items, status))
+
+    @on(CacheNotice)
+    def _cache_notice(self, message: CacheNotice) -> None:
+        self.notify(
+            one_line(message.notice), title="Cache", severity="warning", markup=False, timeout=10
+        )
+
+    @on(CacheFailed)
+    def _cache_failed(self, message: CacheFailed) -> None:
+        status = self.query_one(StatusLine)
+        status.loaded = True
+        status.error = f"cache: {message.error}"
+        status.render_status()
+        self.query_one(RfcList).set_items([], empty_message="The cache could not be read.")
+        self.query_one(DetailPane).show_message("The cache could not be read.", message.error)
+        self._maybe_start_sync()
+
+    @on(ItemsLoaded)
+    def _items_loaded(self, message: ItemsLoaded) -> None:
+        self.items = message.items
+        self._texts = index_texts(self.items)
+        status = self.query_one(StatusLine)
+        status.loaded = True
+        st = message.status
+        if st is not None:
+            status.synced_at = st.synced_at
+            status.rfc_count = st.rfc_count
+            status.pending_count = st.pending_count
+            if (
+                st.last_ok is False
+                and st.last_error
+                and status.error is None
+                and not self._loaded_once
+            ):
+                status.error = st.last_error
+        else:
+            status.rfc_count = sum(1 for i in self.items if i.kind == "rfc")
+            status.pending_count = sum(1 for i in self.items if i.kind == "pending")
+        self._apply_filter()
+        self._loaded_once = True
+        self._maybe_start_sync()
+
+    def _maybe_start_sync(self) -> None:
+        """After the first paint from the cache: a full sweep, then the timers (§4.1)."""
+        if self._started_sync or not self.sync_enabled:
+            return
+        self._started_sync = True
+        cfg = self.rfc_app.config
+        self.start_sync("full")
+        quick = float(getattr(cfg, "quick_interval", 30) or 0)
+        full = float(getattr(cfg, "full_interval", 600) or 0)
+        if quick > 0:
+            self.set_interval(
+                quick, lambda: self.start_sync("quick", quiet=True), name="quick-sweep"
+            )
+        if full > 0:
+            self.set_interval(full, lambda: self.start_sync("full", quiet=True), name="full-sweep")
+
+    # -- filtering --------------------------------------------------------------------
+
+    def _apply_filter(self) -> None:
+        query: Query = parse_query(self.query_text, login=self.login)
+        shown = filter_items(self.items, query, self._texts)
+        rfc_list = self.query_one(RfcList)
+        if not self.items:
+            empty = (
+                "The cache is empty — press r to sync."
+                if self.sync_enabled
+                else "The cache is empty."
+            )
+        else:
+            empty = "Nothing matches the filter — escape clears it."
+        rfc_list.set_items(shown, empty_message=empty)
+        status = self.query_one(StatusLine)
+        status.shown = None if query.empty else len(shown)
+        status.hint = "; ".join(query.problems) or None
+        status.render_status()
+        if not shown:
+            self.query_one(DetailPane).show_message(
+                "No entries." if not self.items else "Nothing matches the filter.",
+                "" if not self.items else f"filter: {clean(self.query_text)}",
+            )
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        self.query_text = event.value
+        self._apply_filter()
+
+    def action_focus_filter(self) -> None:
+        self.query_one(FilterInput).focus()
+
+    def action_clear_filter(self) -> None:
+        """escape on the list clears the filter (in the filter box it only leaves it)."""
+        box = self.query_one(FilterInput)
+        if box.value:
+            box.value = ""
+        self.query_one(RfcList).focus()
+
+    # -- detail -----------------------------------------------------------------------
+
+    @on(RfcList.Highlighted)
+    def _highlighted(self, event: RfcList.Highlighted) -> None:
+        pane = self.query_one(DetailPane)
+        if event.item is None:
+            if event.group:
+                row = event.rfc_list.highlighted_row
+                count = row.count if row else 0
+                pane.show_message(
+                    f"{GROUP_TITLES.get(event.group, event.group)} ({count})",
+                    "enter or space folds and unfolds this group.",
+                )
+            return
+        self.load_detail(event.item)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="detail",
+        exit_on_error=False,
+        description="Reading entry",
+    )
+    def load_detail(self, item: ListItem) -> None:
+        """Read one item's detail; a quick burst of cursor moves only loads the last."""
+        time.sleep(0.02)
+        if get_current_worker().is_cancelled:
+            return
+        try:
+            cache = self.rfc_app.get_cache()
+            detail = cache.rfc(item.slug) if item.kind == "rfc" else None
+            pulls = list(cache.pulls_for(item.slug))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(CacheFailed(describe_error(exc)[0]))
+            return
+        if not get_current_worker().is_cancelled:
+            self.post_message(DetailLoaded(item, detail, pulls))
+
+    @on(DetailLoaded)
+    def _detail_loaded(self, message: DetailLoaded) -> None:
+        current = self.query_one(RfcList).highlighted_item
+        if current is None or (current.kind, current.slug) != (
+            message.item.kind,
+            message.item.slug,
+        ):
+            return  # the cursor moved on
+        self.query_one(DetailPane).show(current, message.detail, message.pulls)
+
+    # -- links and the browser ----------------------------------------------------------
+
+    def entry_url(self, item: ListItem) -> str | None:
+        """The page for ``item``: the entry file on main, or the proposal PR."""
+        if item.html_url and is_web_url(item.html_url):
+            return item.html_url
+        if item.kind == "pending":
+            return None
+        from rfctui.entry import InvalidSlug, validate_slug
+
+        try:
+            slug = validate_slug(item.slug)
+        except InvalidSlug:
+            return None
+        cfg = self.rfc_app.config
+        base = str(cfg.gitea_url).rstrip("/")
+        return f"{base}/{cfg.org}/{cfg.meta_repo}/src/branch/main/rfcs/{slug}.md"
+
+    def open_url(self, url: str | None) -> None:
+        if not is_web_url(url):
+            self.notify(
+                f"Not opening {one_line(url or 'an empty link', 120)}: only http(s) links open.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        assert url is not None
+        self.notify(f"Opening {one_line(url, 160)}", markup=False)
+        self.app.open_url(url)
+
+    def action_open_browser(self) -> None:
+        """``o``: the highlighted pull request if the PR list has focus, else the item."""
+        focused = self.focused
+        if isinstance(focused, PullList) and focused.highlighted_pull is not None:
+            self.open_url(focused.highlighted_pull.html_url)
+            return
+        item = self.query_one(RfcList).highlighted_item
+        if item is None:
+            self.notify("Select an entry first.", markup=False)
+            return
+        self.open_url(self.entry_url(item))
+
+    @on(Markdown.LinkClicked)
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        """Links in bodies never open by themselves: http(s) only, after a question."""
+        event.stop()
+        href = event.href
+        if not is_web_url(href):
+            self.notify(
+                f"Not opening {one_line(href, 120)}: only http(s) links open.",
+                severity="warning",
+                markup=False,
+            )
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.open_url(href)
+
+        self.app.push_screen(ConfirmOpen(href), answered)
+
+    # -- sync -------------------------------------------------------------------------
+
+    def action_sync(self, kind: str) -> None:
+        self.start_sync(kind)
+
+    def start_sync(self, kind: str, *, quiet: bool = False) -> None:
+        """Start a sweep unless one runs (then queue it: a sweep is never cancelled)."""
+        if not self.sync_enabled:
+            if not quiet:
+                self.notify("Sync is off in this session.", markup=False)
+            return
+        if self._sync_running:
+            if kind == "full" or self._sync_queued is None:
+                self._sync_queued = kind
+            return
+        self._sync_running = True
+        status = self.query_one(StatusLine)
+        status.syncing = kind
+        status.render_status()
+        self.run_sweep(kind)
+
+    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Syncing")
+    def run_sweep(self, kind: str) -> None:
+        """One reconciler sweep on its own event loop and client (§4.1)."""
+        self.post_message(SyncStarted(kind))
+        try:
+            result = asyncio.run(self._sweep(kind))
+        except Exception as exc:  # noqa: BLE001 - becomes the status line's one line
+            text, offline = describe_error(exc)
+            result = SweepFailure(kind=kind, error=text, offline=offline)
+        self.post_message(SyncFinished(result))
+
+    async def _sweep(self, kind: str) -> Any:
+        from rfctui.cache import Reconciler
+        from rfctui.gitea import GiteaClient
+
+        app = self.rfc_app
+        cfg = app.config
+        cache = app.get_cache()
+        token = getattr(cfg, "bot_token", None) or getattr(cfg, "user_token", None)
+        async with GiteaClient(cfg.gitea_url, token, transport=app.transport) as client:
+            if self.login is None and getattr(cfg, "user_token", None):
+                await self._identify(cfg)
+            rec = Reconciler(client, cache, cfg.org, cfg.meta_repo, cfg.bot_user)
+            if kind == "quick":
+                return await rec.quick_sweep()
+            return await rec.full_sweep()
+
+    async def _identify(self, cfg: Any) -> None:
+        """Who is at the keyboard (§6.2), for ``mine``; failures just leave it unknown."""
+        from rfctui.gitea import GiteaClient, GiteaError
+
+        try:
+            async with GiteaClient(
+                cfg.gitea_url, cfg.user_token, transport=self.rfc_app.transport
+            ) as c:
+                me = await c.current_user()
+        except GiteaError:
+            return
+        login = me.get("login") if isinstance(me, dict) else getattr(me, "login", None)
+        name = me.get("full_name") if isinstance(me, dict) else getattr(me, "full_name", None)
+        if login:
+            self.post_message(UserIdentified(str(login), str(name) if name else None))
+
+    @on(UserIdentified)
+    def _user_identified(self, message: UserIdentified) -> None:
+        self.login = message.login
+        status = self.query_one(StatusLine)
+        status.login = message.login
+        if self.query_text:
+            self._apply_filter()
+        else:
+            status.render_status()
+
+    @on(SyncStarted)
+    def _sync_started(self, message: SyncStarted) -> None:
+        status = self.query_one(StatusLine)
+        status.syncing = message.kind
+        status.render_status()
+
+    @on(SyncFinished)
+    def _sync_finished(self, message: SyncFinished) -> None:
+        result = message.result
+        self._sync_running = False
+        status = self.query_one(StatusLine)
+        status.syncing = None
+        if getattr(result, "ok", False):
+            status.error = None
+            status.offline = False
+        else:
+            status.error = str(getattr(result, "error", None) or "unknown error")
+            status.offline = bool(getattr(result, "offline", False))
+        status.render_status()
+        if getattr(result, "ok", False) or getattr(result, "rows_changed", 0):
+            self.load_items()
+        queued, self._sync_queued = self._sync_queued, None
+        if queued:
+            self.start_sync(queued, quiet=True)
+
+    @on(Worker.StateChanged)
+    def _worker_state(self, event: Worker.StateChanged) -> None:
+        """A worker that died unexpectedly still ends as one status line, never a crash."""
+        if event.state != WorkerState.ERROR:
+            return
+        error = event.worker.error
+        text = describe_error(error)[0] if error else "unknown error"
+        if event.worker.group == "sync":
+            self.post_message(SyncFinished(SweepFailure(kind="?", error=text)))
+        else:
+            self.post_message(CacheFailed(text))
+
+    # -- everything else --------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from rfctui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:
+        self.app.exit()
+
+    # Hooks for the actions engineer (rfctui/screens/forms.py, actions.py) — §6.
+    def action_propose(self) -> None:
+        self.notify(LATER, markup=False)
+
+    def action_edit(self) -> None:
+        self.notify(LATER, markup=False)
+
+    def action_claim(self) -> None:
+        self.notify(LATER, markup=False)
+
+    def action_metadata(self) -> None:
+        self.notify(LATER, markup=False)
+
+    def action_actions_view(self) -> None:
+        self.notify(LATER, markup=False)

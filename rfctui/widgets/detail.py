@@ -1,0 +1,243 @@
+"""The right pane: one RFC entry or pending idea (SPEC §7.1, §7.3, §7.4).
+
+Metadata and pull requests are built as ``Content`` objects from cleaned text, never as
+markup. The body goes to Textual's ``Markdown`` (which does not interpret console markup)
+after ``text.clean`` removed escape sequences, with links that never open on their own:
+``open_links=False``, and the screen decides what a click does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.widgets import Markdown, OptionList, Static
+from textual.widgets.option_list import Option
+
+from rfctui.db import ListItem, PRRow, RFCDetail
+from rfctui.text import clean, humanize_age, humanize_span
+
+__all__ = ["BODY_LIMIT", "PR_KIND_LABELS", "DetailPane", "PullList"]
+
+# Bodies beyond this are cut (with a visible note): a 5 MB entry must not stall the UI.
+BODY_LIMIT = 100_000
+
+PR_KIND_LABELS: dict[str, str] = {
+    "idea": "proposal",
+    "meta_body_edit": "body edit",
+    "meta_claim": "claim",
+    "meta_metadata": "metadata",
+}
+_STATE_STYLE = {"open": "bold $success", "merged": "$accent", "closed": "$text-muted"}
+
+
+def _date(dt: datetime | None, now: datetime) -> str:
+    if dt is None:
+        return "—"
+    return f"{dt.astimezone(UTC):%Y-%m-%d} ({humanize_age(dt, now)})"
+
+
+def _logins(names: Sequence[str]) -> str:
+    return ", ".join(clean(n) for n in names) if names else "—"
+
+
+def cap_body(body: str) -> tuple[str, bool]:
+    """The cleaned body, cut at ``BODY_LIMIT`` characters; True if it was cut."""
+    text = clean(body, multiline=True)
+    if len(text) <= BODY_LIMIT:
+        return text, False
+    return text[:BODY_LIMIT], True
+
+
+class PullList(OptionList):
+    """The entry's pull requests; ``o`` on a highlighted one opens it (screen binding)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+    ]
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
+        self.pulls: list[PRRow] = []
+
+    def set_pulls(self, pulls: Sequence[PRRow], now: datetime) -> None:
+        self.pulls = list(pulls)
+        self.clear_options()
+        self.add_options([Option(self._prompt(p, now), id=str(p.number)) for p in pulls])
+        self.display = bool(pulls)
+
+    @staticmethod
+    def _prompt(pr: PRRow, now: datetime) -> Content:
+        kind = PR_KIND_LABELS.get(pr.kind, clean(pr.kind))
+        return Content.assemble(
+            (f"#{pr.number} ", "bold"),
+            (f"{kind:<9} ", "$text-accent"),
+            (f"{pr.state:<6}", _STATE_STYLE.get(pr.state, "")),
+            " ",
+            Content(clean(pr.title)),
+            ("  by ", "$text-muted"),
+            Content(clean(pr.opened_by) or "?"),
+            (f" · {humanize_age(pr.opened_at, now)}", "$text-muted"),
+        )
+
+    @property
+    def highlighted_pull(self) -> PRRow | None:
+        if self.highlighted is None or not (0 <= self.highlighted < len(self.pulls)):
+            return None
+        return self.pulls[self.highlighted]
+
+
+class DetailPane(VerticalScroll, can_focus=True):
+    """Metadata, pull requests and the markdown body of the highlighted item."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("j", "scroll_down", "Scroll down", show=False),
+        Binding("k", "scroll_up", "Scroll up", show=False),
+    ]
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.item: ListItem | None = None
+        self.detail: RFCDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("Nothing selected."), id="detail-title", markup=False)
+        yield Static(Content(""), id="detail-meta", markup=False)
+        yield Static(Content(""), id="detail-pulls-title", markup=False)
+        yield PullList(id="detail-pulls")
+        yield Static(Content(""), id="detail-note", markup=False)
+        yield Markdown("", id="detail-body", open_links=False)
+
+    def on_mount(self) -> None:
+        self.query_one(PullList).display = False
+        self.query_one("#detail-note").display = False
+        self.query_one("#detail-pulls-title").display = False
+
+    # -- public ---------------------------------------------------------------------
+
+    def show_message(self, title: str, text: str = "") -> None:
+        """A plain message instead of an item (empty cache, a group header)."""
+        self.item = None
+        self.detail = None
+        self.query_one("#detail-title", Static).update(Content(title))
+        self.query_one("#detail-meta", Static).update(Content(text))
+        self.query_one(PullList).set_pulls([], self._clock())
+        self.query_one("#detail-pulls-title").display = False
+        self.query_one("#detail-note").display = False
+        self.query_one(Markdown).update("")
+
+    def show(self, item: ListItem, detail: RFCDetail | None, pulls: Sequence[PRRow]) -> None:
+        """Show ``item``; ``detail`` and ``pulls`` come from the cache (may be missing)."""
+        now = self._clock()
+        self.item = item
+        self.detail = detail
+        title = clean(detail.title if detail else item.title) or clean(item.slug)
+        self.query_one("#detail-title", Static).update(
+            Content.assemble((title, "bold"), "\n", (clean(item.slug), "$text-muted"))
+        )
+        if item.kind == "pending":
+            meta, body, pr_list = self._pending(item, pulls, now)
+        else:
+            meta, body, pr_list = self._rfc(item, detail, pulls, now)
+        self.query_one("#detail-meta", Static).update(meta)
+        heading = self.query_one("#detail-pulls-title", Static)
+        heading.update(Content.assemble(("Pull requests", "bold"), f" ({len(pr_list)})"))
+        heading.display = bool(pr_list)
+        self.query_one(PullList).set_pulls(pr_list, now)
+        text, truncated = cap_body(body)
+        note = self.query_one("#detail-note", Static)
+        note.update(
+            Content(
+                f"body truncated: showing the first {BODY_LIMIT // 1000} kB"
+                " — press o to read it all in the browser"
+            )
+        )
+        note.display = truncated
+        self.query_one(Markdown).update(text or "*(no body)*")
+        self.scroll_home(animate=False)
+
+    # -- builders -------------------------------------------------------------------
+
+    @staticmethod
+    def _rows(pairs: Sequence[tuple[str, Content | str]]) -> Content:
+        lines = [
+            Content.assemble(
+                (f"{label:<11}", "$text-muted"),
+                value if isinstance(value, Content) else Content(value),
+            )
+            for label, value in pairs
+        ]
+        return Content("\n").join(lines)
+
+    def _rfc(
+        self,
+        item: ListItem,
+        detail: RFCDetail | None,
+        pulls: Sequence[PRRow],
+        now: datetime,
+    ) -> tuple[Content, str, list[PRRow]]:
+        d = detail
+        state = clean(d.state if d else item.state)
+        since = d.state_since if d else item.state_since
+        state_value = Content.assemble((state, "bold"))
+        if since is not None:
+            state_value += Content(f" · {humanize_span(since, now)} in this state")
+        if item.stale:
+            state_value += Content.assemble(" ", ("stale", "bold $warning"))
+        if d.removed if d else item.removed:
+            state_value += Content.assemble(" ", ("removed from the repository", "bold $error"))
+        pairs: list[tuple[str, Content | str]] = [("state", state_value)]
+        rfc_id = d.rfc_id if d else item.rfc_id
+        if rfc_id is not None:
+            pairs.append(("id", f"#{rfc_id}"))
+        if d and d.repo:
+            pairs.append(("repo", clean(d.repo)))
+        pairs.append(
+            (
+                "owners",
+                _logins(d.owners if d else item.owners)
+                if (d.owners if d else item.owners)
+                else "— (unclaimed)",
+            )
+        )
+        pairs.append(("arbiters", _logins(d.arbiters if d else item.arbiters)))
+        pairs.append(("tags", _logins(d.tags if d else item.tags)))
+        by = clean(d.proposed_by if d else item.proposed_by) or "—"
+        pairs.append(
+            ("proposed", f"by {by} · {_date(d.proposed_at if d else item.proposed_at, now)}")
+        )
+        if d and (d.graduated_at or d.graduated_by):
+            pairs.append(
+                ("graduated", f"by {clean(d.graduated_by) or '—'} · {_date(d.graduated_at, now)}")
+            )
+        if d:
+            for key, value in d.extra.items():
+                shown = _logins(value) if isinstance(value, list | tuple) else clean(str(value))
+                pairs.append((clean(str(key))[:11], shown))
+        body = d.body if d else ""
+        pr_list = sorted(pulls, key=lambda p: (p.state != "open", -p.number))
+        return self._rows(pairs), body, pr_list
+
+    def _pending(
+        self, item: ListItem, pulls: Sequence[PRRow], now: datetime
+    ) -> tuple[Content, str, list[PRRow]]:
+        pr = next((p for p in pulls if p.number == item.pr_number), None)
+        who = clean(pr.opened_by if pr else item.proposed_by) or "?"
+        opened = pr.opened_at if pr else item.proposed_at
+        pairs: list[tuple[str, Content | str]] = [
+            ("state", Content.assemble(("pending idea", "bold $warning"), " · not merged yet")),
+            ("proposal", f"pull request #{item.pr_number}" if item.pr_number else "—"),
+            ("proposed", f"by {who} · {_date(opened, now)}"),
+        ]
+        if pr is not None and clean(pr.title) != clean(item.title):
+            pairs.append(("PR title", clean(pr.title)))
+        if item.tags:
+            pairs.append(("tags", _logins(item.tags)))
+        body = pr.description if pr else ""
+        return self._rows(pairs), body, [p for p in pulls if p.kind == "idea"]

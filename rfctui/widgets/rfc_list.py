@@ -1,0 +1,452 @@
+"""The left pane: RFCs grouped by state plus the pending ideas (SPEC §3, §7.1, §7.3).
+
+A Line-API ``ScrollView`` (toolong's ``LogLines`` pattern, STYLE §4): the widget keeps a
+flat list of display rows (group headers and items) and renders only the visible lines
+as ``Strip``s. Filtering 10,000 items rebuilds that Python list and refreshes; nothing
+is mounted per row, and no user text is ever parsed as markup (§7.4): every piece of it
+goes through ``text.clean`` and into a plain ``Segment``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from rfctui.db import ListItem
+from rfctui.text import clean, humanize_age
+
+__all__ = ["BADGES", "GROUP_ORDER", "GROUP_TITLES", "RfcList", "Row", "build_rows"]
+
+# §3 lifecycle order; "pending" (open propose PRs, §7.3) comes first because it is the
+# triage queue, "other" (states we do not know) last.
+GROUP_ORDER: tuple[str, ...] = (
+    "pending",
+    "idea",
+    "graduated",
+    "parked",
+    "declined",
+    "superseded",
+    "withdrawn",
+    "other",
+)
+GROUP_TITLES: dict[str, str] = {
+    "pending": "Pending ideas",
+    "idea": "Ideas",
+    "graduated": "Graduated",
+    "parked": "Parked",
+    "declined": "Declined",
+    "superseded": "Superseded",
+    "withdrawn": "Withdrawn",
+    "other": "Other",
+}
+# Open-PR badges by §5 kind, in display order: (symbol, meaning for the help legend).
+BADGES: dict[str, tuple[str, str]] = {
+    "meta_body_edit": ("✎", "open body-edit pull requests"),
+    "meta_claim": ("⚑", "open claim pull requests"),
+    "meta_metadata": ("⚙", "open metadata pull requests"),
+}
+
+
+def group_of(item: ListItem) -> str:
+    if item.kind == "pending":
+        return "pending"
+    return item.state if item.state in GROUP_TITLES and item.state != "pending" else "other"
+
+
+@dataclass(slots=True)
+class Row:
+    """One display line: a group header or an item."""
+
+    key: tuple[str, str]  # ("group", name) or (kind, slug): stable across rebuilds
+    group: str
+    item: ListItem | None = None
+    count: int = 0
+    collapsed: bool = False
+    ident_width: int = 0
+    cache: dict[int, list[Segment]] = field(default_factory=dict)  # width -> segments
+
+    @property
+    def is_header(self) -> bool:
+        return self.item is None
+
+
+def build_rows(items: Iterable[ListItem], collapsed: set[str]) -> list[Row]:
+    """Group ``items`` (already filtered, in cache order) into display rows."""
+    groups: dict[str, list[ListItem]] = {}
+    for item in items:
+        groups.setdefault(group_of(item), []).append(item)
+    rows: list[Row] = []
+    for name in GROUP_ORDER:
+        members = groups.get(name)
+        if not members:
+            continue
+        is_collapsed = name in collapsed
+        rows.append(Row(("group", name), name, None, len(members), is_collapsed))
+        if not is_collapsed:
+            width = min(IDENT_MAX, max(cell_len(ident_of(m)) for m in members))
+            rows.extend(Row((m.kind, m.slug), name, m, ident_width=width) for m in members)
+    return rows
+
+
+IDENT_MAX = 22
+
+
+def ident_of(item: ListItem) -> str:
+    """The short handle shown before the title: ``#12`` once graduated, else the slug."""
+    if item.kind == "rfc" and item.rfc_id is not None:
+        return f"#{item.rfc_id}"
+    return clean(item.slug)
+
+
+def _fit(text: str, width: int) -> str:
+    """Crop ``text`` to ``width`` cells with an ellipsis (wide characters aware)."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, width - 1) + "…"
+
+
+def badge_text(open_prs: dict[str, int]) -> str:
+    parts = [f"{sym}{open_prs[k]}" for k, (sym, _m) in BADGES.items() if open_prs.get(k)]
+    return " ".join(parts)
+
+
+class RfcList(ScrollView, can_focus=True):
+    """The grouped RFC list with a cursor; posts ``Highlighted`` as the cursor moves."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("down", "cursor_down", "Down", show=False, id="list-down"),
+        Binding("up", "cursor_up", "Up", show=False, id="list-up"),
+        Binding("j", "cursor_down", "Down", show=False, id="list-j"),
+        Binding("k", "cursor_up", "Up", show=False, id="list-k"),
+        Binding("g,home", "first", "First row", show=False, id="list-first"),
+        Binding("G,end", "last", "Last row", show=False, id="list-last"),
+        Binding("pageup", "page_up", "Page up", show=False, id="list-page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="list-page-down"),
+        Binding("enter,space", "toggle", "Fold group", id="list-toggle"),
+        Binding("left,h", "collapse", "Fold", show=False, id="list-collapse"),
+        Binding("right,l", "expand", "Unfold", show=False, id="list-expand"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "rfc-list--cursor",
+        "rfc-list--header",
+        "rfc-list--ident",
+        "rfc-list--owners",
+        "rfc-list--badge",
+        "rfc-list--removed",
+        "rfc-list--stale",
+        "rfc-list--age",
+        "rfc-list--empty",
+    }
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class Highlighted(Message):
+        """The cursor moved to ``item`` (``None`` on a group header)."""
+
+        def __init__(self, rfc_list: RfcList, item: ListItem | None, group: str) -> None:
+            super().__init__()
+            self.rfc_list = rfc_list
+            self.item = item
+            self.group = group
+
+        @property
+        def control(self) -> RfcList:
+            return self.rfc_list
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 - Textual's name
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self._items: list[ListItem] = []
+        self.rows: list[Row] = []
+        self.collapsed: set[str] = set()
+        self.empty_message = "Loading the cache…"
+        self._styles: dict[str, Style] = {}
+        self._last_key: tuple[str, str] | None = None
+        self._now: datetime = self._clock()
+
+    # -- data -----------------------------------------------------------------------
+
+    def set_items(self, items: Sequence[ListItem], *, empty_message: str | None = None) -> None:
+        """Show ``items`` (already filtered); the cursor stays on the same item if it can."""
+        self._items = list(items)
+        if empty_message is not None:
+            self.empty_message = empty_message
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        key = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
+        self._now = self._clock()
+        self.rows = build_rows(self._items, self.collapsed)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        index = 0
+        if key is not None:
+            for i, row in enumerate(self.rows):
+                if row.key == key:
+                    index = i
+                    break
+            else:
+                index = min(self.cursor, max(len(self.rows) - 1, 0))
+        if self.rows and key is None:
+            # First fill: start on the first item, not a header.
+            index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
+        self._last_key = None  # re-announce even if the key is unchanged: data changed
+        self.cursor = index
+        self.refresh()
+
+    @property
+    def highlighted_row(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    @property
+    def highlighted_item(self) -> ListItem | None:
+        row = self.highlighted_row
+        return row.item if row else None
+
+    def select_slug(self, slug: str, kind: str = "rfc") -> bool:
+        """Move the cursor to ``slug`` (expanding its group); False if it is not shown."""
+        for item in self._items:
+            if item.slug == slug and item.kind == kind:
+                self.collapsed.discard(group_of(item))
+                break
+        self._rebuild()
+        for i, row in enumerate(self.rows):
+            if row.key == (kind, slug):
+                self.cursor = i
+                return True
+        return False
+
+    # -- cursor ---------------------------------------------------------------------
+
+    def validate_cursor(self, value: int) -> int:
+        if not self.rows:
+            return 0
+        return max(0, min(value, len(self.rows) - 1))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._scroll_cursor_into_view()
+        self.refresh_line(old)
+        self.refresh_line(new)
+        row = self.highlighted_row
+        key = row.key if row else None
+        if key != self._last_key:
+            self._last_key = key
+            self.post_message(
+                self.Highlighted(self, row.item if row else None, row.group if row else "")
+            )
+
+    def _scroll_cursor_into_view(self) -> None:
+        height = self.scrollable_content_region.height
+        if height <= 0:
+            return
+        top = round(self.scroll_y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        self._scroll_cursor_into_view()
+
+    def action_cursor_down(self) -> None:
+        self.cursor += 1
+
+    def action_cursor_up(self) -> None:
+        self.cursor -= 1
+
+    def action_first(self) -> None:
+        self.cursor = 0
+
+    def action_last(self) -> None:
+        self.cursor = len(self.rows) - 1
+
+    def action_page_down(self) -> None:
+        self.cursor += max(self.scrollable_content_region.height - 1, 1)
+
+    def action_page_up(self) -> None:
+        self.cursor -= max(self.scrollable_content_region.height - 1, 1)
+
+    def action_toggle(self) -> None:
+        """On a header: fold or unfold the group. On an item: re-announce it."""
+        row = self.highlighted_row
+        if row is None:
+            return
+        if row.is_header:
+            self._set_collapsed(row.group, not row.collapsed)
+        else:
+            self._last_key = None
+            self.cursor = self.cursor
+
+    def action_collapse(self) -> None:
+        row = self.highlighted_row
+        if row is not None:
+            self._set_collapsed(row.group, True)
+
+    def action_expand(self) -> None:
+        row = self.highlighted_row
+        if row is not None and row.is_header:
+            self._set_collapsed(row.group, False)
+
+    def _set_collapsed(self, group: str, collapsed: bool) -> None:
+        if collapsed:
+            self.collapsed.add(group)
+        else:
+            self.collapsed.discard(group)
+        # Keep the cursor on the group's header after folding.
+        header = ("group", group)
+        self.rows = build_rows(self._items, self.collapsed)
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        index = next((i for i, r in enumerate(self.rows) if r.key == header), 0)
+        self._last_key = header if self.rows[index].key == header else None
+        self.cursor = index
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        index = round(self.scroll_y) + event.y
+        if 0 <= index < len(self.rows):
+            if self.cursor == index and self.rows[index].is_header:
+                self.action_toggle()
+            else:
+                self.cursor = index
+        self.focus()
+
+    # -- rendering ------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles.clear()
+        for row in self.rows:
+            row.cache.clear()
+
+    def _style(self, name: str) -> Style:
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(f"rfc-list--{name}", partial=True)
+            self._styles[name] = style
+        return style
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index = round(self.scroll_y) + y
+        base = self.rich_style
+        if not self.rows:
+            if y == 0:
+                text = _fit(" " + self.empty_message, width)
+                return Strip([Segment(text, base + self._style("empty"))]).adjust_cell_length(
+                    width, base
+                )
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        segments = row.cache.get(width)
+        if segments is None:
+            segments = self._render_row(row, width)
+            row.cache[width] = segments
+        style = base
+        if index == self.cursor:
+            style = base + self._style("cursor")
+            if not self.has_focus:
+                style += Style(dim=True)
+        return Strip(segments).apply_style(style).adjust_cell_length(width, style)
+
+    def on_focus(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def on_blur(self) -> None:
+        self.refresh_line(self.cursor)
+
+    def _render_row(self, row: Row, width: int) -> list[Segment]:
+        if row.item is None:
+            arrow = "▸" if row.collapsed else "▾"
+            label = f"{arrow} {GROUP_TITLES[row.group]} ({row.count})"
+            return [Segment(_fit(label, width), self._style("header"))]
+        item = row.item
+        if item.kind == "pending":
+            return self._render_pending(item, width, row.ident_width)
+        return self._render_rfc(item, width, row.ident_width)
+
+    def _render_rfc(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
+        w = min(width_hint, max(8, width // 3))
+        ident = set_cell_size(_fit(ident_of(item), w), w)
+        right: list[tuple[str, Style]] = []
+        if item.state not in GROUP_TITLES or item.state == "pending":
+            right.append((f"[{clean(item.state)}]", self._style("age")))
+        badges = badge_text(item.open_prs)
+        if badges:
+            right.append((badges, self._style("badge")))
+        if item.removed:
+            right.append(("removed", self._style("removed")))
+        elif item.stale:
+            right.append(("stale", self._style("stale")))
+        owners = ",".join(clean(o) for o in item.owners)
+        return self._compose_line(ident, clean(item.title), owners, right, width, dim=item.removed)
+
+    def _render_pending(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
+        w = min(width_hint, max(8, width // 3))
+        ident = set_cell_size(_fit(ident_of(item), w), w)
+        who = clean(item.proposed_by) or "?"
+        age = humanize_age(item.proposed_at, self._now).removesuffix(" ago")
+        right = [(age, self._style("age"))]
+        return self._compose_line(ident, clean(item.title), who, right, width, dim=False)
+
+    def _compose_line(
+        self,
+        ident: str,
+        title: str,
+        owners: str,
+        right: list[tuple[str, Style]],
+        width: int,
+        *,
+        dim: bool,
+    ) -> list[Segment]:
+        """Lay out ``  ident  title … owners badges`` in ``width`` cells.
+
+        The title takes what is left; owners are cut first on a narrow pane.
+        """
+        indent = "  "
+        right_text = " ".join(t for t, _s in right)
+        right_w = cell_len(right_text) + (1 if right_text else 0)
+        ident_w = cell_len(ident)
+        owners = _fit(owners, 16)
+        owners_w = cell_len(owners) + 1 if owners else 0
+        title_w = width - len(indent) - ident_w - 1 - right_w - owners_w
+        if title_w < 12 and owners_w:
+            owners, owners_w = "", 0
+            title_w = width - len(indent) - ident_w - 1 - right_w
+        segs: list[Segment] = [
+            Segment(indent),
+            Segment(ident, self._style("ident")),
+            Segment(" "),
+            Segment(set_cell_size(_fit(title, max(title_w, 0)), max(title_w, 0))),
+        ]
+        if owners:
+            segs += [Segment(" "), Segment(owners, self._style("owners"))]
+        for text, style in right:
+            segs += [Segment(" "), Segment(text, style)]
+        if dim:
+            dim_style = self._style("removed")
+            segs = [Segment(s.text, (s.style or Style()) + dim_style) for s in segs]
+        return segs

@@ -1,0 +1,66 @@
+"""The one-line status bar (SPEC §7.1): last sync, counts, a sweep in progress, the last
+failure and an offline marker. Built from ``Content`` (errors may quote server text)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from textual.content import Content
+from textual.widgets import Static
+
+from rfctui.text import humanize_age, one_line
+
+__all__ = ["StatusLine"]
+
+
+class StatusLine(Static):
+    """Shows the sync state; the screen sets the fields and calls ``render_status``."""
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: object) -> None:
+        super().__init__(Content(""), markup=False, **kwargs)  # type: ignore[arg-type]
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.synced_at: datetime | None = None
+        self.rfc_count = 0
+        self.pending_count = 0
+        self.shown: int | None = None  # items shown by the filter, None = no filter
+        self.syncing: str | None = None  # the kind of sweep in progress
+        self.error: str | None = None
+        self.offline = False
+        self.loaded = False
+        self.sync_enabled = True
+        self.login: str | None = None
+        self.demo = False
+        self.hint: str | None = None  # e.g. a filter problem
+
+    def render_status(self) -> None:
+        """Rebuild the line from the fields (cheap; called on every change)."""
+        now = self._clock()
+        parts: list[Content] = []
+        if self.demo:
+            parts.append(Content.styled("DEMO", "bold $warning"))
+        if self.offline:
+            parts.append(Content.styled("● offline", "bold $error"))
+        if self.syncing:
+            parts.append(Content.styled(f"⟳ syncing ({self.syncing})…", "$accent"))
+        if not self.loaded:
+            parts.append(Content("loading cache…"))
+        elif self.synced_at is not None:
+            parts.append(Content(f"synced {humanize_age(self.synced_at, now)}"))
+        else:
+            parts.append(Content("never synced"))
+        if self.loaded:
+            parts.append(Content(f"{self.rfc_count} RFCs"))
+            parts.append(Content(f"{self.pending_count} pending"))
+        if self.shown is not None:
+            parts.append(Content.styled(f"filter: {self.shown} shown", "$text-accent"))
+        if self.error:
+            parts.append(Content.styled(f"sync failed: {one_line(self.error, 160)}", "$error"))
+        elif not self.sync_enabled:
+            parts.append(Content.styled("sync off", "$text-muted"))
+        if self.hint:
+            parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
+        line = Content(" · ").join(parts)
+        if self.login:
+            line += Content.styled(f"  @{one_line(self.login, 40)}", "$text-muted")
+        self.update(line)
