@@ -24,8 +24,8 @@ from rfctui.bot import (
     Actor,
     Bot,
     ValidationError,
+    bot_session,
     parse_metadata_value,
-    verify_actor,
 )
 
 __all__ = ["COMMANDS", "main"]
@@ -133,31 +133,10 @@ def _list_actions(log: Any, out: TextIO) -> int:
 
 
 async def _with_bot(config: Any, run: Any, log: Any) -> ActionResult:
-    """Verify the actor with the user's token, then run `run(bot, actor)` with the bot's."""
-    from rfctui.gitea import GiteaClient
-
-    base = _cfg(config, "gitea_url")
-    user_token = _cfg(config, "user_token")
-    transport = _cfg(config, "transport")  # tests and --demo may inject one
-    kw = {"transport": transport} if transport is not None else {}
-    cache = None
+    """Run `run(bot, actor)` in a verified session (same path as the UI)."""
+    cache = _open_cache(config)
     try:
-        if user_token is None:
-            actor = await verify_actor(None)
-        else:
-            async with GiteaClient(base, user_token, **kw) as uc:
-                actor = await verify_actor(uc)
-        cache = _open_cache(config)
-        async with GiteaClient(base, _cfg(config, "bot_token"), **kw) as client:
-            owner, repo = _cfg(config, "org"), _cfg(config, "meta_repo")
-            bot_login = _cfg(config, "bot_user") or "rfc-bot"
-            refresh = None
-            if cache is not None:
-                refresh = _refresher(client, cache, owner, repo, bot_login, log)
-            bot = Bot(
-                client, owner, repo, bot_login, log, refresh,
-                existing=cache if cache is not None and _has_rows(cache) else None,
-            )
+        async with bot_session(config, log, cache=cache) as (bot, actor):
             return await run(bot, actor)
     finally:
         if cache is not None and hasattr(cache, "close"):
@@ -176,27 +155,6 @@ def _open_cache(config: Any) -> Any | None:
         return db.open_cache(path)
     except Exception:  # no cache is fine: the action itself only needs Gitea
         return None
-
-
-def _has_rows(cache: Any) -> bool:
-    """An empty (never synced) cache cannot tell us which entries exist."""
-    try:
-        return bool(cache.list_items())
-    except Exception:
-        return False
-
-
-def _refresher(client: Any, cache: Any, owner: str, repo: str, bot_login: str, log: Any) -> Any:
-    try:
-        from rfctui.cache import Reconciler
-    except ImportError:
-        return None
-    rec = Reconciler(client, cache, owner, repo, bot_login, actions=log)
-
-    async def refresh(slug: str, pr_number: int) -> Any:
-        return await rec.refresh(slug=slug, pr_number=pr_number)
-
-    return refresh
 
 
 def main(

@@ -16,9 +16,10 @@ Textual-free: the CLI and the UI (in a worker) call the same `Bot`.
 from __future__ import annotations
 
 import base64
+import contextlib
 import difflib
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -36,6 +37,7 @@ __all__ = [
     "Actor",
     "Bot",
     "ValidationError",
+    "bot_session",
     "check_edit",
     "check_metadata",
     "check_propose",
@@ -483,6 +485,8 @@ class Bot:
             raise ActionFailed(f"action #{action_id} is already done (PR #{number})")
         payload = dict(_field(row, "payload") or {})
         who = payload.get("actor") or {}
+        if status == "discarded":
+            raise ActionFailed(f"action #{action_id} was discarded")
         stored = Actor(str(who.get("login") or _field(row, "on_behalf_of")),
                        str(who.get("full_name") or _field(row, "on_behalf_of")))
         if actor is not None and actor.login != stored.login:
@@ -493,6 +497,8 @@ class Bot:
         prefix = {v: k for k, v in KINDS.items()}.get(str(_field(row, "kind")))
         if prefix is None:
             raise ActionFailed(f"action #{action_id} has an unknown kind {_field(row, 'kind')!r}")
+        if hasattr(self.actions, "mark_pending"):
+            self.actions.mark_pending(action_id)
         return await self._execute(action_id, prefix, stored, payload, [])
 
     async def perform(self, actor: Actor, request: Mapping[str, Any]) -> ActionResult:
@@ -846,3 +852,60 @@ def _pr_body(intro: str, text: str, who: str) -> str:
         parts.append(text.strip())
     parts.append(f"Opened by the RFC bot on behalf of {who}.")
     return "\n\n".join(parts)
+
+
+# ---------------------------------------------------------------- wiring (CLI and UI)
+
+
+def _has_rows(cache: Any) -> bool:
+    """An empty (never synced) cache cannot say which entries exist: do not use it."""
+    try:
+        return bool(cache.list_items())
+    except Exception:
+        return False
+
+
+@contextlib.asynccontextmanager
+async def bot_session(
+    config: Any,
+    actions: Any,
+    *,
+    cache: Any | None = None,
+    transport: Any | None = None,
+    actor: Actor | None = None,
+) -> AsyncIterator[tuple[Bot, Actor]]:
+    """Verify the actor with the user's token, then yield a `Bot` on the bot's token.
+
+    With a `cache`, proposals are checked against it and each success ends with the
+    reconciler's targeted refresh (§4.1). The one code path for the CLI and the UI.
+    """
+    from rfctui.gitea import GiteaClient
+
+    base = config.gitea_url
+    transport = transport if transport is not None else getattr(config, "transport", None)
+    kw: dict[str, Any] = {"transport": transport} if transport is not None else {}
+    if actor is None:
+        user_token = getattr(config, "user_token", None)
+        if not user_token:
+            actor = await verify_actor(None)
+        else:
+            async with GiteaClient(base, user_token, **kw) as uc:
+                actor = await verify_actor(uc)
+    async with GiteaClient(base, getattr(config, "bot_token", None), **kw) as client:
+        bot_login = getattr(config, "bot_user", None) or "rfc-bot"
+        refresh: Refresh | None = None
+        if cache is not None:
+            from rfctui.cache import Reconciler
+
+            rec = Reconciler(client, cache, config.org, config.meta_repo, bot_login,
+                             actions=actions)
+
+            async def refresh(slug: str, pr_number: int) -> Any:
+                return await rec.refresh(slug=slug, pr_number=pr_number)
+
+        bot = Bot(
+            client, config.org, config.meta_repo, bot_login, actions, refresh,
+            existing=cache if cache is not None and _has_rows(cache) else None,
+            host=urlsplit(str(base)).hostname or None,
+        )
+        yield bot, actor
