@@ -1,0 +1,319 @@
+"""A Gitea-compatible stand-in server (issue 2; contract: shared/gitea/API-NOTES.md).
+
+One implementation (``api.handle``) is reachable two ways: over real HTTP on loopback
+(``Sandbox.serve``) and in-process as an httpx transport (``Sandbox.transport``). State
+is a real git object model (``git.GitRepo``), users with tokens, and pull requests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rfctui.sandbox.faults import Faults
+from rfctui.sandbox.git import GitRepo, Signature
+
+__all__ = ["Faults", "PullState", "Sandbox", "SandboxUser", "default_users"]
+
+PERMISSIONS = ("none", "read", "write", "admin")
+SANDBOX_AUTHOR = ("Sandbox", "sandbox@localhost")
+STATE_FILE = "sandbox-state.pickle"
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class SandboxUser:
+    """A user known to the sandbox. ``permission`` is on the one repository:
+    ``none`` / ``read`` / ``write``; ``admin`` means site admin (can do everything)."""
+
+    login: str
+    token: str = field(repr=False)
+    full_name: str = ""
+    permission: str = "read"
+    email: str = ""
+
+    def __post_init__(self) -> None:
+        if self.permission not in PERMISSIONS:
+            raise ValueError(f"permission must be one of {PERMISSIONS}, not {self.permission!r}")
+        if not self.email:
+            object.__setattr__(self, "email", f"{self.login}@sandbox.localhost")
+
+    def can_read(self) -> bool:
+        return self.permission in ("read", "write", "admin")
+
+    def can_write(self) -> bool:
+        return self.permission in ("write", "admin")
+
+    @property
+    def is_admin(self) -> bool:
+        return self.permission == "admin"
+
+
+def default_users(bot: str = "rfc-bot") -> list[SandboxUser]:
+    """The users fixed in DESIGN.md ("Names used everywhere")."""
+    return [
+        SandboxUser(bot, "bot-token", "RFC Bot", "write"),
+        SandboxUser("ada", "ada-token", "Ada Lovelace", "read"),
+        SandboxUser("grace", "grace-token", "Grace Hopper", "read"),
+        SandboxUser("admin", "admin-token", "Site Admin", "admin"),
+    ]
+
+
+@dataclass
+class PullState:
+    """One pull request. Times are unix seconds (Gitea stores second resolution)."""
+
+    number: int
+    id: int
+    title: str
+    body: str
+    poster: str
+    head: str
+    base: str
+    created: int
+    updated: int
+    merge_base: str
+    state: str = "open"
+    merged: bool = False
+    merged_at: int | None = None
+    merged_by: str | None = None
+    merge_commit_sha: str | None = None
+    closed_at: int | None = None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sandbox:
+    """The stand-in Gitea. See DESIGN.md "rfctui/sandbox/" for the public surface."""
+
+    def __init__(
+        self,
+        org: str = "rfcs",
+        repo: str = "meta",
+        users: list[SandboxUser] | None = None,
+        bot: str = "rfc-bot",
+        seed_dir: str | os.PathLike[str] | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
+        faults: Faults | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.org = org
+        self.repo = repo
+        self.bot = bot
+        self.default_branch = "main"
+        self.faults = faults if faults is not None else Faults()
+        self.clock: Callable[[], datetime] = clock or _utcnow
+        self.lock = threading.RLock()
+        self.requests_served = 0
+        self.version = "1.26.4"
+        self.users: dict[str, SandboxUser] = {}
+        self.user_ids: dict[str, int] = {}
+        for user in users if users is not None else default_users(bot):
+            self.add_user(user)
+        self.data_dir = Path(data_dir) if data_dir is not None else None
+        self.git = GitRepo()
+        self.pulls: dict[int, PullState] = {}
+        self.pull_refs: dict[int, str] = {}  # refs/pull/N/head
+        self.next_index = 1
+        self.next_pull_id = 1
+        self.created = self.now()
+        self._mergeable_cache: dict[tuple[str, str], bool] = {}
+        self._transport = None
+        if self.data_dir is not None and (self.data_dir / STATE_FILE).exists():
+            self._load()
+        else:
+            self._init_repo(Path(seed_dir) if seed_dir is not None else None)
+            self.save()
+
+    # -- users -------------------------------------------------------------------------
+    def add_user(self, user: SandboxUser) -> None:
+        """Register (or replace) a user; ids are stable in registration order."""
+        with self.lock:
+            if (
+                user.login.lower() in (u.lower() for u in self.users)
+                and user.login not in self.users
+            ):
+                raise ValueError(f"duplicate login {user.login!r}")
+            self.users[user.login] = user
+            self.user_ids.setdefault(user.login, len(self.user_ids) + 2)  # org is id 1
+
+    def user_by_token(self, token: str) -> SandboxUser | None:
+        for user in self.users.values():
+            if user.token == token:
+                return user
+        return None
+
+    def user_by_login(self, login: str) -> SandboxUser | None:
+        for user in self.users.values():
+            if user.login.lower() == login.lower():
+                return user
+        return None
+
+    def user_by_email(self, email: str) -> SandboxUser | None:
+        for user in self.users.values():
+            if user.email.lower() == email.lower():
+                return user
+        return None
+
+    # -- time --------------------------------------------------------------------------
+    def now(self) -> int:
+        """Current unix seconds from ``clock`` (all timestamps come from here)."""
+        return int(self.clock().timestamp())
+
+    # -- repository bootstrap and out-of-band changes ---------------------------------------
+    def _init_repo(self, seed_dir: Path | None) -> None:
+        files: dict[str, bytes] = {}
+        if seed_dir is not None:
+            if not seed_dir.is_dir():
+                raise ValueError(f"seed directory not found: {seed_dir}")
+            for p in sorted(seed_dir.rglob("*")):
+                rel = p.relative_to(seed_dir)
+                if p.is_file() and ".git" not in rel.parts:
+                    files[rel.as_posix()] = p.read_bytes()
+            message = "Initial commit from seed\n"
+        if not files:
+            files = {
+                "README.md": (
+                    f"# {self.repo}\n\nThe {self.org} RFC meta repository (sandbox).\n"
+                ).encode()
+            }
+            message = "Initial commit\n"
+        tree = self.git.build_tree(files)
+        sig = Signature(SANDBOX_AUTHOR[0], SANDBOX_AUTHOR[1], self.now())
+        sha = self.git.write_commit(tree, [], sig, sig, message)
+        self.git.branches[self.default_branch] = sha
+
+    def set_branch(self, name: str, sha: str) -> None:
+        """Move (or create) a branch; open PRs with that head follow it (§3.2 of the notes:
+        a push to the head branch bumps ``updated_at``)."""
+        with self.lock:
+            self.git.branches[name] = sha
+            for pr in self.pulls.values():
+                if pr.state == "open" and pr.head == name and self.pull_refs.get(pr.number) != sha:
+                    self.pull_refs[pr.number] = sha
+                    base = self.git.branches.get(pr.base)
+                    if base:
+                        pr.merge_base = self.git.merge_base(base, sha) or pr.merge_base
+                    pr.updated = self.now()
+
+    def commit_files(
+        self,
+        branch: str,
+        files: Mapping[str, bytes | None],
+        message: str,
+        author: tuple[str, str] = SANDBOX_AUTHOR,
+    ) -> str:
+        """Commit ``{path: bytes or None}`` (None deletes) on ``branch``, bypassing auth.
+
+        The branch is created from the default branch if it does not exist yet.
+        """
+        with self.lock:
+            parent = self.git.branches.get(branch) or self.git.branches[self.default_branch]
+            current = self.git.flatten(self.git.commit(parent).tree)
+            for path, data in files.items():
+                path = path.strip("/")
+                if data is None:
+                    current.pop(path, None)
+                else:
+                    current[path] = self.git.put_blob(data)
+            tree = self.git.build_tree(current)
+            sig = Signature(author[0], author[1], self.now())
+            if not message.endswith("\n"):
+                message += "\n"
+            sha = self.git.write_commit(tree, [parent], sig, sig, message)
+            self.set_branch(branch, sha)
+            self.save()
+            return sha
+
+    def populate_sample(self) -> None:
+        """Fill the repository with the bundled sample (entries, branches and PRs)."""
+        from rfctui.sandbox.sample import populate
+
+        populate(self)
+
+    # -- persistence -------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write state atomically (temp file + ``os.replace``) when ``data_dir`` is set."""
+        if self.data_dir is None:
+            return
+        with self.lock:
+            state = {
+                "version": STATE_VERSION,
+                "objects": self.git.objects,
+                "branches": self.git.branches,
+                "tags": self.git.tags,
+                "pulls": [asdict(p) for p in self.pulls.values()],
+                "pull_refs": self.pull_refs,
+                "next_index": self.next_index,
+                "next_pull_id": self.next_pull_id,
+                "created": self.created,
+                "default_branch": self.default_branch,
+            }
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.data_dir)
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.data_dir / STATE_FILE)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+
+    def _load(self) -> None:
+        assert self.data_dir is not None
+        with open(self.data_dir / STATE_FILE, "rb") as fh:
+            state = pickle.load(fh)  # noqa: S301 - our own file in our own data dir
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unsupported sandbox state version in {self.data_dir}")
+        self.git.objects = state["objects"]
+        self.git.branches = state["branches"]
+        self.git.tags = state["tags"]
+        self.pulls = {p["number"]: PullState(**p) for p in state["pulls"]}
+        self.pull_refs = state["pull_refs"]
+        self.next_index = state["next_index"]
+        self.next_pull_id = state["next_pull_id"]
+        self.created = state["created"]
+        self.default_branch = state["default_branch"]
+
+    # -- entry points ----------------------------------------------------------------------
+    def handle(self, request):  # type: ignore[no-untyped-def]
+        """Answer one ``api.Request`` with an ``api.Response`` (no latency, no ``down``)."""
+        from rfctui.sandbox import api
+
+        return api.handle(self, request)
+
+    @property
+    def transport(self):  # type: ignore[no-untyped-def]
+        """An httpx transport (sync and async) answering from this sandbox in-process."""
+        if self._transport is None:
+            from rfctui.sandbox.transport import SandboxTransport
+
+            self._transport = SandboxTransport(self)
+        return self._transport
+
+    @contextlib.contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Serve over HTTP on loopback in a background thread; yields the base URL."""
+        from rfctui.sandbox.server import SandboxServer
+
+        server = SandboxServer(self, host, port)
+        server.start()
+        try:
+            yield server.base_url
+        finally:
+            server.stop()
+
+    def __repr__(self) -> str:
+        return f"Sandbox(org={self.org!r}, repo={self.repo!r}, users={sorted(self.users)!r})"

@@ -1,0 +1,86 @@
+"""``python -m rfctui.sandbox``: run the stand-in Gitea until SIGINT/SIGTERM.
+
+The base URL is the first line on stdout (flushed) so scripts can read it and start
+talking; nothing else is printed on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from rfctui.sandbox import Faults, Sandbox, SandboxUser, default_users
+
+
+def parse_user(spec: str) -> tuple[str, str, str]:
+    parts = spec.split(":", 2)
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise argparse.ArgumentTypeError(f"--user wants LOGIN:TOKEN[:Full Name], got {spec!r}")
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+
+
+def build_users(specs: list[tuple[str, str, str]], bot: str) -> list[SandboxUser]:
+    """``--user`` entries get read access, except ``--bot`` (write) and ``admin`` (admin)."""
+    if not specs:
+        return default_users(bot)
+    users = []
+    for login, token, full_name in specs:
+        permission = "write" if login == bot else "admin" if login == "admin" else "read"
+        users.append(SandboxUser(login, token, full_name, permission))
+    return users
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m rfctui.sandbox", description=__doc__)
+    ap.add_argument("--host", default="127.0.0.1", help="loopback address only")
+    ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    ap.add_argument("--org", default="rfcs")
+    ap.add_argument("--repo", default="meta")
+    ap.add_argument("--seed", metavar="DIR", help="DIR's files become the first commit on main")
+    ap.add_argument(
+        "--user", action="append", type=parse_user, default=[], metavar="LOGIN:TOKEN[:Full Name]"
+    )
+    ap.add_argument("--bot", default="rfc-bot", help="the user with write access")
+    ap.add_argument("--latency-ms", type=float, default=0)
+    ap.add_argument("--error-rate", type=float, default=0.0)
+    ap.add_argument("--fault-seed", type=int, default=0)
+    ap.add_argument("--data", metavar="DIR", help="keep state in DIR across restarts")
+    ap.add_argument("--sample", action="store_true", help="load the bundled sample repository")
+    args = ap.parse_args(argv)
+    if not 0.0 <= args.error_rate <= 1.0:
+        ap.error("--error-rate must be between 0 and 1")
+    try:
+        sb = Sandbox(
+            org=args.org,
+            repo=args.repo,
+            users=build_users(args.user, args.bot),
+            bot=args.bot,
+            seed_dir=args.seed,
+            data_dir=args.data,
+            faults=Faults(
+                latency_ms=args.latency_ms, error_rate=args.error_rate, seed=args.fault_seed
+            ),
+        )
+        if args.sample and len(sb.pulls) == 0:
+            try:
+                sb.populate_sample()
+            except ImportError:
+                print("sandbox: the bundled sample is not available", file=sys.stderr)
+        stop = threading.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+        with sb.serve(host=args.host, port=args.port) as base_url:
+            print(base_url, flush=True)
+            while not stop.wait(0.5):
+                pass
+    except (ValueError, OSError) as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
