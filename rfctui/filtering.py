@@ -2,7 +2,8 @@
 
 A query is whitespace-separated terms, all of which must match:
 
-- ``word`` or ``"two words"`` — a substring of the slug, title or body (case-insensitive);
+- ``word`` or ``"two words"`` — a substring of the slug, title or body, or of a
+  login or tag (case-insensitive);
 - ``state:graduated`` (also ``state:pending`` and unknown states), ``tag:x``,
   ``owner:x``, ``arbiter:x`` — exact, case-insensitive; a trailing ``*`` matches a prefix;
 - ``mine`` — you own it, arbitrate it, or proposed it (needs your verified login);
@@ -128,5 +129,13 @@ def filter_items(
 
 
 def index_texts(items: Iterable[ListItem]) -> list[str]:
-    """Precompute the search text of every item once, when the list is loaded."""
-    return [search_text(i) for i in items]
+    """Precompute the search text of every item once, when the list is loaded.
+
+    Beyond slug, title and body (the cache's ``search_text``), free words also find
+    people and tags: someone typing ``ada`` expects Ada's entries.
+    """
+    out = []
+    for i in items:
+        people = " ".join((*i.owners, *i.arbiters, *i.tags, i.proposed_by or ""))
+        out.append(f"{search_text(i)}\n{people.lower()}")
+    return out

@@ -7,32 +7,28 @@ palette at once. Only the badge legend and the filter syntax are prose.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Markdown
+from textual.content import Content
+from textual.widgets import Static
 
 from rfctui.widgets.rfc_list import BADGES
 
-__all__ = ["HelpScreen", "binding_sections", "help_markdown"]
+__all__ = ["HelpScreen", "binding_sections", "help_content"]
 
-FILTER_HELP = """\
-Type `/` and start typing; the list narrows with every key. Terms combine (all must match):
-
-| term | matches |
-| --- | --- |
-| `word`, `"two words"` | slug, title or body contains it |
-| `state:graduated` | the state (also `state:pending`, unknown states) |
-| `tag:x` · `owner:x` · `arbiter:x` | a tag, owner or arbiter (`x*` = prefix) |
-| `mine` | you own, arbitrate or proposed it |
-| `-term` | negates any term, e.g. `-state:withdrawn` |
-
-`escape` in the filter box goes back to the list and keeps the filter;
-`escape` on the list clears it.
-"""
+FILTER_HELP: list[tuple[str, str]] = [
+    ('word  "two words"', "slug, title, body, people or tags contain it"),
+    ("state:graduated", "the state (also state:pending, unknown states)"),
+    ("tag:x  owner:x  arbiter:x", "a tag, owner or arbiter (x* = prefix)"),
+    ("mine", "you own, arbitrate or proposed it"),
+    ("-term", "negates any term, e.g. -state:withdrawn"),
+]
+FILTER_NOTE = (
+    "Terms combine (all must match). escape in the filter box returns to the list and "
+    "keeps the filter; escape on the list clears it."
+)
 
 
 def _sections() -> list[tuple[str, list[BindingType]]]:
@@ -59,33 +55,44 @@ def binding_sections() -> list[tuple[str, list[Binding]]]:
     return out
 
 
-def _keys(app_key_display: object, binding: Binding) -> str:
-    display = getattr(app_key_display, "get_key_display", None)
-    keys: Iterable[str] = (k.strip() for k in binding.key.split(","))
+def _keys(app: object | None, binding: Binding) -> str:
+    display = getattr(app, "get_key_display", None)
     shown = []
-    for key in keys:
-        if display is not None:
-            shown.append(display(Binding(key, binding.action)))  # type: ignore[misc]
-        else:
-            shown.append(key)
-    return " · ".join(f"`{k}`" for k in shown)
+    for key in (k.strip() for k in binding.key.split(",")):
+        shown.append(display(Binding(key, binding.action)) if display else key)
+    return "  ".join(shown)
 
 
-def help_markdown(app: object | None = None) -> str:
-    parts = ["# rfctui keys\n"]
+def _table(rows: list[tuple[str, str]], key_width: int = 26) -> list[Content]:
+    return [Content.assemble(("  " + f"{k:<{key_width}}", "bold $text-accent"), d) for k, d in rows]
+
+
+def help_content(app: object | None = None) -> Content:
+    """Keys (from the bindings), the badge legend and the filter syntax, as Content."""
+    lines: list[Content] = [Content.styled("rfctui — keys", "bold $text-primary"), Content("")]
     for title, bindings in binding_sections():
-        parts.append(f"\n## {title}\n\n| key | does |\n| --- | --- |")
-        for b in bindings:
-            parts.append(f"| {_keys(app, b)} | {b.description} |")
-    parts.append("| `ctrl+p` | Command palette: every action above, by name |")
-    parts.append("\n## Badges in the list\n\n| badge | meaning |\n| --- | --- |")
-    for symbol, meaning in BADGES.values():
-        parts.append(f"| `{symbol}N` | N {meaning} |")
-    parts.append("| `removed` (dim) | deleted from the repository; kept from the cache |")
-    parts.append("| `stale` | longer in one state than the stale threshold |")
-    parts.append("| `[state]` | a state rfctui does not know, shown under Other |")
-    parts.append("\n## Filter\n\n" + FILTER_HELP)
-    return "\n".join(parts)
+        lines.append(Content.styled(title, "bold underline"))
+        rows = [(_keys(app, b), b.description) for b in bindings]
+        if title == "Everywhere":
+            rows.append(("ctrl+p", "Command palette: every action by name"))
+        lines += _table(rows)
+        lines.append(Content(""))
+    lines.append(Content.styled("Badges in the list", "bold underline"))
+    badge_rows = [(f"{symbol}N", f"N {meaning}") for symbol, meaning in BADGES.values()]
+    badge_rows += [
+        ("removed (dim)", "deleted from the repository; kept from the cache"),
+        ("stale", "longer in one state than the stale threshold"),
+        ("[state]", "a state rfctui does not know, listed under Other"),
+        ("name · 3 d", "pending idea: its real proposer and age"),
+    ]
+    lines += _table(badge_rows)
+    lines.append(Content(""))
+    lines.append(Content.styled("Filter (/)", "bold underline"))
+    lines += _table(FILTER_HELP)
+    lines.append(Content("  " + FILTER_NOTE))
+    lines.append(Content(""))
+    lines.append(Content.styled("escape, q or ? closes this help.", "$text-muted"))
+    return Content("\n").join(lines)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -97,7 +104,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Markdown(help_markdown(self.app), open_links=False)
+            yield Static(help_content(self.app), id="help-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

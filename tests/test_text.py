@@ -1,0 +1,79 @@
+"""text.clean and humanize_age (SPEC §7.4)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rfctui.text import BIDI_MARK, clean, humanize_age, one_line
+
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("\x1b[31mRED\x1b[0m", "RED"),
+        ("a\x1b]52;c;ZXZpbA==\x07b", "ab"),  # OSC 52 clipboard write
+        ("a\x1b]0;title\x1b\\b", "ab"),  # OSC window title, ST-terminated
+        ("x\x1bPq#0;2;0;0;0\x1b\\y", "xy"),  # DCS (sixel)
+        ("\x9b2Jclear", "clear"),  # 8-bit CSI
+        ("bell\x07 bs\x08 del\x7f", "bell bs del"),
+        ("\x1bcreset", "reset"),  # RIS, two-byte ESC sequence
+        ("line1\nline2\tx", "line1 line2 x"),
+        ("[bold]x[/bold] [@click=app.quit]q[/]", "[bold]x[/bold] [@click=app.quit]q[/]"),
+        (None, ""),
+    ],
+)
+def test_clean_single_line(raw: str | None, expected: str) -> None:
+    assert clean(raw) == expected
+
+
+def test_clean_multiline_keeps_newlines_and_tabs() -> None:
+    assert clean("a\r\nb\n\tc\x1b[2J\x00", multiline=True) == "a\nb\n\tc"
+
+
+def test_bidi_controls_are_replaced_visibly() -> None:
+    out = clean("abc\u202edcb\u2066x\u200f")
+    assert out == f"abc{BIDI_MARK}dcb{BIDI_MARK}x{BIDI_MARK}"
+
+
+@given(st.text())
+def test_clean_never_lets_controls_through(s: str) -> None:
+    for multiline in (False, True):
+        out = clean(s, multiline=multiline)
+        for ch in out:
+            code = ord(ch)
+            assert ch in "\n\t" or not (code < 0x20 or 0x7F <= code <= 0x9F), repr(out)
+            assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+        if not multiline:
+            assert "\n" not in out and "\t" not in out
+
+
+def test_one_line_limit() -> None:
+    assert one_line("x" * 10, 5) == "xxxx…"
+    assert one_line("a\nb") == "a b"
+
+
+@pytest.mark.parametrize(
+    ("delta", "expected"),
+    [
+        (timedelta(seconds=10), "just now"),
+        (timedelta(minutes=2), "2 min ago"),
+        (timedelta(hours=5), "5 h ago"),
+        (timedelta(days=3), "3 d ago"),
+        (timedelta(days=90), "3 mo ago"),
+        (timedelta(days=800), "2 y ago"),
+        (timedelta(minutes=-5), "just now"),
+    ],
+)
+def test_humanize_age(delta: timedelta, expected: str) -> None:
+    assert humanize_age(NOW - delta, NOW) == expected
+
+
+def test_humanize_age_none_and_naive() -> None:
+    assert humanize_age(None, NOW) == "—"
+    assert humanize_age(datetime(2026, 11, 29, 11, 0), NOW) == "1 h ago"
