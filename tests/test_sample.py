@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from rfctui.sandbox import Sandbox
+from rfctui.sandbox import Faults, Sandbox
 from rfctui.sandbox.sample import (
     PEOPLE,
     PROPOSALS,
@@ -248,3 +248,10 @@ def test_populate_into_a_plain_sandbox() -> None:
     assert len(result.entries) == len(ENTRIES)
     assert set(result.open) | set(result.merged) | set(result.closed) == set(result.pulls)
     assert len(result.pulls) == len(sb.pulls)
+
+
+def test_populate_ignores_then_restores_faults() -> None:
+    faults = Faults(latency_ms=40, error_rate=1.0, seed=7)
+    sb = build_sample_sandbox(faults=faults, clock=lambda: FIXED_NOW)
+    assert sb.pulls and sb.faults is faults
+    assert (faults.latency_ms, faults.error_rate, faults.down) == (40, 1.0, False)

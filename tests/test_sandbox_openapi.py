@@ -467,10 +467,40 @@ def test_error_bodies(fresh: tuple[Sandbox, httpx.Client]) -> None:
                                                 "title": "t"}), 409))
     c.post(f"{REPO}/pulls/{pr['number']}/merge", json={"Do": "merge"})
     cases.append((c.post(f"{REPO}/pulls/{pr['number']}/merge", json={"Do": "merge"}), 405))
+    cases.append((c.patch(f"{REPO}/pulls/{pr['number']}", json={"state": "open"}), 412))
+    cases.append((c.post(f"{REPO}/pulls", json={"head": "main", "base": "main",
+                                                "title": "t"}), 422))
+    cases.append((c.post(f"{REPO}/pulls", json={"head": "no-such-branch", "base": "main",
+                                                "title": "t"}), 404))
+    cases.append((c.get(f"{REPO}/pulls/999"), 404))
+    cases.append((c.get(f"{REPO}/pulls/999/merge"), 404))
+    cases.append((c.get(f"{REPO}/pulls/main/no-such-branch"), 404))
+    cases.append((c.get(f"{REPO}/raw/rfcs/missing.md"), 404))
+    cases.append((c.get(f"{REPO}/branches/no-such-branch"), 404))
+    cases.append((c.delete(f"{REPO}/branches/no-such-branch"), 404))
+    cases.append((c.get(f"{REPO}/commits", params={"sha": "no-such-branch"}), 404))
+    cases.append((c.get("/api/v1/users/nobody"), 404))
     for resp, status in cases:
         body = _json(resp, status)
         assert_valid(body, "APIError", require=("url",))
         assert body["message"], resp.request.url
+
+
+def test_sudo_refusal_body(fresh: tuple[Sandbox, httpx.Client]) -> None:
+    """The one error body without ``url`` (API-NOTES §5): still an APIError."""
+    _, c = fresh
+    body = _json(c.get("/api/v1/user", headers={"Sudo": "ada"}), 403)
+    assert_valid(body, "APIError")
+
+
+def test_non_json_endpoints_answer_as_gitea(fresh: tuple[Sandbox, httpx.Client]) -> None:
+    """raw, archive, merge check and merge have no JSON schema; check their shapes."""
+    _, c = fresh
+    raw = c.get(f"{REPO}/raw/rfcs/a.md", params={"ref": "main"})
+    assert raw.status_code == 200 and raw.content == b"---\nslug: a\n---\nA\n"
+    archive = c.get(f"{REPO}/archive/main.tar.gz")
+    assert archive.status_code == 200 and archive.content[:2] == b"\x1f\x8b"
+    assert c.get(f"{REPO}/archive/main.zip").content[:2] == b"PK"
 
 
 # ------------------------------------------------------------------------ real HTTP

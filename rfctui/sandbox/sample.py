@@ -490,13 +490,19 @@ def populate(sb: Sandbox) -> SampleResult:
     requests of every §5 kind in every state, plus one opened by ada herself and one on
     a head branch rfctui must ignore (``fix-typo``).
     """
-    result = _commit_history(sb)
+    faults = sb.faults
+    saved = (faults.latency_ms, faults.error_rate, faults.down)
+    # The sample is setup, not a scenario: injected faults would only make it fail or
+    # slow. With error_rate 0 no random draw is consumed, so the seeded sequence a test
+    # relies on starts fresh afterwards.
+    faults.latency_ms, faults.error_rate, faults.down = 0, 0.0, False
     builder = _Builder(sb, _token(sb, sb.bot))
-    builder.result.entries = result
     try:
+        builder.result.entries = _commit_history(sb)
         _run_plan(sb, builder)
     finally:
         builder.bot.close()
+        faults.latency_ms, faults.error_rate, faults.down = saved
     return builder.result
 
 
