@@ -61,15 +61,6 @@ OPTIONAL: dict[str, frozenset[str]] = {
     }),
 }
 
-#: Documented fields the sandbox does not emit yet, excused here so the rest of the check
-#: stays green; ``test_sandbox_gaps_are_still_open`` fails as soon as one is fixed, so
-#: this table can only shrink. (Gitea's struct has ``RepoTransfer *RepoTransfer
-#: `json:"repo_transfer"``` — no omitempty, so ``null`` — and a plain bool
-#: ``allow_merge_update``.)
-SANDBOX_GAPS: dict[str, frozenset[str]] = {
-    "Repository": frozenset({"allow_merge_update", "repo_transfer"}),
-}
-
 #: Properties Gitea emits as ``null`` (Go nil pointer or nil slice). ``x[]``: items.
 NULLABLE: dict[str, frozenset[str]] = {
     "Commit": frozenset({"author", "committer", "files", "stats"}),  # no user for email
@@ -111,10 +102,10 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 @cache
-def definitions(excuse_gaps: bool = True) -> dict[str, Any]:
-    """The vendored definitions with the OPTIONAL/NULLABLE (and SANDBOX_GAPS) tables."""
+def definitions() -> dict[str, Any]:
+    """The vendored definitions with the OPTIONAL/NULLABLE tables applied."""
     defs = copy.deepcopy(json.loads(SUBSET.read_text(encoding="utf-8"))["definitions"])
-    for table in (OPTIONAL, NULLABLE, SANDBOX_GAPS):
+    for table in (OPTIONAL, NULLABLE):
         for name, fields in table.items():
             props = defs[name]["properties"]
             unknown = {f.removesuffix("[]") for f in fields} - set(props)
@@ -123,10 +114,7 @@ def definitions(excuse_gaps: bool = True) -> dict[str, Any]:
         props = schema.get("properties")
         if not props:
             continue
-        optional = OPTIONAL.get(name, frozenset())
-        if excuse_gaps:
-            optional |= SANDBOX_GAPS.get(name, frozenset())
-        schema["required"] = sorted(set(props) - optional)
+        schema["required"] = sorted(set(props) - OPTIONAL.get(name, frozenset()))
         for field in NULLABLE.get(name, frozenset()):
             if field.endswith("[]"):
                 key = field[:-2]
@@ -137,14 +125,14 @@ def definitions(excuse_gaps: bool = True) -> dict[str, Any]:
 
 
 def schema_for(name: str, *, array: bool = False, nullable_items: bool = False,
-               require: tuple[str, ...] = (), strict: bool = False) -> dict[str, Any]:
+               require: tuple[str, ...] = ()) -> dict[str, Any]:
     ref: dict[str, Any] = {"$ref": f"#/definitions/{name}"}
     if require:
         ref = {"allOf": [ref, {"required": list(require)}]}
     if array:
         items = _nullable(ref) if nullable_items else ref
-        return {"definitions": definitions(not strict), "type": "array", "items": items}
-    return {"definitions": definitions(not strict), "allOf": [ref]}
+        return {"definitions": definitions(), "type": "array", "items": items}
+    return {"definitions": definitions(), "allOf": [ref]}
 
 
 def _leaves(err: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
@@ -255,12 +243,6 @@ def test_validator_rejects_missing_and_mistyped_fields(client: httpx.Client) -> 
 
 
 # ------------------------------------------------------------------------ read endpoints
-
-
-@pytest.mark.xfail(strict=True, reason="sandbox gap, see SANDBOX_GAPS (reported)")
-def test_sandbox_gaps_are_still_open(client: httpx.Client) -> None:
-    """XPASS (= failure) once the sandbox emits the fields: then empty SANDBOX_GAPS."""
-    assert_valid(_json(client.get(REPO), 200), "Repository", strict=True)
 
 
 def test_version(client: httpx.Client) -> None:

@@ -412,13 +412,13 @@ class _Builder:
             "main",
             [{"operation": "create", "path": f"rfcs/{slug}.md",
               "content": _b64(proposal_text(slug))}],
-            compose(f"Propose {slug}: {title}", actor),
+            compose(f"Propose RFC idea: {title}\n\nAdds rfcs/{slug}.md in state idea,"
+                    f" proposed by {PEOPLE[actor]}.", actor),
             actor,
             new_branch=head,
         )
-        body = compose(f"Proposes a new RFC idea: **{title}**.\n\nAdds `rfcs/{slug}.md`.",
-                       actor)
-        self._record(head, self.bot.open_pull(head, f"Propose: {title}", body))
+        body = compose(f"Proposes a new RFC idea `{slug}`: {title}", actor)
+        self._record(head, self.bot.open_pull(head, f"Propose RFC idea: {title}", body))
         return head
 
     def _update(self, api: _Api, head: str, path: str, text: str, sha: str, message: str,
@@ -441,11 +441,11 @@ class _Builder:
         _, body = split_entry(text)
         new = set_body(text, body.rstrip("\n") + "\n\n" + addition.strip("\n"))
         by_bot = api is self.bot
-        message = f"Edit {slug}: {summary}"
+        message = f"Edit body of {slug}\n\n{summary[:1].upper()}{summary[1:]}."
         self._update(api, head, path, new, sha, compose(message, actor) if by_bot else message,
                      actor)
-        pr_body = f"Body edit of `{slug}`: {summary}."
-        title = f"Edit {slug}: {summary}"
+        pr_body = f"Edits the body of `{slug}`: {summary}."
+        title = f"Edit body of {slug}" if by_bot else f"{slug}: {summary}"
         number = api.open_pull(head, title, compose(pr_body, actor) if by_bot else pr_body)
         self._record(head, number)
         return head
@@ -457,9 +457,10 @@ class _Builder:
         owners = parse_flow_list(front_value(text, "owners"))
         new = set_front_value(text, "owners", flow_list([*owners, actor]))
         self._update(self.bot, head, path, new, sha,
-                     compose(f"Claim {slug} for {actor}", actor), actor)
-        body = compose(f"{PEOPLE[actor]} claims `{slug}` and becomes an owner.", actor)
-        self._record(head, self.bot.open_pull(head, f"Claim {slug}", body))
+                     compose(f"Claim {slug} for {actor}\n\nAdds {actor} to the owners of"
+                             f" rfcs/{slug}.md.", actor), actor)
+        body = compose(f"{PEOPLE[actor]} claims `{slug}`: adds them to `owners`.", actor)
+        self._record(head, self.bot.open_pull(head, f"Claim {slug} for {actor}", body))
         return head
 
     def metadata(self, slug: str, actor: str, key: str, values: list[str]) -> str:
@@ -467,9 +468,11 @@ class _Builder:
         path = f"rfcs/{slug}.md"
         text, sha = self.bot.file_text(path)
         new = set_front_value(text, key, flow_list(values))
+        summary = f"- `{key}`: {flow_list(values)}"
         self._update(self.bot, head, path, new, sha,
-                     compose(f"Update {key} of {slug}", actor), actor)
-        body = compose(f"Sets `{key}` of `{slug}` to {', '.join(values)}.", actor)
+                     compose(f"Update metadata of {slug}\n\nChanges front matter of"
+                             f" rfcs/{slug}.md:\n{summary}", actor), actor)
+        body = compose(f"Changes the front matter of `{slug}`:\n\n{summary}", actor)
         self._record(head, self.bot.open_pull(head, f"Update metadata of {slug}", body))
         return head
 
