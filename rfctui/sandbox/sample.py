@@ -10,7 +10,7 @@ existed), then drives the sandbox's own HTTP API, exactly like the bot would (§
 an ``On-behalf-of:`` trailer.
 
 Everything is deterministic: entries are committed in file-name order, pull requests in
-the fixed order of :data:`PLAN`; only the sandbox clock decides timestamps.
+the fixed order of :func:`_run_plan`; only the sandbox clock decides timestamps.
 """
 
 from __future__ import annotations
@@ -319,6 +319,13 @@ class SampleResult:
     closed: list[str] = field(default_factory=list)
 
 
+def _check_slug(slug: str) -> None:
+    """§2: a slug must match before it reaches a path or a branch name (the sandbox may
+    not import rfctui.entry, so the rule is repeated here)."""
+    if not SLUG_RE.match(slug):
+        raise SampleError(f"invalid slug {slug[:80]!r}")
+
+
 def _b64(text: str) -> str:
     return base64.b64encode(text.encode("utf-8")).decode("ascii")
 
@@ -390,7 +397,7 @@ class _Builder:
         self.bot = _Api(sb, bot_token)
         self.result = SampleResult()
 
-    def _record(self, head: str, number: int) -> None:
+    def record(self, head: str, number: int) -> None:
         self.result.pulls[head] = number
         self.result.open.append(head)
 
@@ -406,6 +413,7 @@ class _Builder:
         self.result.open.remove(head)
 
     def propose(self, slug: str) -> str:
+        _check_slug(slug)
         title, actor, _, _ = PROPOSALS[slug]
         head = f"propose/{slug}"
         self.bot.change(
@@ -418,7 +426,7 @@ class _Builder:
             new_branch=head,
         )
         body = compose(f"Proposes a new RFC idea `{slug}`: {title}", actor)
-        self._record(head, self.bot.open_pull(head, f"Propose RFC idea: {title}", body))
+        self.record(head, self.bot.open_pull(head, f"Propose RFC idea: {title}", body))
         return head
 
     def _update(self, api: _Api, head: str, path: str, text: str, sha: str, message: str,
@@ -434,6 +442,7 @@ class _Builder:
     def edit(self, slug: str, n: int, actor: str, addition: str, summary: str,
              api: _Api | None = None) -> str:
         """Append ``addition`` to the body of ``slug`` on ``edit/<slug>/<n>``."""
+        _check_slug(slug)
         api = api or self.bot
         head = f"edit/{slug}/{n}"
         path = f"rfcs/{slug}.md"
@@ -447,10 +456,11 @@ class _Builder:
         pr_body = f"Edits the body of `{slug}`: {summary}."
         title = f"Edit body of {slug}" if by_bot else f"{slug}: {summary}"
         number = api.open_pull(head, title, compose(pr_body, actor) if by_bot else pr_body)
-        self._record(head, number)
+        self.record(head, number)
         return head
 
     def claim(self, slug: str, actor: str) -> str:
+        _check_slug(slug)
         head = f"claim/{slug}"
         path = f"rfcs/{slug}.md"
         text, sha = self.bot.file_text(path)
@@ -460,10 +470,11 @@ class _Builder:
                      compose(f"Claim {slug} for {actor}\n\nAdds {actor} to the owners of"
                              f" rfcs/{slug}.md.", actor), actor)
         body = compose(f"{PEOPLE[actor]} claims `{slug}`: adds them to `owners`.", actor)
-        self._record(head, self.bot.open_pull(head, f"Claim {slug} for {actor}", body))
+        self.record(head, self.bot.open_pull(head, f"Claim {slug} for {actor}", body))
         return head
 
     def metadata(self, slug: str, actor: str, key: str, values: list[str]) -> str:
+        _check_slug(slug)
         head = f"metadata/{slug}"
         path = f"rfcs/{slug}.md"
         text, sha = self.bot.file_text(path)
@@ -473,7 +484,7 @@ class _Builder:
                      compose(f"Update metadata of {slug}\n\nChanges front matter of"
                              f" rfcs/{slug}.md:\n{summary}", actor), actor)
         body = compose(f"Changes the front matter of `{slug}`:\n\n{summary}", actor)
-        self._record(head, self.bot.open_pull(head, f"Update metadata of {slug}", body))
+        self.record(head, self.bot.open_pull(head, f"Update metadata of {slug}", body))
         return head
 
 
@@ -516,6 +527,7 @@ def _commit_history(sb: Sandbox) -> list[str]:
     for path, data in sample_files().items():
         text = data.decode("utf-8")
         slug = path.removeprefix("rfcs/").removesuffix(".md")
+        _check_slug(slug)
         slugs.append(slug)
         proposer = front_value(text, "proposed_by") or "ada"
         title = (front_value(text, "title") or slug).strip('"')
@@ -580,7 +592,7 @@ def _run_plan(sb: Sandbox, b: _Builder) -> None:
         admin.change("main", [{"operation": "update", "path": "README.md",
                                "content": _b64(fixed), "sha": sha}],
                      "Fix typo in README", "admin", new_branch="fix-typo")
-        b._record("fix-typo", admin.open_pull("fix-typo", "Fix typo in README",
+        b.record("fix-typo", admin.open_pull("fix-typo", "Fix typo in README",
                                               "arive -> arrive"))
     finally:
         admin.close()
