@@ -20,9 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import json
 import random
 import re
+import socket
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -142,6 +144,31 @@ def _gitea_message(response: httpx.Response) -> str:
         return data["message"]
     text = response.text[:_MESSAGE_MAX * 2] if response.content else ""
     return text.strip() or response.reason_phrase or ""
+
+
+def _connect_reason(exc: BaseException) -> str | None:
+    """Why a connection failed, in words, from the OS error under httpx's wrapper."""
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, socket.gaierror):
+            return "host name not found"
+        if isinstance(cur, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cur, OSError) and cur.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
+            return "network unreachable"
+        if isinstance(cur, ConnectionResetError | BrokenPipeError):
+            return "the connection was dropped"
+        cur = cur.__cause__ or cur.__context__
+    text = str(exc).lower()
+    if "refused" in text:
+        return "connection refused"
+    if "name or service" in text or "nodename" in text or "getaddrinfo" in text:
+        return "host name not found"
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return "the connection was dropped"
+    return None
 
 
 # ---------------------------------------------------------------- pagination
@@ -348,17 +375,7 @@ class GiteaClient:
         )
 
     def _unreachable_error(self, method: str, path: str, exc: Exception) -> GiteaUnreachable:
-        text = str(exc).lower()
-        if "refused" in text:
-            why = "connection refused"
-        elif "name or service" in text or "nodename" in text or "getaddrinfo" in text:
-            why = "host name not found"
-        elif "unreachable" in text:
-            why = "network unreachable"
-        elif isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
-            why = "the connection was dropped"
-        else:
-            why = _clean(str(exc), self._secrets()) or type(exc).__name__
+        why = _connect_reason(exc) or _clean(str(exc), self._secrets()) or type(exc).__name__
         return GiteaUnreachable(
             None, why, self._full_url(path), method=method,
             summary=f"cannot reach Gitea at {self.host}: {why}",
