@@ -447,7 +447,7 @@ class Bot:
             "body": body,
             "tags": tags,
             "arbiters": arbiters,
-            "proposed_at": entry_mod.format_datetime(self.clock()),
+            "proposed_at": entry_mod.format_datetime(self.clock().replace(microsecond=0)),
         }
         return await self._start("propose", actor, slug, payload, warnings)
 
