@@ -1,0 +1,879 @@
+"""The reconciler: the cache's only writer, keeping it in step with Gitea (SPEC §4.1).
+
+Every sweep has the same two halves:
+
+1. **gather** — read the cache's current index, then ask Gitea only what the cheapest
+   request sequence of API-NOTES §9 needs, concurrently where it can;
+2. **apply** — write everything in ONE ``BEGIN IMMEDIATE`` transaction (in a worker
+   thread, so an event loop is never blocked by SQLite).
+
+Nothing is written before the network half is complete, so a Gitea failure anywhere
+(500s, down, timeout) leaves the cache exactly as it was; only the outcome (last
+error, time) is recorded, in its own small transaction. If another writer (a second
+process) committed between our read and our write, the sweep is gathered again, so a
+diff is never applied to a cache it was not computed against.
+
+Request costs (``SweepResult.requests``):
+
+- **quick sweep**, nothing changed: 2 — ``git/trees/main`` (is the ``rfcs`` tree sha
+  the one we mirror?) and ``pulls?state=all&sort=recentupdate&limit=50`` (newest
+  ``updated_at`` and ``X-Total-Count`` against the watermark). When something changed:
+  + the ``rfcs`` tree pages (1 per 1000 entries) + ⌈changed/30⌉ ``file-contents``
+  batches + ⌊changed PRs/50⌋ pages. A PR count that does not add up (a deleted PR)
+  costs one full PR re-list.
+- **full sweep**: 2 + tree pages + open-PR pages + changed entries + one ``GET`` per
+  PR the cache has as open that is no longer open: O(1) + what changed.
+- **resync**: tree pages + ⌈entries/30⌉ batches + ⌈PRs/50⌉ pages, all concurrent.
+- **refresh**: 1 (the PR) + 1 (the entry).
+
+Decisions (documented here because SPEC leaves them open):
+
+- *Malformed entries* (`EntryError`, too large, file stem not a slug) are skipped and
+  reported in ``SweepResult.skipped`` on every sweep while they stay broken; an entry
+  that *becomes* malformed keeps its previous good row (the UI keeps something useful
+  and the status line says what is broken). Its blob sha is remembered so it is not
+  fetched again until it changes.
+- *Time in state* (``state_since``): on first sight, ``graduated_at`` for graduated
+  entries, ``proposed_at`` for ideas, otherwise the entry's last commit time (never
+  earlier than the state change, so an entry is not flagged stale too early); when a
+  later sweep sees the state change, the last commit time of the entry (the commit
+  that changed it). It is kept while the state stays the same.
+- *Which PRs count*: those whose head branch parses with `entry.parse_head_branch`
+  (§5). The branch name comes from ``head.label`` (``head.ref`` becomes
+  ``refs/pull/N/head`` once the branch is deleted). Other PRs are remembered only
+  as numbers, so the PR count check can tell "new" from "foreign".
+- *opened_by* (§6.3): Gitea's PR author unless it is the bot; else the actions log
+  row for (slug, number); else the final-trailer ``On-behalf-of:`` of the PR body;
+  else the bot login.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import peewee as pw
+
+from rfctui import db as dbm
+from rfctui.db import Cache, format_dt, parse_dt
+from rfctui.entry import Entry, EntryError, InvalidSlug, parse_entry, parse_head_branch
+from rfctui.entry import validate_slug as _validate_slug
+from rfctui.gitea import GiteaError, GiteaNotFound, GiteaTimeout, GiteaUnreachable
+from rfctui.trailer import on_behalf_of
+
+__all__ = ["Progress", "Reconciler", "SweepResult"]
+
+TREE_PAGE = 1000
+PULL_PAGE = 50
+BATCH = 30
+RFCS_DIR = "rfcs"
+MAIN = "main"
+_SLACK = timedelta(seconds=1)  # PR updated_at has second resolution (API-NOTES §9b)
+
+# SyncState keys (the watermarks and the sweep bookkeeping).
+K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list next time)
+K_MAIN_TREE = "main_tree_sha"  # root tree of main at the last listing
+K_PULLS_AT = "pulls_updated_at"  # newest PR updated_at seen
+K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all at the last sweep
+K_FOREIGN = "foreign_pulls"  # numbers of PRs whose head branch is not ours (JSON list)
+K_SKIPPED = "skipped_entries"  # {path: [blob sha, reason]} (JSON)
+K_GEN = "generation"  # bumped by every write; detects a concurrent writer
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What a sweep is doing, for a progress bar: ``phase`` and ``done`` of ``total``."""
+
+    phase: str
+    done: int
+    total: int
+
+
+@dataclass(slots=True)
+class SweepResult:
+    """The outcome of one sweep; `error` is one token-free line when `ok` is False."""
+
+    kind: str  # quick | full | resync | refresh
+    ok: bool
+    error: str | None = None
+    requests: int = 0  # HTTP requests sent (retries included)
+    rows_changed: int = 0
+    entries: int = 0  # entries in the cache afterwards (not removed)
+    pulls: int = 0  # PR rows in the cache afterwards
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    seconds: float = 0.0
+    offline: bool = False  # Gitea unreachable or timed out
+    entries_fetched: int = 0
+    pulls_fetched: int = 0
+
+
+# ---------------------------------------------------------------- internal plan
+
+
+@dataclass(slots=True)
+class _Snapshot:
+    rfcs: dict[str, tuple[str, bool, str, datetime | None]]
+    prs: dict[int, tuple[datetime | None, str, str, str]]
+    state: dict[str, str | None]
+
+    @property
+    def generation(self) -> str | None:
+        return self.state.get(K_GEN)
+
+    def json_state(self, key: str, default: Any) -> Any:
+        raw = self.state.get(key)
+        if not raw:
+            return default
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return default
+
+
+@dataclass(slots=True)
+class _Plan:
+    clear: bool = False
+    rfc_rows: list[dict[str, Any]] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    pr_rows: list[dict[str, Any]] = field(default_factory=list)
+    pr_deletes: list[int] = field(default_factory=list)
+    state: dict[str, object] = field(default_factory=dict)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    entries_fetched: int = 0
+    pulls_fetched: int = 0
+    rows_changed: int = 0
+
+
+class _Retry(Exception):
+    """Another writer committed between gather and apply: gather again."""
+
+
+async def _all(coros: Iterable[Awaitable[Any]]) -> list[Any]:
+    """gather() that cancels the siblings when one fails (a failed sweep stops quickly)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def _label_branch(pr: Mapping[str, Any]) -> str:
+    """The PR's head branch name (``head.label``; ``owner:`` prefix of forks dropped)."""
+    head = pr.get("head") or {}
+    label = head.get("label") or ""
+    if ":" in label:
+        label = label.split(":", 1)[1]
+    if label:
+        return str(label)
+    ref = str(head.get("ref") or "")
+    return "" if ref.startswith("refs/") else ref
+
+
+class Reconciler:
+    """Reads Gitea, writes the cache (§4.1). One instance per (client, cache) pair.
+
+    `progress` (optional) is called with `Progress` from the event loop; `clock`
+    returns an aware UTC datetime (tests fix it). `actions` is the §6.4 log, used only
+    to resolve ``opened_by`` (§6.3); it is never written here.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        cache: Cache,
+        owner: str,
+        repo: str,
+        bot_login: str,
+        actions: Any = None,
+        progress: Callable[[Progress], None] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.client = client
+        self.cache = cache
+        self.owner = owner
+        self.repo = repo
+        self.bot_login = bot_login
+        self.actions = actions
+        self.progress = progress
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._actors: dict[tuple[str, int], str] | None = None
+
+    # ------------------------------------------------------------ public sweeps
+
+    async def quick_sweep(self) -> SweepResult:
+        """Detect change in ≤ 2 requests; fetch only what changed (§4.1, API-NOTES §9)."""
+
+        async def gather(snap: _Snapshot) -> _Plan:
+            plan = _Plan()
+            await self._gather_entries(snap, plan, relist=False, cold=False)
+            await self._gather_pulls_incremental(snap, plan)
+            return plan
+
+        return await self._run("quick", gather)
+
+    async def full_sweep(self) -> SweepResult:
+        """Re-list every entry sha and every open PR; fetch only what changed (§4.1)."""
+
+        async def gather(snap: _Snapshot) -> _Plan:
+            plan = _Plan()
+            await self._gather_entries(snap, plan, relist=True, cold=False)
+            relisted = await self._gather_pulls_incremental(snap, plan)
+            if not relisted:
+                await self._gather_open_pulls(snap, plan)
+            return plan
+
+        return await self._run("full", gather)
+
+    async def resync(self) -> SweepResult:
+        """Cold rebuild: every entry and every PR, swapped in by one transaction.
+
+        The old rows are deleted and the new ones inserted in the same transaction, so
+        a concurrent reader sees the old cache until the commit and an interrupted
+        resync (failure, SIGKILL) leaves the old cache intact.
+        """
+
+        async def gather(snap: _Snapshot) -> _Plan:
+            plan = _Plan(clear=True)
+            cold = _Snapshot(rfcs={}, prs={}, state={K_GEN: snap.generation})
+            await self._gather_entries(cold, plan, relist=True, cold=True)
+            await self._gather_all_pulls(cold, plan)
+            return plan
+
+        return await self._run("resync", gather)
+
+    async def refresh(self, slug: str | None = None, pr_number: int | None = None) -> SweepResult:
+        """Targeted refresh after a user action: that PR and that entry (2 requests)."""
+
+        async def gather(snap: _Snapshot) -> _Plan:
+            if slug is not None:
+                _validate_slug(slug)  # before it reaches a path (§2)
+            plan = _Plan()
+            tasks: list[Awaitable[None]] = []
+            if pr_number is not None:
+                tasks.append(self._refresh_pull(snap, plan, int(pr_number)))
+            if slug is not None:
+                tasks.append(self._refresh_entry(snap, plan, slug))
+            await _all(tasks)
+            return plan
+
+        return await self._run("refresh", gather)
+
+    # ------------------------------------------------------------ the sweep frame
+
+    async def _run(self, kind: str, gather: Callable[[_Snapshot], Awaitable[_Plan]]) -> SweepResult:
+        t0 = time.monotonic()
+        req0 = int(getattr(self.client, "requests", 0))
+        started = self.clock()
+        self._actors = None
+        result = SweepResult(kind=kind, ok=False)
+        try:
+            for attempt in range(4):
+                snap = await asyncio.to_thread(self._snapshot)
+                plan = await gather(snap)
+                self._report("writing", 0, 1)
+                try:
+                    counts = await asyncio.to_thread(
+                        self._apply, kind, plan, snap.generation, started, attempt < 3
+                    )
+                except _Retry:
+                    continue
+                self._report("writing", 1, 1)
+                result.ok = True
+                result.entries, result.pulls = counts
+                result.rows_changed = plan.rows_changed
+                result.skipped = sorted(plan.skipped)
+                result.entries_fetched = plan.entries_fetched
+                result.pulls_fetched = plan.pulls_fetched
+                break
+        except GiteaError as exc:
+            result.error = _one_line(exc) or type(exc).__name__
+            result.offline = isinstance(exc, GiteaUnreachable | GiteaTimeout)
+        except (pw.DatabaseError, OSError) as exc:
+            result.error = f"cannot write the cache at {self.cache.path}: {_one_line(exc)}"
+        except InvalidSlug as exc:
+            result.error = _one_line(exc)
+        except Exception as exc:  # a sweep must never take the UI down; say what broke
+            result.error = f"sweep failed: {type(exc).__name__}: {_one_line(exc)}"
+        result.requests = int(getattr(self.client, "requests", 0)) - req0
+        result.seconds = time.monotonic() - t0
+        if not result.ok:
+            await asyncio.to_thread(self._record_failure, kind, result, started)
+        return result
+
+    def _report(self, phase: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            try:
+                self.progress(Progress(phase, done, total))
+            except Exception:  # a broken progress bar must not fail the sweep
+                pass
+
+    def _snapshot(self) -> _Snapshot:
+        return _Snapshot(
+            rfcs=self.cache.rfc_index(), prs=self.cache.pr_index(), state=self.cache.state()
+        )
+
+    def _apply(
+        self, kind: str, plan: _Plan, generation: str | None, started: datetime, check: bool
+    ) -> tuple[int, int]:
+        cache = self.cache
+        ended = self.clock()
+        with cache.write():
+            if check and cache.get_state(K_GEN) != generation:
+                raise _Retry
+            if plan.clear:
+                cache.clear()
+            if plan.rfc_rows:
+                cache.upsert_rfcs(plan.rfc_rows)
+            if plan.removed:
+                cache.set_removed(plan.removed)
+            if plan.pr_deletes:
+                cache.delete_prs(plan.pr_deletes)
+            if plan.pr_rows:
+                cache.upsert_prs(plan.pr_rows)
+            gen = int(generation or 0) + 1 if (generation or "0").isdigit() else 1
+            state: dict[str, object] = dict(plan.state)
+            state.update({
+                K_GEN: str(gen),
+                "schema_version": str(dbm.SCHEMA_VERSION),
+                "synced_at": format_dt(ended),
+                "last_kind": kind,
+                "last_ok": "1",
+                "last_error": None,
+                "last_offline": "0",
+                "last_attempt_at": format_dt(ended),
+                f"{kind}_started_at": format_dt(started),
+                f"{kind}_ended_at": format_dt(ended),
+                f"{kind}_outcome": "ok",
+                f"{kind}_error": None,
+            })
+            cache.set_state(state)
+            rfc, pr = cache.CachedRFC, cache.CachedPR
+            entries = rfc.select().where(rfc.removed == False).count()  # noqa: E712
+            pulls = pr.select().count()
+        return entries, pulls
+
+    def _record_failure(self, kind: str, result: SweepResult, started: datetime) -> None:
+        """Outcome only, in its own small transaction: the cached rows stay as they were."""
+        ended = self.clock()
+        try:
+            with self.cache.write():
+                self.cache.set_state({
+                    "last_kind": kind,
+                    "last_ok": "0",
+                    "last_error": result.error,
+                    "last_offline": "1" if result.offline else "0",
+                    "last_attempt_at": format_dt(ended),
+                    f"{kind}_started_at": format_dt(started),
+                    f"{kind}_ended_at": format_dt(ended),
+                    f"{kind}_outcome": "offline" if result.offline else "error",
+                    f"{kind}_error": result.error,
+                })
+        except (pw.DatabaseError, OSError):
+            pass  # the result still carries the error; the cache may be what failed
+
+    # ------------------------------------------------------------ entries
+
+    async def _list_tree(self, sha: str, phase: str) -> tuple[str, list[dict[str, Any]]]:
+        """(tree sha, every item): page 1, then the other pages concurrently (total_count)."""
+        first = await self.client.get_tree(self.owner, self.repo, sha, page=1, per_page=TREE_PAGE)
+        items = list(first.get("tree") or [])
+        total = int(first.get("total_count") or len(items))
+        pages = -(-total // TREE_PAGE)
+        self._report(phase, 1, max(pages, 1))
+        if pages > 1:
+            rest = await _all(
+                self.client.get_tree(self.owner, self.repo, sha, page=p, per_page=TREE_PAGE)
+                for p in range(2, pages + 1)
+            )
+            for page in rest:
+                items.extend(page.get("tree") or [])
+            self._report(phase, pages, pages)
+        return str(first.get("sha") or ""), items
+
+    async def _gather_entries(
+        self, snap: _Snapshot, plan: _Plan, *, relist: bool, cold: bool
+    ) -> None:
+        """§9(a): root tree → (if changed or `relist`) rfcs tree → changed blobs."""
+        self._report("checking entries", 0, 1)
+        root_sha, root = await self._list_tree(MAIN, "checking entries")
+        rfcs_sha = ""
+        for item in root:
+            if item.get("path") == RFCS_DIR and item.get("type") == "tree":
+                rfcs_sha = str(item.get("sha") or "")
+                break
+        stored = snap.state.get(K_TREE) or ""
+        skipped_map: dict[str, list[str]] = {} if cold else snap.json_state(K_SKIPPED, {})
+        if not relist and rfcs_sha and rfcs_sha == stored:
+            plan.skipped.extend((p, r) for p, (_sha, r) in sorted(skipped_map.items()))
+            return  # nothing under rfcs/ changed: 1 request
+        tree: dict[str, str] = {}  # path -> blob sha, for valid-slug *.md files
+        new_skipped: dict[str, list[str]] = {}
+        if rfcs_sha:
+            _sha, listing = await self._list_tree(rfcs_sha, "listing entries")
+            for item in listing:
+                name = str(item.get("path") or "")
+                if item.get("type") != "blob" or not name.endswith(".md") or "/" in name:
+                    continue  # §2: only rfcs/*.md are entries
+                path = f"{RFCS_DIR}/{name}"
+                sha = str(item.get("sha") or "")
+                try:
+                    _validate_slug(name[:-3])
+                except InvalidSlug as exc:
+                    new_skipped[path] = [sha, f"file name is not a valid slug: {exc}"]
+                    continue
+                tree[path] = sha
+        # Which entries to fetch: new, changed, or reappearing after removal.
+        fetch: list[str] = []
+        for path, sha in tree.items():
+            slug = path[len(RFCS_DIR) + 1 : -3]
+            cached = snap.rfcs.get(slug)
+            if cached is not None and cached[0] == sha and not cached[1]:
+                continue
+            bad = skipped_map.get(path)
+            if bad is not None and bad[0] == sha:
+                new_skipped[path] = bad  # still the same broken blob: no need to fetch
+                continue
+            fetch.append(path)
+        present = {p[len(RFCS_DIR) + 1 : -3] for p in tree} | {
+            p[len(RFCS_DIR) + 1 : -3] for p in new_skipped
+        }
+        for slug, (_sha, removed, _state, _since) in snap.rfcs.items():
+            if not removed and slug not in present:
+                plan.removed.append(slug)
+        dirty = False
+        if fetch:
+            dirty = await self._fetch_entries(snap, plan, fetch, tree, new_skipped)
+        plan.rows_changed += len(plan.removed)
+        plan.skipped.extend((p, r) for p, (_sha, r) in sorted(new_skipped.items()))
+        plan.state[K_SKIPPED] = json.dumps(new_skipped, sort_keys=True)
+        plan.state[K_TREE] = "" if dirty else rfcs_sha
+        plan.state[K_MAIN_TREE] = root_sha
+
+    async def _fetch_entries(
+        self,
+        snap: _Snapshot,
+        plan: _Plan,
+        paths: list[str],
+        tree: Mapping[str, str],
+        skipped: dict[str, list[str]],
+    ) -> bool:
+        """Fetch `paths` in batches of 30, concurrently; return True if main moved meanwhile."""
+        batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
+        done = 0
+        total = len(paths)
+        self._report("fetching entries", 0, total)
+
+        async def one(batch: list[str]) -> list[dict[str, Any] | None]:
+            nonlocal done
+            got = await self.client.get_file_contents(self.owner, self.repo, MAIN, batch)
+            done += len(batch)
+            self._report("fetching entries", done, total)
+            return got
+
+        results = await _all(one(b) for b in batches)
+        dirty = False
+        now = self.clock()
+        for batch, items in zip(batches, results, strict=True):
+            for path, item in zip(batch, items, strict=False):
+                plan.entries_fetched += 1
+                if item is None:
+                    dirty = True  # deleted since the tree was listed: re-list next time
+                    continue
+                sha = str(item.get("sha") or "")
+                if sha != tree.get(path):
+                    dirty = True  # changed since the tree was listed: rows != that tree
+                row, reason = self._entry_row(snap, path, item, now)
+                if row is None:
+                    skipped[path] = [sha, reason or "unreadable"]
+                    continue
+                skipped.pop(path, None)
+                plan.rfc_rows.append(row)
+                plan.rows_changed += 1
+        return dirty
+
+    def _entry_row(
+        self, snap: _Snapshot, path: str, item: Mapping[str, Any], now: datetime
+    ) -> tuple[dict[str, Any] | None, str | None]:
+        """A contents item -> a CachedRFC row, or (None, reason) for a malformed entry."""
+        content = item.get("content")
+        if content is None:
+            return None, "too large: Gitea does not serve its content through the API"
+        try:
+            data = base64.b64decode(content)
+        except (ValueError, TypeError):
+            return None, "content is not valid base64"
+        try:
+            entry = parse_entry(path, data)
+        except EntryError as exc:
+            return None, _one_line(f"{exc.field}: {exc.reason}")
+        except InvalidSlug as exc:
+            return None, _one_line(exc)
+        commit_at = parse_dt(item.get("last_committer_date"))
+        cached = snap.rfcs.get(entry.slug)
+        return _rfc_row(
+            entry,
+            path=path,
+            sha=str(item.get("sha") or ""),
+            html_url=item.get("html_url"),
+            commit_at=commit_at,
+            commit_sha=item.get("last_commit_sha") or None,
+            state_since=_state_since(entry, commit_at, cached),
+            now=now,
+        ), None
+
+    # ------------------------------------------------------------ pull requests
+
+    def _actor_for(self, slug: str, number: int) -> str | None:
+        """§6.3 step 2: who the actions log says the bot opened this PR for."""
+        if self.actions is None:
+            return None
+        bulk = getattr(self.actions, "actors", None)
+        if callable(bulk):  # one query per sweep instead of one per PR
+            if self._actors is None:
+                self._actors = bulk()
+            return self._actors.get((slug, number))
+        find = getattr(self.actions, "find_pr_actor", None)
+        return find(slug, number) if callable(find) else None
+
+    def _pr_row(self, pr: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A Gitea PR -> a CachedPR row, or None when its head branch is not ours (§5)."""
+        branch = _label_branch(pr)
+        parsed = parse_head_branch(branch)
+        if parsed is None:
+            ref = str((pr.get("head") or {}).get("ref") or "")
+            parsed = parse_head_branch(ref)
+            if parsed is None:
+                return None
+            branch = ref
+        kind, slug = parsed
+        number = int(pr["number"])
+        user = (pr.get("user") or {}).get("login") or None
+        body = pr.get("body") or ""
+        if user and user != self.bot_login:
+            opened_by = user
+        else:
+            opened_by = (
+                self._actor_for(slug, number) or on_behalf_of(body) or self.bot_login
+            )
+        if pr.get("merged"):
+            state = "merged"
+        elif pr.get("state") == "closed":
+            state = "closed"
+        else:
+            state = "open"
+        return {
+            "repo": f"{self.owner}/{self.repo}",
+            "pr_number": number,
+            "rfc_slug": slug,
+            "pr_kind": kind,
+            "title": str(pr.get("title") or ""),
+            "description": str(body),
+            "state": state,
+            "opened_by": opened_by,
+            "user_login": user,
+            "opened_at": parse_dt(pr.get("created_at")),
+            "merged_at": parse_dt(pr.get("merged_at")),
+            "closed_at": parse_dt(pr.get("closed_at")),
+            "updated_at": parse_dt(pr.get("updated_at")),
+            "head_branch": branch,
+            "base_branch": str((pr.get("base") or {}).get("ref") or MAIN),
+            "head_sha": (pr.get("head") or {}).get("sha") or None,
+            "html_url": str(pr.get("html_url") or pr.get("url") or ""),
+        }
+
+    def _take_pulls(
+        self,
+        snap: _Snapshot,
+        plan: _Plan,
+        items: Iterable[Mapping[str, Any]],
+        foreign: set[int],
+    ) -> datetime | None:
+        """Turn listed PRs into upserts (only real changes count); returns newest update."""
+        newest: datetime | None = None
+        latest: dict[int, Mapping[str, Any]] = {}
+        for pr in items:
+            number = int(pr["number"])
+            prev = latest.get(number)
+            if prev is None or (parse_dt(pr.get("updated_at")) or _EPOCH) >= (
+                parse_dt(prev.get("updated_at")) or _EPOCH
+            ):
+                latest[number] = pr
+        rows: list[dict[str, Any]] = []
+        for number, pr in latest.items():
+            plan.pulls_fetched += 1
+            upd = parse_dt(pr.get("updated_at"))
+            if upd is not None and (newest is None or upd > newest):
+                newest = upd
+            row = self._pr_row(pr)
+            if row is None:
+                foreign.add(number)
+                continue
+            foreign.discard(number)
+            rows.append(row)
+        if rows and plan.clear:  # resync: every row is written into the emptied tables
+            plan.pr_rows.extend(rows)
+            plan.rows_changed += len(rows)
+        elif rows:
+            stored = self.cache.pr_rows(r["pr_number"] for r in rows)
+            for row in rows:
+                old = stored.get(row["pr_number"])
+                if old is None or any(old.get(k) != v for k, v in row.items()):
+                    plan.pr_rows.append(row)
+                    plan.rows_changed += 1
+        return newest
+
+    async def _list_all_pulls(self, state: str, phase: str) -> tuple[list[dict[str, Any]], int]:
+        """Every PR in `state`, oldest first (a stable order while we page), concurrently."""
+        first = await self.client.list_pulls(
+            self.owner, self.repo, state=state, sort="oldest", page=1, limit=PULL_PAGE
+        )
+        items = list(first.items)
+        total = first.total if first.total is not None else len(items)
+        pages = max(1, -(-total // PULL_PAGE))
+        self._report(phase, 1, pages)
+        rest: list[Any] = []
+        if pages > 1:
+            rest = await _all(
+                self.client.list_pulls(
+                    self.owner, self.repo, state=state, sort="oldest", page=p, limit=PULL_PAGE
+                )
+                for p in range(2, pages + 1)
+            )
+            for page in rest:
+                items.extend(page.items)
+            self._report(phase, pages, pages)
+        # PRs opened while we paged land after the last page we asked for.
+        last = rest[-1] if pages > 1 else first
+        page_no = pages
+        while last.has_next and last.items:
+            page_no += 1
+            last = await self.client.list_pulls(
+                self.owner, self.repo, state=state, sort="oldest", page=page_no,
+                limit=PULL_PAGE,
+            )
+            items.extend(last.items)
+        return items, total
+
+    async def _gather_all_pulls(self, snap: _Snapshot, plan: _Plan) -> None:
+        """Every PR in any state (resync, or when the incremental count does not add up)."""
+        items, total = await self._list_all_pulls("all", "listing pull requests")
+        foreign: set[int] = set()
+        newest = self._take_pulls(snap, plan, items, foreign)
+        seen = {int(pr["number"]) for pr in items}
+        gone = sorted(set(snap.prs) - seen)
+        plan.pr_deletes.extend(gone)
+        plan.rows_changed += len(gone)
+        plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
+        plan.state[K_PULLS_TOTAL] = str(max(total, len(seen)))
+        wm = parse_dt(snap.state.get(K_PULLS_AT))
+        if newest is not None and (wm is None or newest > wm):
+            wm = newest
+        plan.state[K_PULLS_AT] = format_dt(wm)
+
+    async def _gather_pulls_incremental(self, snap: _Snapshot, plan: _Plan) -> bool:
+        """§9(b): newest-updated page(s) down to the watermark. True if it fell back to a
+        full re-list (no watermark yet, or a count that does not add up)."""
+        wm = parse_dt(snap.state.get(K_PULLS_AT))
+        if wm is None or snap.state.get(K_PULLS_TOTAL) is None:
+            await self._gather_all_pulls(snap, plan)
+            return True
+        self._report("checking pull requests", 0, 1)
+        page_no = 1
+        page = await self.client.list_pulls(
+            self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=PULL_PAGE
+        )
+        total = page.total
+        consumed: list[dict[str, Any]] = []
+        floor = wm - _SLACK
+        while True:
+            newer = [p for p in page.items if (parse_dt(p.get("updated_at")) or _EPOCH) >= floor]
+            consumed.extend(newer)
+            if not page.items or len(newer) < len(page.items) or not page.has_next:
+                break
+            page_no += 1  # a whole page was newer than the watermark: keep going
+            page = await self.client.list_pulls(
+                self.owner, self.repo, state="all", sort="recentupdate", page=page_no,
+                limit=PULL_PAGE,
+            )
+        foreign = set(snap.json_state(K_FOREIGN, []))
+        known = set(snap.prs) | foreign
+        new_numbers = {int(p["number"]) for p in consumed} - known
+        if total is None or total != len(known) + len(new_numbers):
+            # A PR was deleted (the count dropped) or the history does not add up.
+            plan_all = _Plan()
+            await self._gather_all_pulls(snap, plan_all)
+            plan.pr_rows.extend(plan_all.pr_rows)
+            plan.pr_deletes.extend(plan_all.pr_deletes)
+            plan.state.update(plan_all.state)
+            plan.rows_changed += plan_all.rows_changed
+            plan.pulls_fetched += plan_all.pulls_fetched
+            return True
+        newest = self._take_pulls(snap, plan, consumed, foreign)
+        plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
+        plan.state[K_PULLS_TOTAL] = str(total)
+        if newest is not None and newest > wm:
+            wm = newest
+        plan.state[K_PULLS_AT] = format_dt(wm)
+        return False
+
+    async def _gather_open_pulls(self, snap: _Snapshot, plan: _Plan) -> None:
+        """Full sweep: every open PR; PRs we have as open that are not -> GET each."""
+        items, _total = await self._list_all_pulls("open", "listing open pull requests")
+        foreign = set(snap.json_state(K_FOREIGN, []))
+        if isinstance(plan.state.get(K_FOREIGN), str):
+            foreign = set(json.loads(str(plan.state[K_FOREIGN])))
+        already = {r["pr_number"] for r in plan.pr_rows}
+        self._take_pulls(snap, plan, [p for p in items if int(p["number"]) not in already],
+                         foreign)
+        open_now = {int(p["number"]) for p in items}
+        planned_state = {r["pr_number"]: r["state"] for r in plan.pr_rows}
+        vanished = [
+            n for n, (_upd, state, _slug, _by) in snap.prs.items()
+            if planned_state.get(n, state) == "open" and n not in open_now
+        ]
+        if vanished:
+            self._report("fetching pull requests", 0, len(vanished))
+            got = await _all(self._get_pull_or_none(n) for n in vanished)
+            found = [pr for pr in got if pr is not None]
+            missing = [n for n, pr in zip(vanished, got, strict=True) if pr is None]
+            # A later listing of the same PR replaces the earlier planned row.
+            gone = set(vanished)
+            plan.pr_rows = [r for r in plan.pr_rows if r["pr_number"] not in gone]
+            self._take_pulls(snap, plan, found, foreign)
+            plan.pr_deletes.extend(missing)
+            plan.rows_changed += len(missing)
+        plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
+
+    async def _get_pull_or_none(self, number: int) -> dict[str, Any] | None:
+        try:
+            return await self.client.get_pull(self.owner, self.repo, number)
+        except GiteaNotFound:
+            return None
+        except GiteaError as exc:
+            if getattr(exc, "status", None) == 404:
+                return None
+            raise
+
+    # ------------------------------------------------------------ targeted refresh
+
+    async def _refresh_pull(self, snap: _Snapshot, plan: _Plan, number: int) -> None:
+        pr = await self._get_pull_or_none(number)
+        if pr is None:
+            if number in snap.prs:
+                plan.pr_deletes.append(number)
+                plan.rows_changed += 1
+            return
+        foreign = set(snap.json_state(K_FOREIGN, []))
+        before = set(foreign)
+        self._take_pulls(snap, plan, [pr], foreign)
+        if foreign != before:
+            plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
+
+    async def _refresh_entry(self, snap: _Snapshot, plan: _Plan, slug: str) -> None:
+        path = f"{RFCS_DIR}/{slug}.md"
+        try:
+            item = await self.client.get_contents(self.owner, self.repo, path, ref=MAIN)
+        except GiteaNotFound:
+            item = None
+        except GiteaError as exc:
+            if getattr(exc, "status", None) != 404:
+                raise
+            item = None
+        cached = snap.rfcs.get(slug)
+        if not isinstance(item, Mapping) or item.get("type") not in (None, "file"):
+            if cached is not None and not cached[1]:
+                plan.removed.append(slug)
+                plan.rows_changed += 1
+                plan.state[K_TREE] = ""  # the rows no longer match the stored tree
+            return
+        plan.entries_fetched += 1
+        skipped_map: dict[str, list[str]] = snap.json_state(K_SKIPPED, {})
+        row, reason = self._entry_row(snap, path, item, self.clock())
+        sha = str(item.get("sha") or "")
+        if row is None:
+            plan.skipped.append((path, reason or "unreadable"))
+            if skipped_map.get(path) != [sha, reason]:
+                skipped_map[path] = [sha, reason or "unreadable"]
+                plan.state[K_SKIPPED] = json.dumps(skipped_map, sort_keys=True)
+            return
+        if path in skipped_map:
+            skipped_map.pop(path)
+            plan.state[K_SKIPPED] = json.dumps(skipped_map, sort_keys=True)
+        if cached is None or cached[0] != sha or cached[1]:
+            plan.rfc_rows.append(row)
+            plan.rows_changed += 1
+            plan.state[K_TREE] = ""  # newer than the tree we mirror: re-list next time
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _state_since(
+    entry: Entry,
+    commit_at: datetime | None,
+    cached: tuple[str, bool, str, datetime | None] | None,
+) -> datetime | None:
+    """Time in state (see the module docstring)."""
+    if cached is not None:
+        _sha, _removed, old_state, old_since = cached
+        if old_state == entry.state and old_since is not None:
+            return old_since
+        if old_state != entry.state:
+            return commit_at or old_since
+    if entry.state == "graduated" and entry.graduated_at is not None:
+        return entry.graduated_at
+    if entry.state == "idea" and entry.proposed_at is not None:
+        return entry.proposed_at
+    return commit_at or entry.proposed_at
+
+
+def _rfc_row(
+    entry: Entry,
+    *,
+    path: str,
+    sha: str,
+    html_url: Any,
+    commit_at: datetime | None,
+    commit_sha: Any,
+    state_since: datetime | None,
+    now: datetime,
+) -> dict[str, Any]:
+    extra = {str(k): v for k, v in entry.extra.items()}
+    return {
+        "slug": entry.slug,
+        "title": entry.title,
+        "state": entry.state,
+        "rfc_id": entry.rfc_id,
+        "owners": list(entry.owners),
+        "arbiters": list(entry.arbiters),
+        "tags": list(entry.tags),
+        "proposed_by": entry.proposed_by,
+        "proposed_at": entry.proposed_at,
+        "removed": False,
+        "state_since": state_since,
+        "html_url": str(html_url) if html_url else None,
+        "path": path,
+        "repo": entry.repo,
+        "graduated_at": entry.graduated_at,
+        "graduated_by": entry.graduated_by,
+        "extra": json.loads(json.dumps(extra, default=dbm._json_default)),
+        "body_sha": sha,
+        "last_entry_commit_at": commit_at,
+        "last_commit_sha": str(commit_sha) if commit_sha else None,
+        "updated_at": now,
+        "search_text": dbm.search_text(entry.slug, entry.title, entry.body),
+        "body": entry.body,
+    }
