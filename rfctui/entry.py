@@ -260,7 +260,20 @@ def new_idea(
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader whose bad timestamps (``2026-13-01``) fail as YAML errors, not ValueError."""
+    """SafeLoader for untrusted front matter.
+
+    Bad timestamps (``2026-13-01``) fail as YAML errors rather than ValueError, and
+    aliases are refused: ``*a`` can build a recursive value or a "billion laughs"
+    structure that is tiny here but explodes wherever the entry is serialised later.
+    """
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.events.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in front matter", event.start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_timestamp(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -441,7 +454,14 @@ def format_datetime(dt: datetime) -> str:
 
 
 class _Dumper(yaml.SafeDumper):
-    """SafeDumper that writes dates as ``2026-10-02T14:03:00Z`` and multi-line text quoted."""
+    """SafeDumper that writes dates as ``2026-10-02T14:03:00Z`` and multi-line text quoted.
+
+    It never writes anchors/aliases (the parser refuses them): a list shared by two
+    fields is written out twice.
+    """
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 def _represent_datetime(dumper: yaml.SafeDumper, dt: datetime) -> yaml.Node:

@@ -216,7 +216,14 @@ BAD = [
     (fm(graduated_at="2026-13-01"), "front matter", "invalid date"),
     (fm(repo="[a]"), "repo", "text"),
     (fm(proposed_by="42"), "proposed_by", "text"),
-    (b"---\na: &a [*a, *a]\nb: [" + b"[" * 5000 + b"]" * 5000 + b"]\n---\n", "front matter", ""),
+    (b"---\nb: [" + b"[" * 5000 + b"]" * 5000 + b"]\n---\n", "front matter", "invalid YAML"),
+    (b"---\na: &a [*a, *a]\n---\n", "front matter", "aliases"),
+    (b"---\nslug: typed-config\ntitle: &t T\nstate: idea\nx: *t\n---\n", "front matter",
+     "aliases (*name) are not allowed"),
+    (b"---\n" + b"".join(b"l%d: &l%d [%s]\n" % (i, i, b",".join([b"*l%d" % (i - 1)] * 9))
+                        for i in range(1, 10)).replace(b"[*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0,*l0]",
+                                                         b"[x]") + b"---\n",
+     "front matter", "aliases"),
 ]
 
 
@@ -328,6 +335,15 @@ def test_new_idea_validates() -> None:
         new_idea("x", "", "ada", now)
     with pytest.raises(EntryError):
         new_idea("x", "two\nlines", "ada", now)
+
+
+def test_shared_values_are_written_without_aliases() -> None:
+    e = parse_entry(PATH, fm())
+    e.arbiters = e.owners = ["ada"]
+    e.extra["x"] = e.extra["y"] = {"k": [1]}
+    out = dump_entry(e)
+    assert "&" not in out and "*" not in out
+    assert parse_entry(PATH, out.encode()) == e
 
 
 def test_multiline_extra_cannot_end_front_matter() -> None:
