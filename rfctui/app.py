@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from textual.app import App
@@ -19,7 +22,16 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from rfctui.screens.main import MainScreen
 
-__all__ = ["BindingsProvider", "RfcApp", "run_app"]
+__all__ = ["BindingsProvider", "CacheSnapshot", "RfcApp", "run_app"]
+
+
+@dataclass(frozen=True)
+class CacheSnapshot:
+    """What one read of the cache hands the UI."""
+
+    items: list[Any]
+    status: Any
+    notice: str | None
 
 
 class BindingsProvider(Provider):
@@ -59,7 +71,7 @@ class BindingsProvider(Provider):
 class RfcApp(App[None]):
     """rfctui. ``sync=False`` (tests, snapshots) reads the cache and never touches Gitea."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "rfctui"
     COMMANDS = App.COMMANDS | {BindingsProvider}
     BINDINGS: list[BindingType] = [
@@ -75,17 +87,50 @@ class RfcApp(App[None]):
         sync: bool = True,
         cache: Any = None,
         transport: Any = None,
+        preload: bool = True,
     ) -> None:
         super().__init__()
         self.config = config
         self.notice = notice
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.sync = sync
-        self.transport = transport  # an httpx transport (tests: the sandbox's)
+        # An httpx transport (tests: the sandbox's in-process one); else the config's.
+        self.transport = transport or getattr(config, "transport", None)
         self._cache = cache
         self._cache_lock = threading.Lock()
         self.cache_notice_shown = False
         self.theme = "textual-dark"
+        # Read the cache on a plain thread from the start, so the SQL overlaps Textual's
+        # own start-up (CSS, compose, the first paint of the shell); the screen's load
+        # worker then just collects the result (first paint from the cache, §7.1).
+        self._preload: Future[CacheSnapshot] | None = None
+        if preload:
+            self._preload = Future()
+            threading.Thread(target=self._run_preload, name="rfctui-preload", daemon=True).start()
+
+    def _run_preload(self) -> None:
+        assert self._preload is not None
+        try:
+            self._preload.set_result(self._read_snapshot())
+        except BaseException as exc:  # noqa: BLE001 - handed to the load worker
+            self._preload.set_exception(exc)
+
+    def _read_snapshot(self) -> CacheSnapshot:
+        cache = self.get_cache()
+        items = cache.list_items(
+            now=self.clock(), stale_days=getattr(self.config, "stale_days", 60)
+        )
+        return CacheSnapshot(items, cache.sync_status(), getattr(cache, "notice", None))
+
+    def read_snapshot(self) -> CacheSnapshot:
+        """Every left-pane item, the sync status and the cache notice (worker threads).
+
+        The first call returns the start-up preload; later calls read the cache again.
+        """
+        preload, self._preload = self._preload, None
+        if preload is not None:
+            return preload.result()
+        return self._read_snapshot()
 
     def get_cache(self) -> Any:
         """The cache handle, opened on first use. Call from a worker thread only."""
@@ -93,7 +138,7 @@ class RfcApp(App[None]):
             if self._cache is None:
                 from rfctui.db import open_cache
 
-                self._cache = open_cache(self.config.cache_file)
+                self._cache = open_cache(self.config.cache_file, clock=self.clock)
             return self._cache
 
     def get_default_screen(self) -> MainScreen:

@@ -16,10 +16,16 @@ from rfctui.db import ListItem, PRRow, RFCDetail, SyncStatus
 class ItemsLoaded(Message, bubble=False):
     """The cache was read: every left-pane item plus the sync status."""
 
-    def __init__(self, items: list[ListItem], status: SyncStatus | None) -> None:
+    def __init__(
+        self,
+        items: list[ListItem],
+        status: SyncStatus | None,
+        texts: list[str] | None = None,
+    ) -> None:
         super().__init__()
         self.items = items
         self.status = status
+        self.texts = texts  # the filter index, built in the worker (rfctui.filtering)
 
 
 class CacheFailed(Message, bubble=False):

@@ -31,7 +31,7 @@ class MemoryCache:
     )
     notice: str | None = None
 
-    def list_items(self) -> list[ListItem]:
+    def list_items(self, now: datetime | None = None, stale_days: float = 60) -> list[ListItem]:
         return list(self.items)
 
     def rfc(self, slug: str) -> RFCDetail | None:

@@ -21,7 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, Markdown
+from textual.widgets import Button, Footer, Input, Label
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rfctui.db import ListItem
@@ -186,17 +186,14 @@ class MainScreen(Screen[None]):
     def load_items(self) -> None:
         """Read every left-pane item from the cache (a thread: SQL never on the UI)."""
         try:
-            cache = self.rfc_app.get_cache()
-            notice = getattr(cache, "notice", None)
-            if notice and not self.rfc_app.cache_notice_shown:
-                self.rfc_app.cache_notice_shown = True
-                self.post_message(CacheNotice(str(notice)))
-            items = cache.list_items()
-            status = cache.sync_status()
+            snap = self.rfc_app.read_snapshot()
         except Exception as exc:  # noqa: BLE001 - one line for the person, not a traceback
             self.post_message(CacheFailed(describe_error(exc)[0]))
             return
-        self.post_message(ItemsLoaded(items, status))
+        if snap.notice and not self.rfc_app.cache_notice_shown:
+            self.rfc_app.cache_notice_shown = True
+            self.post_message(CacheNotice(str(snap.notice)))
+        self.post_message(ItemsLoaded(snap.items, snap.status, index_texts(snap.items)))
 
     @on(CacheNotice)
     def _cache_notice(self, message: CacheNotice) -> None:
@@ -217,7 +214,7 @@ class MainScreen(Screen[None]):
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
         self.items = message.items
-        self._texts = index_texts(self.items)
+        self._texts = message.texts if message.texts is not None else index_texts(self.items)
         status = self.query_one(StatusLine)
         status.loaded = True
         st = message.status
@@ -225,17 +222,14 @@ class MainScreen(Screen[None]):
             status.synced_at = st.synced_at
             status.rfc_count = st.rfc_count
             status.pending_count = st.pending_count
-            if (
-                st.last_ok is False
-                and st.last_error
-                and status.error is None
-                and not self._loaded_once
-            ):
+            if not self._loaded_once and st.last_ok is False and st.last_error:
+                # The last run's failure, until this session's first sweep says otherwise.
                 status.error = st.last_error
+                status.offline = bool(getattr(st, "offline", False))
         else:
             status.rfc_count = sum(1 for i in self.items if i.kind == "rfc")
             status.pending_count = sum(1 for i in self.items if i.kind == "pending")
-        self._apply_filter()
+        self._apply_filter(announce=True)
         self._loaded_once = True
         self._maybe_start_sync()
 
@@ -257,7 +251,7 @@ class MainScreen(Screen[None]):
 
     # -- filtering --------------------------------------------------------------------
 
-    def _apply_filter(self) -> None:
+    def _apply_filter(self, *, announce: bool = False) -> None:
         query: Query = parse_query(self.query_text, login=self.login)
         shown = filter_items(self.items, query, self._texts)
         rfc_list = self.query_one(RfcList)
@@ -269,7 +263,7 @@ class MainScreen(Screen[None]):
             )
         else:
             empty = "Nothing matches the filter — escape clears it."
-        rfc_list.set_items(shown, empty_message=empty)
+        rfc_list.set_items(shown, empty_message=empty, announce=announce)
         status = self.query_one(StatusLine)
         status.shown = None if query.empty else len(shown)
         status.hint = "; ".join(query.problems) or None
@@ -385,8 +379,7 @@ class MainScreen(Screen[None]):
             return
         self.open_url(self.entry_url(item))
 
-    @on(Markdown.LinkClicked)
-    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+    def on_markdown_link_clicked(self, event: Any) -> None:
         """Links in bodies never open by themselves: http(s) only, after a question."""
         event.stop()
         href = event.href

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.widgets import Markdown, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rfctui.db import ListItem, PRRow, RFCDetail
@@ -105,6 +106,16 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._clock = clock or (lambda: datetime.now(UTC))
         self.item: ListItem | None = None
         self.detail: RFCDetail | None = None
+        self._markdown: Any = None
+
+    def _body(self) -> Any:
+        """The body's Markdown widget; links never open by themselves (§7.4)."""
+        if self._markdown is None:
+            from textual.widgets import Markdown
+
+            self._markdown = Markdown("", id="detail-body", open_links=False)
+            self.mount(self._markdown)
+        return self._markdown
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Nothing selected."), id="detail-title", markup=False)
@@ -112,7 +123,8 @@ class DetailPane(VerticalScroll, can_focus=True):
         yield Static(Content(""), id="detail-pulls-title", markup=False)
         yield PullList(id="detail-pulls")
         yield Static(Content(""), id="detail-note", markup=False)
-        yield Markdown("", id="detail-body", open_links=False)
+        # The Markdown widget (and markdown-it) is created on first use: it is not needed
+        # for the first paint of the list.
 
     def on_mount(self) -> None:
         self.query_one(PullList).display = False
@@ -130,7 +142,8 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one(PullList).set_pulls([], self._clock())
         self.query_one("#detail-pulls-title").display = False
         self.query_one("#detail-note").display = False
-        self.query_one(Markdown).update("")
+        if self._markdown is not None:
+            self._markdown.update("")
 
     def show(self, item: ListItem, detail: RFCDetail | None, pulls: Sequence[PRRow]) -> None:
         """Show ``item``; ``detail`` and ``pulls`` come from the cache (may be missing)."""
@@ -159,7 +172,7 @@ class DetailPane(VerticalScroll, can_focus=True):
             )
         )
         note.display = truncated
-        self.query_one(Markdown).update(text or "*(no body)*")
+        self._body().update(text or "*(no body)*")
         self.scroll_home(animate=False)
 
     # -- builders -------------------------------------------------------------------

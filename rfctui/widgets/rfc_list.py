@@ -10,7 +10,7 @@ goes through ``text.clean`` and into a plain ``Segment``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.cells import cell_len, set_cell_size
@@ -59,6 +59,9 @@ BADGES: dict[str, tuple[str, str]] = {
 }
 
 
+_LIST_GROUPS = frozenset(GROUP_TITLES) - {"pending", "other"}
+
+
 def group_of(item: ListItem) -> str:
     if item.kind == "pending":
         return "pending"
@@ -75,7 +78,6 @@ class Row:
     count: int = 0
     collapsed: bool = False
     ident_width: int = 0
-    cache: dict[int, list[Segment]] = field(default_factory=dict)  # width -> segments
 
     @property
     def is_header(self) -> bool:
@@ -83,10 +85,22 @@ class Row:
 
 
 def build_rows(items: Iterable[ListItem], collapsed: set[str]) -> list[Row]:
-    """Group ``items`` (already filtered, in cache order) into display rows."""
+    """Group ``items`` (already filtered, in cache order) into display rows.
+
+    This runs on every filter keystroke over up to 10,000 items, so it stays a plain
+    loop: no per-row allocations beyond the ``Row`` itself.
+    """
     groups: dict[str, list[ListItem]] = {}
+    known = _LIST_GROUPS
     for item in items:
-        groups.setdefault(group_of(item), []).append(item)
+        if item.kind == "pending":
+            name = "pending"
+        else:
+            name = item.state if item.state in known else "other"
+        bucket = groups.get(name)
+        if bucket is None:
+            groups[name] = bucket = []
+        bucket.append(item)
     rows: list[Row] = []
     for name in GROUP_ORDER:
         members = groups.get(name)
@@ -95,9 +109,15 @@ def build_rows(items: Iterable[ListItem], collapsed: set[str]) -> list[Row]:
         is_collapsed = name in collapsed
         rows.append(Row(("group", name), name, None, len(members), is_collapsed))
         if not is_collapsed:
-            width = min(IDENT_MAX, max(cell_len(ident_of(m)) for m in members))
-            rows.extend(Row((m.kind, m.slug), name, m, ident_width=width) for m in members)
+            width = min(IDENT_MAX, max(_ident_len(m) for m in members))
+            rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
     return rows
+
+
+def _ident_len(item: ListItem) -> int:
+    if item.kind == "rfc" and item.rfc_id is not None:
+        return len(str(item.rfc_id)) + 1
+    return len(item.slug)  # slugs are ASCII (§2); a hostile one is cut when drawn
 
 
 IDENT_MAX = 22
@@ -183,19 +203,33 @@ class RfcList(ScrollView, can_focus=True):
         self.collapsed: set[str] = set()
         self.empty_message = "Loading the cache…"
         self._styles: dict[str, Style] = {}
+        # (row key, width) -> segments; rows are rebuilt per keystroke, their text is not.
+        self._line_cache: dict[tuple[tuple[str, str], int, int], list[Segment]] = {}
         self._last_key: tuple[str, str] | None = None
         self._now: datetime = self._clock()
 
     # -- data -----------------------------------------------------------------------
 
-    def set_items(self, items: Sequence[ListItem], *, empty_message: str | None = None) -> None:
-        """Show ``items`` (already filtered); the cursor stays on the same item if it can."""
+    def set_items(
+        self,
+        items: Sequence[ListItem],
+        *,
+        empty_message: str | None = None,
+        announce: bool = True,
+    ) -> None:
+        """Show ``items`` (already filtered); the cursor stays on the same item if it can.
+
+        ``announce`` posts ``Highlighted`` even if the highlighted item is unchanged (its
+        data may be new); a filter keystroke passes False.
+        """
         self._items = list(items)
+        if announce:
+            self._line_cache.clear()  # fresh data: drawn lines may be out of date
         if empty_message is not None:
             self.empty_message = empty_message
-        self._rebuild()
+        self._rebuild(announce=announce)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, *, announce: bool = True) -> None:
         key = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
         self._now = self._clock()
         self.rows = build_rows(self._items, self.collapsed)
@@ -211,7 +245,8 @@ class RfcList(ScrollView, can_focus=True):
         if self.rows and key is None:
             # First fill: start on the first item, not a header.
             index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
-        self._last_key = None  # re-announce even if the key is unchanged: data changed
+        if announce:
+            self._last_key = None  # re-announce even if the key is unchanged: data changed
         self.cursor = index
         self.refresh()
 
@@ -337,8 +372,7 @@ class RfcList(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles.clear()
-        for row in self.rows:
-            row.cache.clear()
+        self._line_cache.clear()
 
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
@@ -361,10 +395,16 @@ class RfcList(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
-        segments = row.cache.get(width)
-        if segments is None:
-            segments = self._render_row(row, width)
-            row.cache[width] = segments
+        if row.item is None:
+            segments = self._render_row(row, width)  # headers: counts change per filter
+        else:
+            cache_key = (row.key, width, row.ident_width)
+            segments = self._line_cache.get(cache_key)
+            if segments is None:
+                if len(self._line_cache) > 4000:
+                    self._line_cache.clear()
+                segments = self._render_row(row, width)
+                self._line_cache[cache_key] = segments
         style = base
         if index == self.cursor:
             style = base + self._style("cursor")

@@ -1,0 +1,379 @@
+"""Startup, filter latency and memory of the UI at 10,000 cached entries (issue 4).
+
+    python bench/startup.py            # 10,000 entries, 5 runs each
+    python bench/startup.py --entries 2000 --runs 3
+
+What it measures, side by side in one run:
+
+* **first paint** — wall time from spawning a fresh Python process until the first
+  screen refresh that shows the data has completed, measured the same way for both apps:
+  - *bare*: a Textual app with one ``Label``; done at the first refresh after ``on_ready``
+    (``call_after_refresh``);
+  - *rfctui*: ``RfcApp`` over the 10k-entry cache with sync off; done at the first
+    refresh after the list received the cached items (``RfcList.set_items`` then
+    ``call_after_refresh``). It includes importing rfctui, opening and checking the
+    cache and reading 10k rows in the worker.
+  Both run ``app.run(headless=True)`` (the compositor renders; only the terminal write is
+  skipped) at 160×50 and exit right after. The parent stamps ``time.monotonic()``
+  (CLOCK_MONOTONIC, shared by processes) before ``Popen``; the child reports the
+  stamp at paint. Median of ``--runs`` alternating runs.
+* **filter keystroke** — in ``run_test`` with the 10k list loaded and the filter box
+  focused, typing ``state:idea owner:u07 a`` one key at a time with ``pilot.press``:
+  the time from sending the key until the compositor finished the refresh that follows
+  the filter handler (``call_after_refresh`` from the handler): median of 22. Pilot's
+  ``press`` + ``pause`` wall time is shown too; it includes Pilot's wait for CPU idle,
+  which the same loop on a bare ``Input`` app measures on its own. Also the synchronous
+  filter handler alone (parse + filter 10k + rebuild rows).
+* **peak RSS** — ``ru_maxrss`` from ``os.wait4`` of each child process.
+
+The 10k cache is written straight through rfctui.db's write API (a bench, not the app).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+TYPED = "state:idea owner:u07 a"
+WORDS = (
+    "cache config logging tracing deploy build release schema api gateway auth token "
+    "storage queue retry backoff metrics alerts review ownership catalog docs feature "
+    "flags rollout canary database replica migration python rust typed async budget"
+).split()
+STATES = ("idea", "graduated", "parked", "declined", "superseded", "withdrawn", "draft")
+
+
+def build_cache(path: Path, n: int) -> None:
+    """Write ``n`` entries, n/30 pending ideas and some open edit/claim/metadata PRs."""
+    sys.path.insert(0, str(ROOT))
+    from rfctui.db import open_cache
+
+    rnd = random.Random(4)
+    cache = open_cache(path, clock=lambda: NOW)
+    rfcs = []
+    for i in range(n):
+        words = rnd.sample(WORDS, 5)
+        slug = f"{words[0]}-{words[1]}-{i:05d}"
+        title = " ".join(words).capitalize() + (" [draft]" if i % 97 == 0 else "")
+        body = ("## Why\n\n" + " ".join(rnd.choices(WORDS, k=150)) + "\n") * 2
+        state = STATES[min(int(rnd.expovariate(0.8)), len(STATES) - 1)]
+        at = NOW - timedelta(days=rnd.randint(1, 900))
+        owners = [f"u{rnd.randint(0, 80):02d}" for _ in range(rnd.randint(0, 2))]
+        rfcs.append(
+            {
+                "slug": slug,
+                "title": title,
+                "state": state,
+                "rfc_id": i if state == "graduated" else None,
+                "owners": owners,
+                "arbiters": [f"u{rnd.randint(0, 80):02d}"],
+                "tags": rnd.sample(WORDS, 2),
+                "proposed_by": f"u{rnd.randint(0, 80):02d}",
+                "proposed_at": at,
+                "removed": i % 500 == 0,
+                "state_since": at,
+                "html_url": None,
+                "path": f"rfcs/{slug}.md",
+                "repo": None,
+                "graduated_at": None,
+                "graduated_by": None,
+                "extra": {},
+                "body_sha": f"{i:040x}",
+                "last_entry_commit_at": at,
+                "last_commit_sha": None,
+                "updated_at": NOW,
+                "search_text": f"{slug}\n{title}\n{body}".lower(),
+                "body": body,
+            }
+        )
+    prs = []
+    number = 1
+    for i in range(0, n, 30):
+        slug = f"pending-idea-{i:05d}"
+        prs.append(_pr(number, slug, "idea", f"propose/{slug}", rnd))
+        number += 1
+    for i in range(0, n, 7):
+        slug = rfcs[i]["slug"]
+        for kind, head in (("meta_body_edit", f"edit/{slug}/1"), ("meta_claim", f"claim/{slug}")):
+            prs.append(_pr(number, slug, kind, head, rnd))
+            number += 1
+    with cache.write():
+        cache.upsert_rfcs(rfcs)
+        cache.upsert_prs(prs)
+        cache.set_state(
+            {
+                "synced_at": NOW.isoformat().replace("+00:00", "Z"),
+                "last_kind": "full",
+                "last_ok": "1",
+            }
+        )
+    cache.close()
+
+
+def _pr(number: int, slug: str, kind: str, head: str, rnd: random.Random) -> dict[str, object]:
+    at = NOW - timedelta(days=rnd.randint(1, 60))
+    return {
+        "repo": "rfcs/meta",
+        "pr_number": number,
+        "rfc_slug": slug,
+        "pr_kind": kind,
+        "title": f"Proposal {slug}",
+        "description": "Why.\n\nOn-behalf-of: U <u01>",
+        "state": "open",
+        "opened_by": f"u{rnd.randint(0, 80):02d}",
+        "user_login": "rfc-bot",
+        "opened_at": at,
+        "merged_at": None,
+        "closed_at": None,
+        "updated_at": at,
+        "head_branch": head,
+        "base_branch": "main",
+        "head_sha": None,
+        "html_url": f"http://gitea.invalid/rfcs/meta/pulls/{number}",
+    }
+
+
+# ------------------------------------------------------------------ child processes
+
+CHILD_BARE = """
+import sys, time
+t0 = float(sys.argv[1])
+from textual.app import App
+from textual.widgets import Label
+class Bare(App):
+    def compose(self):
+        yield Label("hello")
+    def on_ready(self):
+        self.call_after_refresh(self.done)
+    def done(self):
+        print(f"PAINT {time.monotonic() - t0:.6f}", flush=True)
+        self.exit()
+Bare().run(headless=True, size=(160, 50))
+"""
+
+CHILD_RFCTUI = """
+import sys, time
+t0 = float(sys.argv[1]); cache_dir = sys.argv[2]
+from pathlib import Path
+from rfctui.app import RfcApp
+from rfctui.config import Config
+from rfctui.widgets.rfc_list import RfcList
+orig = RfcList.set_items
+def set_items(self, items, **kw):
+    orig(self, items, **kw)
+    if items:
+        self.call_after_refresh(done, self.app)
+def done(app):
+    print(f"PAINT {time.monotonic() - t0:.6f}", flush=True)
+    app.exit()
+RfcList.set_items = set_items
+cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
+             quick_interval=0, full_interval=0)
+RfcApp(cfg, sync=False).run(headless=True, size=(160, 50))
+"""
+
+CHILD_KEYS = """
+import asyncio, statistics, sys, time
+mode = sys.argv[1]; cache_dir = sys.argv[2]; typed = sys.argv[3]
+from pathlib import Path
+
+async def rfctui():
+    from rfctui.app import RfcApp
+    from rfctui.config import Config
+    from rfctui.screens.main import MainScreen
+    painted = []
+    orig = MainScreen._apply_filter
+    def apply_filter(self, **kw):
+        orig(self, **kw)
+        self.call_after_refresh(lambda: painted.append(time.perf_counter()))
+    MainScreen._apply_filter = apply_filter
+    cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
+                 quick_interval=0, full_interval=0)
+    app = RfcApp(cfg, sync=False)
+    async with app.run_test(size=(160, 50)) as pilot:
+        while not app.screen.items:
+            await pilot.pause(0.05)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        print(f"ITEMS {len(app.screen.items)}")
+        await pilot.press("slash")
+        await pilot.pause()
+        times, to_paint = [], []
+        for ch in typed:
+            painted.clear()
+            t = time.perf_counter()
+            await pilot.press(ch)
+            await pilot.pause()
+            times.append(time.perf_counter() - t)
+            to_paint.append(painted[0] - t)
+        print(f"KEYS {' '.join(f'{x:.6f}' for x in times)}")
+        print(f"PAINTED {' '.join(f'{x:.6f}' for x in to_paint)}")
+        print(f"SHOWN {app.screen.query_one('StatusLine').shown}")
+        screen = app.screen
+        sync_times = []
+        for i in range(1, len(typed) + 1):
+            screen.query_text = typed[:i]
+            t = time.perf_counter()
+            orig(screen)
+            sync_times.append(time.perf_counter() - t)
+        print(f"SYNC {' '.join(f'{x:.6f}' for x in sync_times)}")
+
+async def bare():
+    from textual.app import App
+    from textual.widgets import Input
+    class Bare(App):
+        def compose(self):
+            yield Input()
+    app = Bare()
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        times = []
+        for ch in typed:
+            t = time.perf_counter()
+            await pilot.press(ch)
+            await pilot.pause()
+            times.append(time.perf_counter() - t)
+        print(f"KEYS {' '.join(f'{x:.6f}' for x in times)}")
+
+asyncio.run(rfctui() if mode == "rfctui" else bare())
+"""
+
+
+def spawn(code: str, *args: str) -> tuple[str, float]:
+    """Like run_child but with os.wait4 for this child's own rusage."""
+    env = dict(os.environ)
+    for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
+        env.pop(var, None)
+    env["PYTHONPATH"] = str(ROOT)
+    r, w = os.pipe()
+    t0 = time.monotonic()
+    argv = [sys.executable, "-c", code, *(a.replace("{t0}", repr(t0)) for a in args)]
+    pid = os.posix_spawn(
+        sys.executable,
+        argv,
+        env,
+        file_actions=[
+            (os.POSIX_SPAWN_DUP2, w, 1),
+            (os.POSIX_SPAWN_CLOSE, r),
+            (os.POSIX_SPAWN_OPEN, 2, "/dev/null", os.O_WRONLY, 0),
+        ],
+    )
+    os.close(w)
+    chunks = []
+    while data := os.read(r, 65536):
+        chunks.append(data)
+    os.close(r)
+    _pid, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"child failed: {argv[2][:60]}…")
+    return b"".join(chunks).decode(), usage.ru_maxrss / 1024
+
+
+def field(out: str, name: str) -> list[float]:
+    for line in out.splitlines():
+        if line.startswith(name + " "):
+            return [float(x) for x in line.split()[1:]]
+    raise SystemExit(f"no {name} in child output:\n{out}")
+
+
+def med(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--entries", type=int, default=10_000)
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="rfctui-bench-") as tmp:
+        cache_dir = Path(tmp)
+        from rfctui.config import Config
+
+        cfg = Config(gitea_url="http://gitea.invalid", cache_dir=cache_dir)
+        t = time.perf_counter()
+        build_cache(cfg.cache_file, args.entries)
+        built = time.perf_counter() - t
+        print(f"cache with {args.entries:,} entries built in {built:.1f} s", file=sys.stderr)
+
+        bare, rfc, bare_rss, rfc_rss = [], [], [], []
+        for _ in range(args.runs):
+            out, rss = spawn(CHILD_BARE, "{t0}")
+            bare.append(field(out, "PAINT")[0])
+            bare_rss.append(rss)
+            out, rss = spawn(CHILD_RFCTUI, "{t0}", str(cache_dir))
+            rfc.append(field(out, "PAINT")[0])
+            rfc_rss.append(rss)
+
+        out, keys_rss = spawn(CHILD_KEYS, "rfctui", str(cache_dir), TYPED)
+        keys = field(out, "KEYS")
+        painted = field(out, "PAINTED")
+        sync = field(out, "SYNC")
+        shown = field(out, "SHOWN")[0] if "SHOWN None" not in out else float("nan")
+        out_b, bare_keys_rss = spawn(CHILD_KEYS, "bare", str(cache_dir), TYPED)
+        bare_keys = field(out_b, "KEYS")
+
+    ratio = med(rfc) / med(bare)
+    rows = [
+        (
+            "first paint, bare Textual app (1 Label)",
+            f"{med(bare) * 1000:.0f} ms [{min(bare) * 1000:.0f}–{max(bare) * 1000:.0f}]",
+            "",
+        ),
+        (
+            f"first paint, rfctui with {args.entries:,} cached entries",
+            f"{med(rfc) * 1000:.0f} ms [{min(rfc) * 1000:.0f}–{max(rfc) * 1000:.0f}]",
+            f"{ratio:.2f}× bare (target ≤ 1.5×) {'✅' if ratio <= 1.5 else '❌'}",
+        ),
+        (
+            f"filter keystroke at 10k: key sent → list repainted (median of {len(painted)})",
+            f"{med(painted) * 1000:.1f} ms [{min(painted) * 1000:.1f}–{max(painted) * 1000:.1f}]",
+            f"target ≤ 50 ms {'✅' if med(painted) <= 0.05 else '❌'}",
+        ),
+        (
+            "same, until Pilot reports idle (includes its CPU-idle wait)",
+            f"{med(keys) * 1000:.1f} ms",
+            "",
+        ),
+        (
+            "Pilot press → idle on a bare Input (Pilot's own cost)",
+            f"{med(bare_keys) * 1000:.1f} ms",
+            "",
+        ),
+        (
+            "filter handler alone (parse, filter 10k, rebuild rows)",
+            f"{med(sync) * 1000:.1f} ms [{min(sync) * 1000:.1f}–{max(sync) * 1000:.1f}]",
+            f"final query shows {shown:.0f} items",
+        ),
+        (
+            "peak RSS, rfctui first paint",
+            f"{max(rfc_rss):.0f} MB",
+            f"target ≤ 250 MB {'✅' if max(rfc_rss) <= 250 else '❌'}",
+        ),
+        ("peak RSS, rfctui after 22 filter keystrokes", f"{keys_rss:.0f} MB", ""),
+        ("peak RSS, bare app", f"{max(bare_rss):.0f} MB", ""),
+    ]
+    table = ["| measure | value | note |", "| --- | --- | --- |"]
+    table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    text = "\n".join(table)
+    print(text)
+    py = sys.version.split()[0]
+    (ROOT / "bench" / "results-startup.md").write_text(
+        "# bench/startup.py results\n\n"
+        f"`python bench/startup.py --entries {args.entries} --runs {args.runs}` — "
+        f"Python {py}, {os.cpu_count()} CPUs, "
+        f"{datetime.now(UTC):%Y-%m-%d}. Method: see the script's docstring.\n\n" + text + "\n"
+    )
+
+
+if __name__ == "__main__":
+    main()
