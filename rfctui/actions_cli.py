@@ -25,8 +25,12 @@ from rfctui.bot import (
     Bot,
     ValidationError,
     bot_session,
+    check_edit,
+    check_metadata,
+    check_propose,
     parse_metadata_value,
 )
+from rfctui.entry import InvalidSlug, validate_slug
 
 __all__ = ["COMMANDS", "main"]
 
@@ -94,6 +98,13 @@ def _parse_sets(sets: Sequence[str]) -> dict[str, Any]:
         except ValidationError as exc:
             raise _Usage(f"rfctui metadata: {exc}") from None
     return changes
+
+
+def _check_slug(slug: str) -> None:
+    try:
+        validate_slug(slug)
+    except InvalidSlug as exc:
+        raise ValidationError({"slug": str(exc)}) from None
 
 
 def _one_line(text: object) -> str:
@@ -169,8 +180,10 @@ def main(
     stdin, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
         args = _parser().parse_args(list(argv))
+        # Pure checks first: bad input never costs a request, not even GET /user.
         if args.command == "propose":
             body = _read_body(args.body_file, stdin)
+            check_propose(args.slug, args.title, args.tag, args.arbiter)
 
             async def run(bot: Bot, actor: Actor) -> ActionResult:
                 return await bot.propose(
@@ -178,15 +191,17 @@ def main(
                 )
         elif args.command == "edit":
             body = _read_body(args.body_file, stdin)
+            check_edit(args.slug, body)
 
             async def run(bot: Bot, actor: Actor) -> ActionResult:
                 return await bot.edit_body(actor, args.slug, body)
         elif args.command == "claim":
+            _check_slug(args.slug)
 
             async def run(bot: Bot, actor: Actor) -> ActionResult:
                 return await bot.claim(actor, args.slug)
         elif args.command == "metadata":
-            changes = _parse_sets(args.sets)
+            changes = check_metadata(args.slug, _parse_sets(args.sets))
 
             async def run(bot: Bot, actor: Actor) -> ActionResult:
                 return await bot.edit_metadata(actor, args.slug, changes)

@@ -421,13 +421,15 @@ class Bot:
         return check_propose(slug, title, tags, arbiters, self._rows())
 
     def _check_known(self, slug: str) -> Any | None:
-        """An edit/claim/metadata target must be an entry the cache knows (if we have one)."""
-        if self._existing is None:
-            return None
+        """The cache's row for an entry, if it has one.
+
+        Not a gate: the cache may lag behind Gitea (an entry merged since the last
+        sweep), and Gitea is truth (§4.0); a missing entry fails cleanly at Gitea.
+        """
         for row in self._rows():
             if getattr(row, "slug", None) == slug and getattr(row, "kind", "rfc") != "pending":
                 return row
-        raise ValidationError({"slug": f"no entry {slug!r} in the cache; refresh or check it"})
+        return None
 
     async def propose(
         self,

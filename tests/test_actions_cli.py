@@ -1,0 +1,200 @@
+"""`rfctui propose|edit|claim|metadata|actions` as a person would run them (SPEC §6, §8).
+
+Each command runs in a subprocess against a sandbox served over real HTTP on
+127.0.0.1, configured only through the environment, exactly like a shell script would.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rfctui.sandbox import Sandbox
+
+FIXED = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+ENTRY = textwrap.dedent(
+    """\
+    ---
+    slug: typed-config
+    title: Typed configuration loading
+    state: idea
+    owners: []
+    arbiters: [grace]
+    tags: [config]
+    custom_field: keep me
+    ---
+    Why we need typed configuration.
+    """
+)
+# Until cli.py dispatches the subcommands, call actions_cli the way it will.
+SHIM = (
+    "import sys; from rfctui.config import load_config; from rfctui import actions_cli; "
+    "sys.exit(actions_cli.main(sys.argv[1:], load_config()))"
+)
+HAS_CLI = (Path(__file__).parent.parent / "rfctui" / "cli.py").exists()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Sandbox, str, dict[str, str]]]:
+    sb = Sandbox(clock=lambda: FIXED)
+    sb.commit_files("main", {"rfcs/typed-config.md": ENTRY.encode()}, "Add typed-config")
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")
+    } | {
+        "RFCTUI_CONFIG": str(config),
+        "RFCTUI_BOT_TOKEN": "bot-token",
+        "RFCTUI_USER_TOKEN": "ada-token",
+        "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
+        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    with sb.serve(port=0) as base_url:
+        env["RFCTUI_GITEA_URL"] = base_url
+        yield sb, base_url, env
+
+
+def rfctui(env: dict[str, str], *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "rfctui", *args] if HAS_CLI else [
+        sys.executable, "-c", SHIM, *args]
+    return subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=env, timeout=120)
+
+
+def _pr(sb: Sandbox, head: str) -> Any:
+    [pr] = [p for p in sb.pulls.values() if p.head == head]
+    return pr
+
+
+def _one_error_line(proc: subprocess.CompletedProcess[str]) -> str:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]
+
+
+def test_propose_prints_the_pr_url(served: tuple[Sandbox, str, dict[str, str]]) -> None:
+    sb, base, env = served
+    proc = rfctui(env, "propose", "--slug", "new-idea", "--title", "A new idea",
+                  "--body-file", "-", "--tag", "dx", "--tag", "config", "--arbiter", "grace",
+                  stdin="The body, from stdin.\n")
+    assert proc.returncode == 0, proc.stderr
+    pr = _pr(sb, "propose/new-idea")
+    assert proc.stdout == f"{base}/rfcs/meta/pulls/{pr.number}\n"
+    assert pr.body.endswith("On-behalf-of: Ada Lovelace <ada>")
+    assert "The body, from stdin." in pr.body
+
+
+def test_edit_claim_and_metadata_print_their_urls(
+    served: tuple[Sandbox, str, dict[str, str]], tmp_path: Path
+) -> None:
+    sb, base, env = served
+    body = tmp_path / "body.md"
+    body.write_text("A better body.\n")
+    runs = {
+        "edit/typed-config/1": rfctui(env, "edit", "typed-config", "--body-file", str(body)),
+        "claim/typed-config": rfctui(env, "claim", "typed-config"),
+        "metadata/typed-config": rfctui(env, "metadata", "typed-config", "--set",
+                                        "state=parked", "--set", "tags=a,b"),
+    }
+    for head, proc in runs.items():
+        assert proc.returncode == 0, (head, proc.stderr)
+        assert proc.stdout == f"{base}/rfcs/meta/pulls/{_pr(sb, head).number}\n"
+    meta = sb.git.flatten(sb.git.commit(sb.git.branches["metadata/typed-config"]).tree)
+    text = sb.git.blob(meta["rfcs/typed-config.md"]).decode()
+    assert "state: parked" in text and "tags: [a, b]" in text
+    assert "custom_field: keep me" in text
+
+
+def test_failed_action_is_listed_retried_and_discarded(
+    served: tuple[Sandbox, str, dict[str, str]]
+) -> None:
+    sb, base, env = served
+    # the entry does not exist yet: the action fails after its row was written
+    failed = rfctui(env, "claim", "late-entry")
+    line = _one_error_line(failed)
+    assert failed.returncode == 1
+    assert "does not exist" in line and "rfctui actions --retry 1" in line
+    listing = rfctui(env, "actions")
+    assert listing.returncode == 0
+    [row] = [ln for ln in listing.stdout.splitlines() if ln.strip().startswith("1 ")]
+    assert "open_claim_pr" in row and "late-entry" in row and "failed" in row
+    assert "does not exist" in row
+    # fix the cause, then retry from the stored payload
+    sb.commit_files("main", {"rfcs/late-entry.md": ENTRY.replace(
+        "typed-config", "late-entry").encode()}, "Add late-entry")
+    retried = rfctui(env, "actions", "--retry", "1")
+    assert retried.returncode == 0, retried.stderr
+    assert retried.stdout == f"{base}/rfcs/meta/pulls/{_pr(sb, 'claim/late-entry').number}\n"
+    assert "no pending or failed actions" in rfctui(env, "actions").stdout
+    # a second failure, discarded
+    assert rfctui(env, "claim", "never-there").returncode == 1
+    assert rfctui(env, "actions", "--discard", "2").returncode == 0
+    assert "no pending or failed actions" in rfctui(env, "actions").stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("propose", "--slug", "../x", "--title", "T"),
+        ("propose", "--slug", "A B", "--title", "T"),
+        ("propose", "--slug", "a" * 70, "--title", "T"),
+        ("propose", "--slug=-x", "--title", "T"),
+        ("claim", "../x"),
+        ("metadata", "--set", "state=parked", "--", "-x"),
+        ("metadata", "typed-config", "--set", "state=limbo"),
+        ("metadata", "typed-config", "--set", "slug=other"),
+    ],
+)
+def test_bad_input_is_one_line_and_sends_nothing(
+    served: tuple[Sandbox, str, dict[str, str]], args: tuple[str, ...]
+) -> None:
+    sb, _, env = served
+    before = sb.requests_served
+    proc = rfctui(env, *args)
+    line = _one_error_line(proc)
+    assert proc.returncode == 2
+    assert line.startswith("rfctui") and "nothing was sent" in line
+    assert sb.requests_served == before
+
+
+def test_usage_errors_are_one_line(served: tuple[Sandbox, str, dict[str, str]]) -> None:
+    _, _, env = served
+    proc = rfctui(env, "propose", "--slug", "x")
+    assert "--title" in _one_error_line(proc)
+    assert proc.returncode == 2
+
+
+def test_without_a_user_token_actions_are_disabled(
+    served: tuple[Sandbox, str, dict[str, str]]
+) -> None:
+    sb, _, env = served
+    env = {k: v for k, v in env.items() if k != "RFCTUI_USER_TOKEN"}
+    proc = rfctui(env, "claim", "typed-config")
+    assert _one_error_line(proc) == (
+        "rfctui: actions need your own Gitea token: set RFCTUI_USER_TOKEN")
+    assert proc.returncode == 3
+    assert not [p for p in sb.pulls.values() if p.head == "claim/typed-config"]
+
+
+def test_a_refused_bot_token_is_one_line_without_the_token(
+    served: tuple[Sandbox, str, dict[str, str]]
+) -> None:
+    _, _, env = served
+    env = env | {"RFCTUI_BOT_TOKEN": "not-the-bot-secret"}
+    proc = rfctui(env, "claim", "typed-config")
+    line = _one_error_line(proc)
+    assert proc.returncode == 1
+    assert "not-the-bot-secret" not in proc.stderr + proc.stdout
+    listing = rfctui(env, "actions")
+    assert "not-the-bot-secret" not in listing.stdout
+    assert "401" in line or "token" in line
