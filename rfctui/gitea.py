@@ -121,6 +121,8 @@ def _safe_url(url: httpx.URL | str, secrets: Iterable[str] = ()) -> str:
     """The URL without userinfo and without secret-looking query parameters."""
     parts = urlsplit(str(url))
     netloc = parts.hostname or ""
+    if ":" in netloc:  # IPv6 literal
+        netloc = f"[{netloc}]"
     if parts.port:
         netloc += f":{parts.port}"
     query = "&".join(
@@ -255,7 +257,7 @@ class GiteaClient:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not a Gitea URL: {_safe_url(root)!r}")
         self.base_url = _safe_url(root)
-        self.host = parts.hostname + (f":{parts.port}" if parts.port else "")
+        self.host = urlsplit(self.base_url).netloc
         if isinstance(token, str):
             token = Secret(token) if token else None
         self._token: Secret | None = token if token else None
@@ -273,7 +275,7 @@ class GiteaClient:
         self._sem = asyncio.Semaphore(self.max_concurrency)
         self._rng = random.Random(seed)
         self._http = httpx.AsyncClient(
-            base_url=root + API_PREFIX,
+            base_url=self.base_url + API_PREFIX,
             transport=transport,
             timeout=httpx.Timeout(timeout),
             headers={"Accept": "application/json", "User-Agent": f"rfctui/{__version__}"},
@@ -348,6 +350,12 @@ class GiteaClient:
                 except httpx.TransportError as exc:
                     if last:
                         raise self._unreachable_error(method, path, exc) from None
+                except httpx.HTTPError as exc:  # undecodable answer, redirect loop: no retry
+                    raise GiteaError(
+                        None, type(exc).__name__, self._full_url(path), method=method,
+                        summary=f"Gitea at {self.host} sent an unusable answer to "
+                        f"{self._short(method, path)} ({type(exc).__name__})",
+                    ) from None
                 finally:
                     self.in_flight -= 1
             if response is not None:
