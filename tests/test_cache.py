@@ -1,0 +1,481 @@
+"""The reconciler against the sandbox: request costs, bad input, faults, opened_by (§4.1, §6.3).
+
+Request counts come from ``client.requests`` (a count, not a timing). Faults are injected
+mid-sweep by a transport wrapper that trips the sandbox's switches before request N.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from rfctui.cache import Progress, Reconciler, SweepResult
+from rfctui.db import Cache, comparable_export, open_actions, open_cache
+from rfctui.gitea import GiteaClient
+from rfctui.sandbox import Sandbox
+
+OWNER, REPO, BOT = "rfcs", "meta", "rfc-bot"
+HOST = "http://sandbox.local"
+TOKENS = {"rfc-bot": "bot-token", "ada": "ada-token", "grace": "grace-token"}
+T0 = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
+
+class Clock:
+    """Advances `step` seconds per call (PR timestamps have second resolution)."""
+
+    def __init__(self, step: float = 1.0) -> None:
+        self.now = T0
+        self.step = step
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=self.step)
+        return self.now
+
+
+def entry(slug: str, title: str | None = None, state: str = "idea", body: str = "Why.",
+          extra: str = "") -> bytes:
+    grad = ("id: 3\nrepo: rfcs/x\ngraduated_at: 2026-02-01T00:00:00Z\ngraduated_by: grace\n"
+            if state == "graduated" else "")
+    return (
+        f"---\nslug: {slug}\ntitle: {title or 'Title ' + slug}\nstate: {state}\n{grad}"
+        f"proposed_by: ada\nproposed_at: 2026-01-01T00:00:00Z\nowners: [ada]\n"
+        f"arbiters: [grace]\ntags: [t]\n{extra}---\n{body}\n"
+    ).encode()
+
+
+def api(sb: Sandbox, who: str = "rfc-bot") -> httpx.Client:
+    return httpx.Client(transport=sb.transport, base_url=f"{HOST}/api/v1",
+                        headers={"Authorization": f"token {TOKENS[who]}"})
+
+
+def open_pr(sb: Sandbox, branch: str, body: str = "", who: str = "rfc-bot",
+            title: str | None = None) -> int:
+    slug = branch.split("/")[1] if "/" in branch else "x"
+    sb.commit_files(branch, {f"rfcs/{slug}.md": entry(slug, f"On {branch}")}, f"work on {branch}")
+    with api(sb, who) as c:
+        r = c.post(f"/repos/{OWNER}/{REPO}/pulls",
+                   json={"head": branch, "base": "main", "title": title or branch, "body": body})
+        assert r.status_code == 201, r.text
+        return int(r.json()["number"])
+
+
+def edit_pr(sb: Sandbox, number: int, **fields: Any) -> None:
+    with api(sb) as c:
+        c.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}", json=fields).raise_for_status()
+
+
+def seed(sb: Sandbox, n: int) -> None:
+    sb.commit_files("main", {f"rfcs/e{i:04d}.md": entry(f"e{i:04d}") for i in range(n)}
+                    | {"README.md": b"# meta\n"}, "seed", author=("Ada", "ada@x"))
+
+
+class Trip(httpx.AsyncBaseTransport):
+    """Forwards to `inner`; from request `after + 1` on, `fault(request)` answers instead."""
+
+    def __init__(self, inner: Any, after: int,
+                 fault: Callable[[httpx.Request], httpx.Response]) -> None:
+        self.inner, self.after, self.fault, self.count = inner, after, fault, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.count += 1
+        if self.count > self.after:
+            return self.fault(request)
+        return await self.inner.handle_async_request(request)
+
+
+def _boom_500(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(500, json={"message": "internal error", "url": "x"}, request=request)
+
+
+def _down(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("connection refused", request=request)
+
+
+def _slow(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+def sweep(sb: Sandbox, cache: Cache, kind: str = "quick_sweep", *, transport: Any = None,
+          actions: Any = None, progress: Any = None, clock: Any = None,
+          **kwargs: Any) -> SweepResult:
+    async def go() -> SweepResult:
+        async with GiteaClient(HOST, "bot-token", transport=transport or sb.transport,
+                               retries=0, backoff=0) as client:
+            rec = Reconciler(client, cache, OWNER, REPO, BOT, actions=actions,
+                             progress=progress, clock=clock)
+            return await getattr(rec, kind)(**kwargs)
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def sb() -> Sandbox:
+    s = Sandbox(clock=Clock())
+    seed(s, 40)
+    return s
+
+
+@pytest.fixture
+def cache(tmp_path: Path):
+    c = open_cache(tmp_path / "cache.sqlite")
+    yield c
+    c.close()
+
+
+def rows(cache: Cache) -> dict[str, dict[str, Any]]:
+    return {r["slug"]: r for r in cache.export()["rfcs"]}
+
+
+def pulls(cache: Cache) -> dict[int, dict[str, Any]]:
+    return {p["pr_number"]: p for p in cache.export()["pulls"]}
+
+
+# ---------------------------------------------------------------- request costs
+
+
+def test_quick_sweep_unchanged_costs_two_requests(sb: Sandbox, cache: Cache) -> None:
+    open_pr(sb, "claim/e0001")
+    first = sweep(sb, cache, "resync")
+    assert first.ok and first.entries == 40 and first.pulls == 1
+    for _ in range(2):
+        r = sweep(sb, cache)
+        assert r.ok and r.requests <= 2 and r.rows_changed == 0
+    # a commit outside rfcs/ changes main but not the rfcs tree: still 2
+    sb.commit_files("main", {"docs/x.md": b"x"}, "docs")
+    r = sweep(sb, cache)
+    assert r.ok and r.requests == 2 and r.rows_changed == 0
+
+
+def test_quick_sweep_unchanged_is_two_requests_at_any_size(tmp_path: Path) -> None:
+    big = Sandbox(clock=Clock())
+    seed(big, 1100)  # two tree pages, 37 file-contents batches on the cold path
+    for i in range(55):  # more than one page of PRs
+        open_pr(big, f"claim/e{i:04d}")
+    with open_cache(tmp_path / "big.sqlite") as c:
+        cold = sweep(big, c, "resync")
+        assert cold.ok and cold.entries == 1100 and cold.pulls == 55
+        assert cold.requests == 1 + 2 + 37 + 2  # root, tree pages, batches, PR pages
+        r = sweep(big, c)
+        assert r.ok and r.requests == 2 and r.rows_changed == 0
+        full = sweep(big, c, "full_sweep")
+        assert full.ok and full.rows_changed == 0
+        assert full.requests == 1 + 2 + 1 + 2  # root, tree pages, recentupdate, open pages
+
+
+def test_quick_sweep_fetches_only_what_changed(sb: Sandbox, cache: Cache) -> None:
+    a = open_pr(sb, "claim/e0001")
+    open_pr(sb, "edit/e0002/1")
+    assert sweep(sb, cache, "resync").ok
+    sb.commit_files("main", {"rfcs/e0003.md": entry("e0003", "Changed"),
+                             "rfcs/new-one.md": entry("new-one")}, "edit")
+    edit_pr(sb, a, title="Retitled")
+    r = sweep(sb, cache)
+    assert r.ok, r.error
+    # root tree, rfcs tree, one file-contents batch for 2 entries, one PR page
+    assert r.requests == 4
+    assert r.entries_fetched == 2 and r.rows_changed == 3
+    assert rows(cache)["e0003"]["title"] == "Changed" and "new-one" in rows(cache)
+    assert pulls(cache)[a]["title"] == "Retitled"
+
+
+def test_full_sweep_cost_is_constant_plus_changes(sb: Sandbox, cache: Cache) -> None:
+    for i in range(3):
+        open_pr(sb, f"claim/e{i:04d}")
+    assert sweep(sb, cache, "resync").ok
+    r = sweep(sb, cache, "full_sweep")
+    assert r.ok and r.rows_changed == 0
+    assert r.requests == 4  # root tree, rfcs tree, recentupdate page, open page
+    sb.commit_files("main", {f"rfcs/e{i:04d}.md": entry(f"e{i:04d}", "v2") for i in range(35)},
+                    "bulk edit")
+    r = sweep(sb, cache, "full_sweep")
+    assert r.ok and r.entries_fetched == 35
+    assert r.requests == 4 + 2  # + ceil(35 / 30) batches
+
+
+def test_full_sweep_gets_prs_that_left_the_open_list(sb: Sandbox, cache: Cache) -> None:
+    a = open_pr(sb, "claim/e0001")
+    b = open_pr(sb, "metadata/e0002")
+    assert sweep(sb, cache, "resync").ok
+    edit_pr(sb, a, state="closed")
+    with api(sb) as c:
+        c.post(f"/repos/{OWNER}/{REPO}/pulls/{b}/merge", json={"Do": "merge"}).raise_for_status()
+    r = sweep(sb, cache, "full_sweep")
+    assert r.ok
+    assert pulls(cache)[a]["state"] == "closed" and pulls(cache)[b]["state"] == "merged"
+
+
+def test_resync_equals_incremental(sb: Sandbox, tmp_path: Path) -> None:
+    warm = open_cache(tmp_path / "warm.sqlite")
+    assert sweep(sb, warm, "quick_sweep").ok  # a first quick sweep builds from nothing
+    n1 = open_pr(sb, "propose/brand-new", body="Idea.\n\nOn-behalf-of: Grace Hopper <grace>")
+    n2 = open_pr(sb, "edit/e0005/1")
+    open_pr(sb, "feature/not-ours")
+    assert sweep(sb, warm).ok
+    sb.commit_files("main", {"rfcs/e0001.md": entry("e0001", state="parked"),
+                             "rfcs/e0002.md": None,
+                             "rfcs/e0009.md": entry("e0009", body="New body")}, "edits")
+    edit_pr(sb, n1, title="Brand new idea")
+    edit_pr(sb, n2, state="closed")
+    assert sweep(sb, warm).ok
+    assert sweep(sb, warm, "full_sweep").ok
+    cold = open_cache(tmp_path / "cold.sqlite")
+    assert sweep(sb, cold, "resync").ok
+    assert comparable_export(warm.export()) == comparable_export(cold.export())
+    assert rows(warm)["e0002"]["removed"] and "e0002" not in rows(cold)
+    warm.close()
+    cold.close()
+
+
+def test_resync_replaces_everything_in_one_go(sb: Sandbox, cache: Cache) -> None:
+    assert sweep(sb, cache, "resync").ok
+    sb.commit_files("main", {"rfcs/e0001.md": None}, "delete")
+    r = sweep(sb, cache, "resync")
+    assert r.ok and r.entries == 39 and "e0001" not in rows(cache)
+
+
+def test_progress_is_reported(sb: Sandbox, cache: Cache) -> None:
+    seen: list[Progress] = []
+    assert sweep(sb, cache, "resync", progress=seen.append).ok
+    phases = {p.phase for p in seen}
+    assert {"fetching entries", "listing pull requests", "writing"} <= phases
+    fetch = [p for p in seen if p.phase == "fetching entries"]
+    assert fetch[-1].done == fetch[-1].total == 40
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def test_malformed_entries_are_skipped_and_reported(sb: Sandbox, cache: Cache) -> None:
+    big_body = "x" * (5 * 1024 * 1024)
+    sb.commit_files("main", {
+        "rfcs/bad-yaml.md": b"---\ntitle: [unclosed\n---\nbody\n",
+        "rfcs/no-slug.md": b"---\ntitle: No slug\nstate: idea\n---\nbody\n",
+        "rfcs/mismatch.md": entry("other-slug"),
+        "rfcs/latin1.md": b"---\nslug: latin1\ntitle: caf\xe9\nstate: idea\n---\n",
+        "rfcs/Bad_Name.md": entry("bad-name"),
+        "rfcs/notes.txt": b"not an entry",
+        "rfcs/sub/deep.md": entry("deep"),
+        "rfcs/huge.md": entry("huge", body=big_body),
+        "rfcs/extra-keys.md": entry("extra-keys", extra="waiting_on: budget\nx_custom: [1, 2]\n"),
+    }, "odd files")
+    r = sweep(sb, cache, "resync")
+    assert r.ok, r.error
+    skipped = dict(r.skipped)
+    assert set(skipped) == {"rfcs/bad-yaml.md", "rfcs/no-slug.md", "rfcs/mismatch.md",
+                            "rfcs/latin1.md", "rfcs/Bad_Name.md"}
+    assert "YAML" in skipped["rfcs/bad-yaml.md"]
+    assert "slug" in skipped["rfcs/no-slug.md"] and "missing" in skipped["rfcs/no-slug.md"]
+    assert "does not match" in skipped["rfcs/mismatch.md"]
+    assert "UTF-8" in skipped["rfcs/latin1.md"]
+    assert "not a valid slug" in skipped["rfcs/Bad_Name.md"]
+    got = rows(cache)
+    assert len(got["huge"]["body"]) == len(big_body)
+    assert got["extra-keys"]["extra"] == {"waiting_on": "budget", "x_custom": [1, 2]}
+    assert not {"deep", "notes", "bad-yaml", "other-slug", "bad-name"} & set(got)
+    assert r.entries == 42
+    # unchanged quick sweep: still reported, nothing re-fetched
+    again = sweep(sb, cache)
+    assert again.requests == 2 and dict(again.skipped) == skipped
+
+
+def test_entry_that_becomes_malformed_keeps_its_previous_row(sb: Sandbox, cache: Cache) -> None:
+    assert sweep(sb, cache, "resync").ok
+    before = rows(cache)["e0004"]
+    sb.commit_files("main", {"rfcs/e0004.md": b"---\nslug: e0004\ntitle: [x\n---\n"}, "break")
+    r = sweep(sb, cache)
+    assert r.ok and [p for p, _ in r.skipped] == ["rfcs/e0004.md"]
+    assert rows(cache)["e0004"] == before
+    r = sweep(sb, cache, "full_sweep")  # the broken blob is remembered: not fetched again
+    assert r.entries_fetched == 0 and [p for p, _ in r.skipped] == ["rfcs/e0004.md"]
+    sb.commit_files("main", {"rfcs/e0004.md": entry("e0004", "Fixed")}, "fix")
+    r = sweep(sb, cache)
+    assert r.skipped == [] and rows(cache)["e0004"]["title"] == "Fixed"
+
+
+def test_foreign_and_invalid_branches_are_ignored(sb: Sandbox, cache: Cache) -> None:
+    ours = open_pr(sb, "claim/e0001")
+    for branch in ("feature/x", "propose/Bad_Slug", "claim/e0001/extra", "edit/e0001/01",
+                   "edit/e0001", "proposeX/e0001"):
+        sb.commit_files(branch, {"docs/y.md": branch.encode()}, "foreign")
+        with api(sb) as c:
+            r = c.post(f"/repos/{OWNER}/{REPO}/pulls",
+                       json={"head": branch, "base": "main", "title": branch})
+            assert r.status_code == 201, r.text
+    r = sweep(sb, cache, "resync")
+    assert r.ok and list(pulls(cache)) == [ours]
+    # the foreign PRs are known: an unchanged quick sweep does not fall back to a re-list
+    assert sweep(sb, cache).requests == 2
+
+
+# ---------------------------------------------------------------- removed, deleted, refresh
+
+
+def test_removed_entries_are_flagged_and_come_back(sb: Sandbox, cache: Cache) -> None:
+    assert sweep(sb, cache, "resync").ok
+    sb.commit_files("main", {"rfcs/e0007.md": None}, "remove")
+    r = sweep(sb, cache)
+    assert r.ok and r.entries == 39
+    assert rows(cache)["e0007"]["removed"] is True
+    items = {i.slug: i for i in cache.list_items()}
+    assert items["e0007"].removed
+    sb.commit_files("main", {"rfcs/e0007.md": entry("e0007", "Back")}, "restore")
+    assert sweep(sb, cache, "full_sweep").ok
+    assert rows(cache)["e0007"]["removed"] is False and rows(cache)["e0007"]["title"] == "Back"
+
+
+def test_deleted_pr_is_noticed_by_the_count(sb: Sandbox, cache: Cache) -> None:
+    a = open_pr(sb, "claim/e0001")
+    b = open_pr(sb, "claim/e0002")
+    assert sweep(sb, cache, "resync").ok
+    with sb.lock:
+        del sb.pulls[a]  # out of band: Gitea admins can delete issues/PRs
+    r = sweep(sb, cache)
+    assert r.ok and set(pulls(cache)) == {b}
+
+
+def test_same_second_updates_are_not_missed(tmp_path: Path) -> None:
+    frozen = Sandbox(clock=lambda: T0)  # every timestamp is the same second
+    seed(frozen, 3)
+    n = open_pr(frozen, "claim/e0001")
+    with open_cache(tmp_path / "c.sqlite") as c:
+        assert sweep(frozen, c, "resync").ok
+        edit_pr(frozen, n, title="Edited in the same second")
+        assert sweep(frozen, c).ok
+        assert pulls(c)[n]["title"] == "Edited in the same second"
+        m = open_pr(frozen, "claim/e0002")
+        assert sweep(frozen, c).ok and m in pulls(c)
+
+
+def test_refresh_touches_one_pr_and_one_entry(sb: Sandbox, cache: Cache) -> None:
+    assert sweep(sb, cache, "resync").ok
+    n = open_pr(sb, "claim/e0003", body="Mine.\n\nOn-behalf-of: Ada Lovelace <ada>")
+    sb.commit_files("main", {"rfcs/e0003.md": entry("e0003", "Refreshed")}, "edit")
+    r = sweep(sb, cache, "refresh", slug="e0003", pr_number=n)
+    assert r.ok and r.requests == 2
+    assert pulls(cache)[n]["opened_by"] == "ada"
+    assert rows(cache)["e0003"]["title"] == "Refreshed"
+    # the next quick sweep sees consistent counts: no full re-list
+    q = sweep(sb, cache)
+    assert q.ok and q.requests <= 4 and q.rows_changed == 0
+    sb.commit_files("main", {"rfcs/e0003.md": None}, "delete")
+    r = sweep(sb, cache, "refresh", slug="e0003")
+    assert r.ok and r.requests == 1 and rows(cache)["e0003"]["removed"]
+
+
+def test_refresh_rejects_a_bad_slug_without_a_request(sb: Sandbox, cache: Cache) -> None:
+    r = sweep(sb, cache, "refresh", slug="../../etc/passwd")
+    assert not r.ok and r.requests == 0 and "invalid slug" in (r.error or "")
+
+
+# ---------------------------------------------------------------- opened_by (§6.3)
+
+
+def test_opened_by_resolution(sb: Sandbox, cache: Cache, tmp_path: Path) -> None:
+    direct = open_pr(sb, "claim/e0001", who="ada",
+                     body="x\n\nOn-behalf-of: Grace Hopper <grace>")  # Gitea's author wins
+    logged = open_pr(sb, "claim/e0002", body="x\n\nOn-behalf-of: Ada Lovelace <ada>")
+    trailer = open_pr(sb, "claim/e0003", body="Why.\n\nOn-behalf-of: Grace Hopper <grace>")
+    buried = open_pr(sb, "claim/e0004",
+                     body="On-behalf-of: Grace Hopper <grace>\n\nJust text at the end.")
+    plain = open_pr(sb, "claim/e0005", body="")
+    log = open_actions(tmp_path / "actions.sqlite")
+    action = log.add("open_claim_pr", "e0002", "grace", {"note": "claim"})
+    log.mark_done(action, logged)
+    r = sweep(sb, cache, "resync", actions=log)
+    assert r.ok
+    got = {n: p["opened_by"] for n, p in pulls(cache).items()}
+    assert got == {direct: "ada", logged: "grace", trailer: "grace", buried: BOT, plain: BOT}
+    assert pulls(cache)[direct]["user_login"] == "ada"
+    log.close()
+
+
+# ---------------------------------------------------------------- state_since
+
+
+def test_state_since(sb: Sandbox, cache: Cache) -> None:
+    sb.commit_files("main", {"rfcs/grad.md": entry("grad", state="graduated"),
+                             "rfcs/parked.md": entry("parked", state="parked")}, "more")
+    assert sweep(sb, cache, "resync").ok
+    got = rows(cache)
+    assert got["e0001"]["state_since"] == "2026-01-01T00:00:00Z"  # idea: proposed_at
+    assert got["grad"]["state_since"] == "2026-02-01T00:00:00Z"  # graduated_at
+    assert got["parked"]["state_since"] == got["parked"]["last_entry_commit_at"]
+    sb.commit_files("main", {"rfcs/e0001.md": entry("e0001", state="declined")}, "decline")
+    sb.commit_files("main", {"rfcs/e0002.md": entry("e0002", body="only the body")}, "body")
+    assert sweep(sb, cache).ok
+    got = rows(cache)
+    assert got["e0001"]["state_since"] == got["e0001"]["last_entry_commit_at"]
+    assert got["e0001"]["state_since"] > "2026-05"
+    assert got["e0002"]["state_since"] == "2026-01-01T00:00:00Z"  # same state: kept
+
+
+# ---------------------------------------------------------------- faults
+
+
+FAULTS = {"500": (_boom_500, "500"), "down": (_down, "reach"), "timeout": (_slow, "answer")}
+
+
+@pytest.mark.parametrize("kind", ["quick_sweep", "full_sweep", "resync"])
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+@pytest.mark.parametrize("after", [0, 2])
+def test_fault_mid_sweep_leaves_cache_untouched(
+    sb: Sandbox, cache: Cache, kind: str, fault: str, after: int
+) -> None:
+    open_pr(sb, "claim/e0001")
+    assert sweep(sb, cache, "resync").ok
+    sb.commit_files("main", {f"rfcs/e{i:04d}.md": entry(f"e{i:04d}", "v2") for i in range(35)},
+                    "bulk edit")
+    open_pr(sb, "claim/e0002")
+    before = json.dumps(cache.export(), sort_keys=True)
+    answer, word = FAULTS[fault]
+    trip = Trip(sb.transport, after, answer)
+    r = sweep(sb, cache, kind, transport=trip)
+    assert trip.count > after
+    assert not r.ok and r.error and "\n" not in r.error and "bot-token" not in r.error
+    assert word in r.error.lower() or word in r.error, r.error
+    assert r.offline == (fault != "500")
+    assert json.dumps(cache.export(), sort_keys=True) == before
+    status = cache.sync_status()
+    assert status.last_ok is False and status.last_error == r.error
+    assert status.offline == r.offline and status.last_kind == kind.split("_")[0]
+    assert sweep(sb, cache, kind).ok  # and without the fault the same sweep succeeds
+    assert json.dumps(cache.export(), sort_keys=True) != before
+    assert cache.sync_status().last_ok is True
+
+
+def test_concurrent_writer_makes_the_sweep_gather_again(sb: Sandbox, tmp_path: Path) -> None:
+    """Another process writing between our read and our write: we redo, never mix."""
+    path = tmp_path / "c.sqlite"
+    mine, other = open_cache(path), open_cache(path)
+    assert sweep(sb, mine, "resync").ok
+    sb.commit_files("main", {"rfcs/e0001.md": entry("e0001", "v2")}, "edit")
+    fired: list[bool] = []
+
+    def meddle(p: Progress) -> None:
+        if p.phase == "writing" and p.done == 0 and not fired:
+            fired.append(True)
+            done: list[SweepResult] = []  # a complete sweep by "another process"
+            t = threading.Thread(target=lambda: done.append(sweep(sb, other, "resync")))
+            t.start()
+            t.join(30)
+            assert done and done[0].ok
+
+    out: list[SweepResult] = []
+    t = threading.Thread(target=lambda: out.append(sweep(sb, mine, progress=meddle)))
+    t.start()
+    t.join(30)
+    assert fired and out and out[0].ok
+    # gathered twice: 4 requests (root, rfcs tree, 1 batch, PR page), then 2 (nothing new)
+    assert out[0].requests == 6
+    assert rows(mine)["e0001"]["title"] == "v2"
+    assert comparable_export(mine.export()) == comparable_export(other.export())
+    mine.close()
+    other.close()
