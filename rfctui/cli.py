@@ -1,0 +1,334 @@
+"""The ``rfctui`` command line (SPEC §8).
+
+``rfctui`` runs the UI; ``--resync``, ``--sync [--full]`` and ``--export json`` run
+headless and never import Textual (the UI is imported lazily, only when it runs); the
+action subcommands (``propose``, ``edit``, ``claim``, ``metadata``, ``actions``) are
+handed to `rfctui.actions_cli`.
+
+Errors a person sees are one line on stderr and an exit status: 2 for configuration
+or usage, 1 for everything else (Gitea, the cache, a bug). Never a traceback, unless
+``RFCTUI_DEBUG=1`` asks for one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from rfctui import __version__
+
+__all__ = ["SUBCOMMANDS", "main"]
+
+SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions")
+_VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
+EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+
+
+class _Usage(Exception):
+    """A usage error from argparse, reported as one line (exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, not argparse's usage dump
+        raise _Usage(f"{message} (see rfctui --help)")
+
+
+def _parser() -> _Parser:
+    p = _Parser(
+        prog="rfctui",
+        description="Triage an organisation's RFC process, kept in Gitea, from the terminal.",
+        epilog=(
+            "actions: rfctui propose|edit|claim|metadata|actions ... (see "
+            "`rfctui propose --help`).  Configuration: a TOML file (--config, "
+            "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
+            "RFCTUI_DEBUG=1 shows tracebacks."
+        ),
+    )
+    p.add_argument("--version", action="version", version=f"rfctui {__version__}")
+    p.add_argument("--gitea-url", metavar="URL", help="Gitea server, e.g. https://gitea.example.com")
+    p.add_argument("--org", help="organisation that holds the meta repository")
+    p.add_argument("--repo", dest="meta_repo", metavar="REPO", help="the meta repository")
+    p.add_argument("--config", metavar="FILE", help="configuration file (TOML)")
+    p.add_argument(
+        "--demo", action="store_true",
+        help="try it against a local sandbox seeded with sample entries (no Gitea needed)",
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--resync", action="store_true",
+        help="discard the cache and rebuild it from Gitea, headless",
+    )
+    mode.add_argument("--sync", action="store_true", help="one sweep, headless (quick)")
+    mode.add_argument(
+        "--export", choices=["json"], metavar="json",
+        help="print the cache as JSON on stdout (no network)",
+    )
+    p.add_argument("--full", action="store_true", help="with --sync: a full sweep")
+    return p
+
+
+def _split_subcommand(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """(global flags, subcommand argv) — the subcommand is the first bare word."""
+    i = 0
+    while i < len(argv):
+        tok = argv[i]
+        if tok in SUBCOMMANDS:
+            return argv[:i], argv[i:]
+        if tok == "--":
+            break
+        if tok in _VALUE_FLAGS:
+            i += 2
+            continue
+        i += 1
+    return argv, None
+
+
+def _debug() -> bool:
+    return os.environ.get("RFCTUI_DEBUG", "").strip() not in ("", "0", "false", "no")
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    config_flags: dict[str, Any] | None = None,
+) -> int:
+    """Entry point of the ``rfctui`` script; returns the exit status.
+
+    `config_flags` lets tests add flags that have no command-line form (``transport``).
+    """
+    out = stdout or sys.stdout
+    err = stderr or sys.stderr
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(args_list, out, err, config_flags or {})
+    except _Usage as exc:
+        print(f"rfctui: {exc}", file=err)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("rfctui: interrupted", file=err)
+        return 130
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        code, message = _describe(exc)
+        if _debug():
+            traceback.print_exc(file=err)
+        print(f"rfctui: {message}", file=err)
+        return code
+
+
+def _describe(exc: BaseException) -> tuple[int, str]:
+    """Exit status and one line for an exception that reached the top."""
+    from rfctui.config import ConfigError
+
+    if isinstance(exc, ConfigError):
+        return EXIT_USAGE, _one_line(exc)
+    try:
+        from rfctui.gitea import GiteaError
+    except ImportError:  # pragma: no cover - gitea.py is part of the package
+        GiteaError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if GiteaError and isinstance(exc, GiteaError):
+        return EXIT_FAIL, _one_line(exc)
+    try:
+        from rfctui.db import CacheError
+    except ImportError:  # pragma: no cover
+        CacheError = ()  # type: ignore[assignment,misc]  # noqa: N806
+    if CacheError and isinstance(exc, CacheError):
+        return EXIT_FAIL, _one_line(exc)
+    hint = "" if _debug() else " (RFCTUI_DEBUG=1 shows the traceback)"
+    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {_one_line(exc)}{hint}"
+
+
+def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]) -> int:
+    head, sub = _split_subcommand(argv)
+    parser = _parser()
+    try:
+        args = parser.parse_args(head)
+    except SystemExit as exc:  # --help / --version printed and asked to exit
+        return int(exc.code or 0)
+    if args.full and not args.sync:
+        raise _Usage("--full only goes with --sync")
+    config = _load_config(args, extra_flags)
+    if sub is not None:
+        if args.resync or args.sync or args.export:
+            raise _Usage(f"{sub[0]} cannot be combined with --resync, --sync or --export")
+        from rfctui import actions_cli
+
+        return int(actions_cli.main(sub, config) or 0)
+    if args.export:
+        return _export(config, out, err)
+    if args.resync:
+        return _sweep(config, "resync", out, err)
+    if args.sync:
+        return _sweep(config, "full_sweep" if args.full else "quick_sweep", out, err)
+    return _ui(config, err)
+
+
+def _load_config(args: argparse.Namespace, extra: dict[str, Any]) -> Any:
+    if args.demo:
+        from rfctui.demo import start_demo
+
+        return start_demo()
+    from rfctui.config import load_config
+
+    flags: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "gitea_url": args.gitea_url,
+            "org": args.org,
+            "meta_repo": args.meta_repo,
+            "config": args.config,
+        }.items()
+        if v is not None
+    }
+    flags.update(extra)
+    return load_config(flags)
+
+
+# ---------------------------------------------------------------- headless modes
+
+
+def _open_cache(config: Any, err: TextIO) -> Any:
+    from rfctui.db import open_cache
+
+    cache = open_cache(Path(config.cache_file))
+    if cache.notice:
+        print(f"rfctui: {cache.notice}", file=err)
+    return cache
+
+
+def _export(config: Any, out: TextIO, err: TextIO) -> int:
+    """``--export json``: the cache as JSON, no network (schema in the README)."""
+    cache = _open_cache(config, err)
+    try:
+        data = cache.export()
+    finally:
+        cache.close()
+    json.dump(data, out, ensure_ascii=False, indent=2)
+    out.write("\n")
+    return EXIT_OK
+
+
+class _ProgressPrinter:
+    """A stderr progress bar on a terminal; one plain line per phase otherwise."""
+
+    WIDTH = 20
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        try:
+            self.tty = stream.isatty()
+        except (AttributeError, ValueError):
+            self.tty = False
+        self.last: tuple[str, bool] | None = None
+        self.dirty = False
+
+    def __call__(self, p: Any) -> None:
+        total = max(int(p.total), 1)
+        done = min(max(int(p.done), 0), total)
+        if self.tty:
+            filled = self.WIDTH * done // total
+            bar = "#" * filled + "." * (self.WIDTH - filled)
+            line = f"\r[{bar}] {100 * done // total:3d}% {p.phase} {done}/{total}"
+            self.stream.write(line.ljust(72))
+            self.stream.flush()
+            self.dirty = True
+        else:  # a log, not an animation: a line when a long phase starts and when it ends
+            key = (p.phase, done == total)
+            if key != self.last and (done == total or total > 1):
+                self.last = key
+                self.stream.write(f"{p.phase} {done}/{total}\n")
+                self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty and self.dirty:
+            self.stream.write("\r" + " " * 72 + "\r")
+            self.stream.flush()
+
+
+def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
+    """``--resync`` / ``--sync [--full]``: one sweep with progress and a summary line."""
+    from rfctui.cache import Reconciler
+    from rfctui.db import open_actions
+    from rfctui.gitea import GiteaClient
+
+    token = config.bot_token or config.user_token
+    cache = _open_cache(config, err)
+    actions = None
+    progress = _ProgressPrinter(err)
+    try:
+        actions_file = Path(config.actions_file)
+        if actions_file.exists():  # read-only use: who opened a PR (§6.3); never written
+            actions = open_actions(actions_file)
+
+        async def run() -> Any:
+            async with GiteaClient(
+                config.gitea_url, token, transport=getattr(config, "transport", None)
+            ) as client:
+                rec = Reconciler(
+                    client, cache, config.org, config.meta_repo, config.bot_user,
+                    actions=actions, progress=progress,
+                )
+                return await getattr(rec, kind)()
+
+        result = asyncio.run(run())
+    finally:
+        progress.close()
+        cache.close()
+        if actions is not None:
+            actions.close()
+    for path, reason in result.skipped:
+        print(f"rfctui: skipped {path}: {reason}", file=err)
+    if not result.ok:
+        print(f"rfctui: {result.error}; the cache is unchanged", file=err)
+        return EXIT_FAIL
+    verb = {"resync": "resynced", "quick_sweep": "synced", "full_sweep": "synced (full)"}[kind]
+    changed = "" if kind == "resync" else f", {result.rows_changed} changed"
+    print(
+        f"{verb}: {result.entries} entries, {result.pulls} pulls, "
+        f"{result.requests} requests, {result.seconds:.1f} s{changed}, "
+        f"{len(result.skipped)} skipped",
+        file=out,
+    )
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- the UI
+
+
+def _ui(config: Any, err: TextIO) -> int:
+    """Open (and if need be repair) the cache, then hand over to the Textual app."""
+    cache = _open_cache_quietly(config)
+    notice = getattr(cache, "notice", None) if cache is not None else None
+    if cache is not None:
+        cache.close()
+    try:
+        from rfctui.app import run_app
+    except ImportError as exc:
+        print(
+            f"rfctui: the terminal UI cannot start ({_one_line(exc)}); headless commands "
+            "still work: rfctui --sync, --resync, --export json",
+            file=err,
+        )
+        return EXIT_FAIL
+    return int(run_app(config, notice=notice) or 0)
+
+
+def _open_cache_quietly(config: Any) -> Any:
+    from rfctui.db import CacheError, open_cache
+
+    try:
+        return open_cache(Path(config.cache_file))
+    except CacheError:
+        return None  # the app reports it where the person looks
