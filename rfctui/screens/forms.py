@@ -100,7 +100,7 @@ FORMS_CSS = """
     display: block;
 }
 .action-form TextArea {
-    height: 12;
+    height: 10;
 }
 .action-form.-tall TextArea {
     height: 1fr;

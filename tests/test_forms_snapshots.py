@@ -1,0 +1,303 @@
+"""The action forms and the Actions view: snapshots and behaviour (SPEC §6, §6.4, §7.2).
+
+Snapshots are deterministic: fixed data, a fixed clock for the actions log, no cursor
+blink. Behaviour tests check what each form hands back through `dismiss()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.app import App
+from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import DataTable, Input, TextArea
+
+from rfctui.db import ListItem, open_actions
+from rfctui.screens.actions import ActionsScreen, ConfirmDiscard
+from rfctui.screens.forms import ClaimConfirm, EditBodyForm, MetadataForm, ProposeForm
+
+SIZE = (100, 34)
+FIXED = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+BODY = "## Why\n\nTyped configuration catches mistakes at start-up.\n"
+CURRENT = {
+    "title": "Typed configuration loading",
+    "state": "idea",
+    "owners": ["ada"],
+    "arbiters": ["grace"],
+    "tags": ["config", "dx"],
+    "repo": None,
+    "id": None,
+    "waiting_on": "a decision on the loader",
+}
+EXISTING = [
+    ListItem(kind="rfc", slug="typed-config", title="Typed configuration loading",
+             state="idea"),
+    ListItem(kind="pending", slug="retry-budget", title="A retry budget for clients",
+             state="pending"),
+]
+
+
+class Host(App[Any]):
+    """Pushes one screen and records what it dismissed with."""
+
+    def __init__(self, make: Callable[[], Screen[Any]]) -> None:
+        super().__init__()
+        self.make = make
+        self.results: list[Any] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(self.make(), self.results.append)
+
+
+async def no_blink(pilot: Pilot[Any]) -> None:
+    for widget in pilot.app.screen.query("Input, TextArea"):
+        widget.cursor_blink = False  # type: ignore[attr-defined]
+    await pilot.pause()
+
+
+Step = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def then(*steps: Step) -> Step:
+    async def run(pilot: Pilot[Any]) -> None:
+        for step in steps:
+            await step(pilot)
+        await no_blink(pilot)
+
+    return run
+
+
+def typing(selector: str, text: str) -> Step:
+    """Fill an input as if typed (setting the value: a key press per character is slow)."""
+
+    async def step(pilot: Pilot[Any]) -> None:
+        widget = pilot.app.screen.query_one(selector, Input)
+        widget.focus()
+        widget.value = text
+        widget.cursor_position = len(text)
+        await pilot.pause()
+
+    return step
+
+
+def press(*keys: str) -> Step:
+    async def step(pilot: Pilot[Any]) -> None:
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    return step
+
+
+def actions_rows(tmp_path: Path) -> Any:
+    """A real actions log with a fixed clock: one failed, one pending, one done."""
+    log = open_actions(tmp_path / "actions.db", clock=lambda: FIXED)
+    a = log.add("propose_rfc", "retry-budget", "ada",
+                {"slug": "retry-budget", "title": "A retry budget for clients",
+                 "body": "Clients retry forever.\n", "tags": ["http"], "arbiters": []})
+    log.mark_failed(a, "Gitea is unreachable at http://gitea.example: connection refused")
+    b = log.add("open_claim_pr", "typed-config", "ada", {"slug": "typed-config"})
+    log.mark_failed(b, "claim/typed-config already has open PR #12 opened for grace")
+    log.add("open_metadata_pr", "typed-config", "ada",
+            {"slug": "typed-config", "changes": {"state": "parked"}})
+    done = log.add("open_body_edit_pr", "typed-config", "ada", {"slug": "typed-config",
+                                                                 "body": "x"})
+    log.mark_done(done, 7, "http://gitea.example/rfcs/meta/pulls/7")
+    return log
+
+
+# ---------------------------------------------------------------- snapshots
+
+
+def test_propose_form(snap_compare: Any) -> None:
+    app = Host(lambda: ProposeForm(existing=EXISTING))
+    assert snap_compare(app, terminal_size=SIZE, run_before=then())
+
+
+def test_propose_form_with_errors(snap_compare: Any) -> None:
+    app = Host(lambda: ProposeForm(existing=EXISTING))
+    run = then(typing("#f-slug", "Typed Config"), typing("#f-arbiters", "grace, not a login"),
+               press("ctrl+s"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_propose_form_duplicate_warning(snap_compare: Any) -> None:
+    app = Host(lambda: ProposeForm(existing=EXISTING))
+    run = then(typing("#f-slug", "typed-configuration"),
+               typing("#f-title", "Typed configuration loadin"), press("ctrl+s"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_edit_body_form_with_error(snap_compare: Any) -> None:
+    app = Host(lambda: EditBodyForm("typed-config", "Typed configuration loading", BODY))
+    assert snap_compare(app, terminal_size=SIZE, run_before=then(press("ctrl+s")))
+
+
+def test_claim_confirm(snap_compare: Any) -> None:
+    app = Host(lambda: ClaimConfirm("typed-config", "Typed configuration loading", "grace",
+                                    ["ada"]))
+    assert snap_compare(app, terminal_size=SIZE, run_before=then())
+
+
+def test_metadata_form_with_error(snap_compare: Any) -> None:
+    app = Host(lambda: MetadataForm("typed-config", CURRENT))
+    run = then(typing("#f-title", ""), typing("#f-owners", "ada, bad login"), press("ctrl+s"))
+    assert snap_compare(app, terminal_size=SIZE, run_before=run)
+
+
+def test_actions_view(snap_compare: Any, tmp_path: Path) -> None:
+    log = actions_rows(tmp_path)
+    app = Host(lambda: ActionsScreen(lambda: [*log.pending(), *log.failed()]))
+
+    async def settle(pilot: Pilot[Any]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=then(settle))
+
+
+def test_actions_view_confirms_discard(snap_compare: Any, tmp_path: Path) -> None:
+    log = actions_rows(tmp_path)
+    app = Host(lambda: ActionsScreen(lambda: [*log.pending(), *log.failed()],
+                                     discard=log.discard))
+
+    async def settle(pilot: Pilot[Any]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("d")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=then(settle))
+
+
+def test_actions_view_empty(snap_compare: Any) -> None:
+    app = Host(lambda: ActionsScreen(lambda: []))
+
+    async def settle(pilot: Pilot[Any]) -> None:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=then(settle))
+
+
+# ---------------------------------------------------------------- behaviour
+
+
+async def test_propose_form_dismisses_with_the_request() -> None:
+    app = Host(lambda: ProposeForm(existing=EXISTING))
+    async with app.run_test(size=SIZE) as pilot:
+        await typing("#f-slug", "retry-jitter")(pilot)
+        await typing("#f-title", "Jitter for retries")(pilot)
+        await typing("#f-tags", "http, dx")(pilot)
+        await typing("#f-arbiters", "grace")(pilot)
+        app.screen.query_one("#f-body", TextArea).text = "On-behalf-of: X <admin>\nBody."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == [{
+        "action": "propose", "slug": "retry-jitter", "title": "Jitter for retries",
+        "tags": ["http", "dx"], "arbiters": ["grace"], "body": "On-behalf-of: X <admin>\nBody.",
+    }]
+
+
+async def test_propose_form_keeps_open_on_errors_and_on_first_duplicate_warning() -> None:
+    app = Host(lambda: ProposeForm(existing=EXISTING))
+    async with app.run_test(size=SIZE) as pilot:
+        await typing("#f-slug", "typed-config")(pilot)
+        await typing("#f-title", "Anything")(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ProposeForm) and app.results == []
+        assert "already taken" in str(app.screen.query_one("#err-slug").render())
+        await typing("#f-slug", "typed-config-2")(pilot)
+        await typing("#f-title", "Typed configuration loading")(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert isinstance(app.screen, ProposeForm)  # warned once
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results[0]["slug"] == "typed-config-2"
+
+
+@pytest.mark.parametrize("key", ["escape"])
+async def test_cancel_dismisses_with_none(key: str) -> None:
+    app = Host(lambda: MetadataForm("typed-config", CURRENT))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+    assert app.results == [None]
+
+
+async def test_metadata_form_sends_only_what_changed() -> None:
+    app = Host(lambda: MetadataForm("typed-config", CURRENT))
+    async with app.run_test(size=SIZE) as pilot:
+        await typing("#f-tags", "config, dx, typing")(pilot)
+        await typing("#f-waiting_on", "")(pilot)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert app.results == [{"action": "metadata", "slug": "typed-config",
+                            "changes": {"tags": ["config", "dx", "typing"], "waiting_on": None}}]
+
+
+async def test_edit_and_claim_forms_return_their_requests() -> None:
+    edit = Host(lambda: EditBodyForm("typed-config", "T", BODY))
+    async with edit.run_test(size=SIZE) as pilot:
+        edit.screen.query_one("#f-body", TextArea).text = "New body."
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    assert edit.results == [{"action": "edit", "slug": "typed-config", "body": "New body."}]
+    claim = Host(lambda: ClaimConfirm("typed-config", "T", "grace", ["ada"]))
+    async with claim.run_test(size=SIZE) as pilot:
+        await pilot.press("y")
+        await pilot.pause()
+    assert claim.results == [{"action": "claim", "slug": "typed-config"}]
+
+
+async def test_discard_asks_first_then_discards(tmp_path: Path) -> None:
+    log = actions_rows(tmp_path)
+    app = Host(lambda: ActionsScreen(lambda: [*log.pending(), *log.failed()],
+                                     discard=log.discard))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        first = app.screen.query_one(DataTable).get_row_at(0)[0]
+        await pilot.press("d")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmDiscard)
+        await pilot.press("n")
+        await pilot.pause()
+        assert log.get(int(first)).status != "discarded"
+        await pilot.press("d")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert log.get(int(first)).status == "discarded"
+        assert app.screen.query_one(DataTable).row_count == 2
+
+
+async def test_retry_runs_in_a_worker_and_reloads(tmp_path: Path) -> None:
+    log = actions_rows(tmp_path)
+    calls: list[int] = []
+
+    def retry(action_id: int) -> str:
+        calls.append(action_id)
+        log.mark_done(action_id, 9, "http://gitea.example/rfcs/meta/pulls/9")
+        return "http://gitea.example/rfcs/meta/pulls/9"
+
+    app = Host(lambda: ActionsScreen(lambda: [*log.pending(), *log.failed()], retry=retry))
+    async with app.run_test(size=SIZE) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("r")
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert calls == [1]
+        assert app.screen.query_one(DataTable).row_count == 2
