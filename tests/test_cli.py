@@ -1,0 +1,273 @@
+"""The ``rfctui`` command line (§8): headless sweeps over real HTTP, export, errors.
+
+Sweeps and failures run the real script in a subprocess against a sandbox served on
+127.0.0.1; argument handling runs in-process (faster, same code).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rfctui import __version__
+from rfctui.cli import main
+from rfctui.config import load_config
+from rfctui.db import open_cache
+from rfctui.sandbox import Sandbox
+
+ROOT = Path(__file__).resolve().parent.parent
+SUMMARY = re.compile(
+    r"^(resynced|synced|synced \(full\)): (\d+) entries, (\d+) pulls, (\d+) requests, "
+    r"\d+\.\d s(, \d+ changed)?, (\d+) skipped$"
+)
+
+
+def env_for(tmp: Path, base_url: str, **extra: str) -> dict[str, str]:
+    config = tmp / "config.toml"
+    config.write_text("")
+    config.chmod(0o600)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")}
+    env.update(
+        PYTHONPATH=str(ROOT),
+        RFCTUI_GITEA_URL=base_url,
+        RFCTUI_ORG="rfcs",
+        RFCTUI_META_REPO="meta",
+        RFCTUI_BOT_USER="rfc-bot",
+        RFCTUI_BOT_TOKEN="bot-token",
+        RFCTUI_CONFIG=str(config),
+        RFCTUI_CACHE_DIR=str(tmp / "cache"),
+        RFCTUI_DATA_DIR=str(tmp / "data"),
+    )
+    env.update(extra)
+    return env
+
+
+def rfctui(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "rfctui", *args], env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[Sandbox, str]]:
+    sb = Sandbox()
+    sb.populate_sample()
+    sb.commit_files("main", {"rfcs/broken.md": b"---\ntitle: [oops\n---\n"}, "broken entry")
+    with sb.serve() as base_url:
+        yield sb, base_url
+
+
+def test_resync_sync_and_export_over_http(served: tuple[Sandbox, str], tmp_path: Path) -> None:
+    sb, base_url = served
+    env = env_for(tmp_path, base_url)
+    run = rfctui(env, "--resync")
+    assert run.returncode == 0, run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 1, run.stdout
+    m = SUMMARY.match(lines[0])
+    assert m and m.group(1) == "resynced", lines[0]
+    assert int(m.group(2)) >= 30 and int(m.group(3)) >= 10 and m.group(6) == "1"
+    assert "rfctui: skipped rfcs/broken.md: front matter: invalid YAML" in run.stderr
+    assert "fetching entries" in run.stderr  # plain progress lines (not a TTY)
+    assert "\r" not in run.stderr and "Traceback" not in run.stderr
+
+    quick = rfctui(env, "--sync")
+    m = SUMMARY.match(quick.stdout.strip())
+    assert quick.returncode == 0 and m and m.group(1) == "synced", quick.stdout + quick.stderr
+    assert m.group(4) == "2" and m.group(5) == ", 0 changed"
+    full = rfctui(env, "--sync", "--full")
+    m = SUMMARY.match(full.stdout.strip())
+    assert full.returncode == 0 and m and m.group(1) == "synced (full)", full.stderr
+
+    exported = rfctui(env, "--export", "json")
+    assert exported.returncode == 0, exported.stderr
+    data = json.loads(exported.stdout)
+    assert data["schema"] == 1 and data["synced_at"].endswith("Z")
+    assert len([r for r in data["rfcs"] if not r["removed"]]) == int(
+        SUMMARY.match(lines[0]).group(2)  # type: ignore[union-attr]
+    )
+    assert {p["pr_kind"] for p in data["pulls"]} == {
+        "idea", "meta_body_edit", "meta_claim", "meta_metadata"}
+    assert "bot-token" not in exported.stdout
+
+
+def test_export_needs_no_network(tmp_path: Path) -> None:
+    """--export with the server gone: still works from the cache."""
+    sb = Sandbox()
+    sb.populate_sample()
+    with sb.serve() as base_url:
+        env = env_for(tmp_path, base_url)
+        assert rfctui(env, "--resync").returncode == 0
+    run = rfctui(env, "--export", "json")  # server stopped now
+    assert run.returncode == 0, run.stderr
+    assert len(json.loads(run.stdout)["rfcs"]) >= 30
+
+
+def test_down_server_fails_in_one_line_and_keeps_the_cache(tmp_path: Path) -> None:
+    sb = Sandbox()
+    sb.populate_sample()
+    with sb.serve() as base_url:
+        env = env_for(tmp_path, base_url)
+        assert rfctui(env, "--resync").returncode == 0
+    before = rfctui(env, "--export", "json").stdout
+    for args in (("--resync",), ("--sync",), ("--sync", "--full")):
+        run = rfctui(env, *args)
+        assert run.returncode == 1, run.stdout
+        assert run.stdout == ""
+        errors = [ln for ln in run.stderr.splitlines() if ln.startswith("rfctui:")]
+        assert len(errors) == 1, run.stderr
+        host = base_url.split("//", 1)[1]
+        assert errors[0].startswith(f"rfctui: cannot reach Gitea at {host}")
+        assert errors[0].endswith("; the cache is unchanged")
+        assert "Traceback" not in run.stderr and "bot-token" not in run.stderr
+    assert rfctui(env, "--export", "json").stdout == before
+
+
+@pytest.mark.parametrize(
+    ("extra", "needle"),
+    [
+        ({"RFCTUI_GITEA_URL": "not a url"}, "gitea_url must look like"),
+        ({"RFCTUI_GITEA_URL": ""}, "no Gitea server configured"),
+        ({"RFCTUI_CONFIG": "/nonexistent/rfctui.toml"}, "does not exist"),
+    ],
+    ids=["bad-url", "no-url", "missing-config"],
+)
+def test_bad_config_is_one_line_exit_2(tmp_path: Path, extra: dict[str, str], needle: str) -> None:
+    env = env_for(tmp_path, "http://127.0.0.1:9", **extra)
+    run = rfctui(env, "--sync")
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and needle in run.stderr, run.stderr
+    assert run.stderr.startswith("rfctui: ") and "Traceback" not in run.stderr
+
+
+def test_world_readable_config_with_token_is_refused(tmp_path: Path) -> None:
+    env = env_for(tmp_path, "http://127.0.0.1:9")
+    cfg = Path(env["RFCTUI_CONFIG"])
+    cfg.write_text('bot_token = "bot-token"\n')
+    cfg.chmod(0o644)
+    run = rfctui(env, "--export", "json")
+    assert run.returncode == 2 and "bot-token" not in run.stderr
+    assert run.stderr.count("\n") == 1, run.stderr
+
+
+def test_corrupt_cache_is_reported_and_replaced(tmp_path: Path) -> None:
+    env = env_for(tmp_path, "http://127.0.0.1:9")
+    cache_file = load_config(environ=env).cache_file
+    cache_file.parent.mkdir(parents=True)
+    cache_file.write_bytes(b"garbage" * 100)
+    run = rfctui(env, "--export", "json")
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["rfcs"] == []
+    assert "was unreadable (file is not a database); moved aside to" in run.stderr
+    assert any(".corrupt-" in p.name for p in cache_file.parent.iterdir())
+
+
+def test_headless_flags_never_import_textual(tmp_path: Path) -> None:
+    env = env_for(tmp_path, "http://127.0.0.1:9")
+    code = ("import sys; from rfctui.cli import main; rc = main(['--export', 'json']); "
+            "assert 'textual' not in sys.modules, 'textual imported'; raise SystemExit(rc)")
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 0, run.stderr
+
+
+def test_actions_subcommand_is_dispatched(tmp_path: Path) -> None:
+    env = env_for(tmp_path, "http://127.0.0.1:9")
+    run = rfctui(env, "--org", "rfcs", "actions")
+    assert run.returncode == 0, run.stderr
+    assert "Traceback" not in run.stderr
+
+
+# ---------------------------------------------------------------- in-process
+
+
+def call(*argv: str, **kw: Any) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    rc = main(list(argv), stdout=out, stderr=err, **kw)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_version_and_help() -> None:
+    import contextlib
+
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["--version"]) == 0
+    assert buf.getvalue().strip() == f"rfctui {__version__}"
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        assert main(["--help"]) == 0
+    text = buf.getvalue()
+    for flag in ("--resync", "--sync", "--full", "--export", "--gitea-url", "--org", "--repo",
+                 "--config", "--demo", "--version"):
+        assert flag in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["--full"], "--full only goes with --sync"),
+        (["--resync", "--sync"], "not allowed with"),
+        (["--export", "csv"], "invalid choice"),
+        (["--sync", "actions"], "cannot be combined"),
+    ],
+)
+def test_usage_errors(argv: list[str], needle: str, tmp_path: Path,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in env_for(tmp_path, "http://127.0.0.1:9").items():
+        monkeypatch.setenv(k, v)
+    rc, out, err = call(*argv)
+    assert rc == 2 and out == "" and needle in err and err.count("\n") == 1, err
+
+
+def test_sync_in_process_through_the_transport(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    sb = Sandbox()
+    sb.populate_sample()
+    for k, v in env_for(tmp_path, "http://sandbox.local").items():
+        monkeypatch.setenv(k, v)
+    rc, out, err = call("--resync", config_flags={"transport": sb.transport})
+    assert rc == 0, err
+    assert SUMMARY.match(out.strip())
+    sb.commit_files("main", {"rfcs/api-versioning.md": None}, "remove one")
+    rc, out, err = call("--sync", config_flags={"transport": sb.transport})
+    m = SUMMARY.match(out.strip())
+    assert rc == 0 and m and m.group(5) == ", 1 changed", out + err
+    with open_cache(load_config().cache_file) as c:
+        assert c.rfc("api-versioning").removed  # type: ignore[union-attr]
+
+
+def test_unexpected_error_is_one_line_unless_debug(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in env_for(tmp_path, "http://127.0.0.1:9").items():
+        monkeypatch.setenv(k, v)
+
+    def explode(*a: Any, **k: Any) -> Any:
+        raise RuntimeError("kaboom\nsecond line")
+
+    monkeypatch.setattr("rfctui.db.Cache.export", explode)
+    rc, out, err = call("--export", "json")
+    assert rc == 1 and err == (
+        "rfctui: unexpected error: RuntimeError: kaboom second line "
+        "(RFCTUI_DEBUG=1 shows the traceback)\n"
+    )
+    monkeypatch.setenv("RFCTUI_DEBUG", "1")
+    rc, out, err = call("--export", "json")
+    assert rc == 1 and "Traceback" in err and err.rstrip().endswith("kaboom second line")
+
+
+def test_ui_import_failure_is_one_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for k, v in env_for(tmp_path, "http://127.0.0.1:9").items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setitem(sys.modules, "rfctui.app", None)  # import raises ImportError
+    rc, out, err = call()
+    assert rc == 1 and err.startswith("rfctui: the terminal UI cannot start (")
+    assert err.count("\n") == 1
