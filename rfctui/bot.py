@@ -35,6 +35,7 @@ __all__ = [
     "ActionResult",
     "ActionsDisabled",
     "Actor",
+    "NothingToChange",
     "Bot",
     "ValidationError",
     "bot_session",
@@ -87,6 +88,10 @@ class ActionFailed(Exception):
     def __init__(self, message: str, action_id: int | None = None) -> None:
         self.action_id = action_id
         super().__init__(_one_line(message))
+
+
+class NothingToChange(ActionFailed):
+    """Gitea already says what the action asks for: no branch, no PR, nothing to retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -549,6 +554,12 @@ class Bot:
         except ValidationError as exc:
             self.actions.mark_failed(action_id, _one_line(str(exc)))
             raise ActionFailed(str(exc), action_id) from None
+        except NothingToChange as exc:
+            # Kept for audit, but not offered for retry: there is nothing to do.
+            self.actions.mark_failed(action_id, str(exc))
+            if hasattr(self.actions, "discard"):
+                self.actions.discard(action_id)
+            raise
         except ActionFailed as exc:
             self.actions.mark_failed(action_id, str(exc))
             exc.action_id = action_id
@@ -678,7 +689,9 @@ class Bot:
         # 1. the branch
         if not branch_exists:
             if plan.transform(main_text) == main_text:
-                raise ActionFailed(f"nothing to change: {path} already says that")
+                if plan.kind == "claim":
+                    raise NothingToChange(f"{actor.login} already owns {plan.slug}")
+                raise NothingToChange(f"nothing to change: {path} on {BASE} already says that")
             try:
                 await c.create_branch(o, r, head, BASE)
             except Exception as exc:

@@ -29,6 +29,7 @@ from rfctui.bot import (
     ActionsDisabled,
     Actor,
     Bot,
+    NothingToChange,
     ValidationError,
     check_metadata,
     check_propose,
@@ -576,3 +577,17 @@ async def test_a_missing_entry_fails_cleanly(sb: Sandbox, log: Any) -> None:
     async with _client(sb) as c:
         with pytest.raises(ActionFailed, match="does not exist"):
             await _bot(c, log).claim(ADA, "no-such-entry")
+
+
+async def test_nothing_to_change_opens_nothing_and_offers_no_retry(sb: Sandbox, log: Any) -> None:
+    async with _client(sb) as c:
+        bot = _bot(c, log)
+        with pytest.raises(NothingToChange, match="grace already owns"):
+            sb.commit_files("main", {"rfcs/typed-config.md": ENTRY.replace(
+                "owners: []", "owners: [grace]").encode()}, "grace owns it")
+            await bot.claim(Actor("grace", "Grace Hopper"), "typed-config")
+        with pytest.raises(NothingToChange, match="already says that"):
+            await bot.edit_metadata(ADA, "typed-config", {"state": "idea"})
+    assert sb.pulls == {} and set(sb.git.branches) == {"main"}
+    assert log.failed() == [] and log.pending() == []
+    assert [r.status for r in log.all()] == ["discarded", "discarded"]
