@@ -389,6 +389,7 @@ class Ctx:
             "allow_squash_merge": True,
             "allow_fast_forward_only_merge": True,
             "allow_rebase_update": True,
+            "allow_merge_update": True,
             "allow_manual_merge": False,
             "autodetect_manual_merge": False,
             "default_delete_branch_after_merge": False,
@@ -402,6 +403,7 @@ class Ctx:
             "mirror_interval": "",
             "object_format_name": "sha1",
             "mirror_updated": ZERO_TIME,
+            "repo_transfer": None,
             "topics": [],
             "licenses": [],
         }
@@ -482,11 +484,9 @@ class Ctx:
                 "author": self.commit_user(c.author),
                 "committer": self.commit_user(c.committer),
                 "message": c.message,
-                "tree": {
-                    "url": f"{self.api}/git/trees/{c.tree}",
-                    "sha": c.tree,
-                    "created": created,
-                },
+                # Gitea's ToCommit really puts the *commit* id here (GET git/trees/{commit}
+                # resolves it to the root tree, so the link still works).
+                "tree": {"url": f"{self.api}/git/trees/{sha}", "sha": sha, "created": created},
                 "verification": dict(NOT_SIGNED) if verification else None,
             },
             "author": self.signature_user(c.author),
@@ -502,7 +502,13 @@ class Ctx:
             parent_tree = self.git.commit(c.parents[0]).tree if c.parents else None
             changes = self.git.changed_paths(parent_tree, c.tree)
             if files:
-                out["files"] = [{"filename": p, "status": s} for p, s in changes.items()]
+                # Gitea order: added, removed, modified (each group by path).
+                out["files"] = [
+                    {"filename": p, "status": s}
+                    for group in ("added", "removed", "modified")
+                    for p, s in changes.items()
+                    if s == group
+                ]
             if stat:
                 adds = dels = 0
                 old = self.git.flatten(parent_tree) if parent_tree else {}
@@ -769,15 +775,14 @@ def handle(sb: Sandbox, req: Request) -> Response:
         return _finish(
             req, Response(injected, [("Content-Type", "text/plain; charset=utf-8")], text.encode())
         )
-    head = req.method == "HEAD"
-    method = "GET" if head else req.method
+    method = "GET" if req.method == "HEAD" else req.method
     try:
         with sb.lock:
             resp = _dispatch(sb, req, method)
     except ApiError as err:
         resp = error_response(req.base_url, err)
-    if head:
-        resp = Response(resp.status, resp.headers, b"")
+    # HEAD keeps the GET body here so transports can send its Content-Length; they
+    # must not send the body itself.
     return _finish(req, resp)
 
 

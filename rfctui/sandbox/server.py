@@ -40,6 +40,9 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: Sandbox
 
+    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+        """Quiet: clients that hang up mid-answer (timeouts, fault tests) are normal."""
+
     def verify_request(self, request, client_address) -> bool:  # type: ignore[no-untyped-def]
         # "down": accept and immediately drop, so clients see a reset / closed connection.
         if self.sandbox.faults.down:
@@ -78,13 +81,16 @@ class _Handler(BaseHTTPRequestHandler):
         if delay:
             time.sleep(delay)
         resp: Response = sb.handle(req)
-        self.send_response(resp.status)
-        for name, value in resp.headers:
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(resp.body)))
-        self.end_headers()
-        if self.command != "HEAD" and resp.body:
-            self.wfile.write(resp.body)
+        try:
+            self.send_response(resp.status)
+            for name, value in resp.headers:
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            if self.command != "HEAD" and resp.body:
+                self.wfile.write(resp.body)
+        except OSError:  # the client gave up (timeout); nothing to tell it
+            self.close_connection = True
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 

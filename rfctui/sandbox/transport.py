@@ -37,7 +37,8 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _to_response(self, resp, request: httpx.Request) -> httpx.Response:  # type: ignore[no-untyped-def]
         headers = list(resp.headers)
         headers.append(("Content-Length", str(len(resp.body))))
-        return httpx.Response(resp.status, headers=headers, content=resp.body, request=request)
+        body = b"" if request.method == "HEAD" else resp.body
+        return httpx.Response(resp.status, headers=headers, content=body, request=request)
 
     def _check_down(self, request: httpx.Request) -> None:
         if self.sandbox.faults.down:
