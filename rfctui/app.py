@@ -98,6 +98,7 @@ class RfcApp(App[None]):
         self.transport = transport or getattr(config, "transport", None)
         self._cache = cache
         self._cache_lock = threading.Lock()
+        self._actions: Any = None
         self.cache_notice_shown = False
         self.theme = "textual-dark"
         # Read the cache on a plain thread from the start, so the SQL overlaps Textual's
@@ -140,6 +141,21 @@ class RfcApp(App[None]):
 
                 self._cache = open_cache(self.config.cache_file, clock=self.clock)
             return self._cache
+
+    def get_actions(self) -> Any:
+        """The actions log (§6.4) for who-opened-what (§6.3), or None if unavailable."""
+        with self._cache_lock:
+            if self._actions is None:
+                path = getattr(self.config, "actions_file", None)
+                if path is None or not Path(path).exists():
+                    return None  # nothing was ever done from this machine
+                from rfctui.db import open_actions
+
+                try:
+                    self._actions = open_actions(path)
+                except Exception:  # noqa: BLE001 - attribution falls back to trailers
+                    return None
+            return self._actions
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(sync=self.sync, clock=self.clock)

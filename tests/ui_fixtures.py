@@ -1,27 +1,164 @@
-"""Fixtures for the UI tests: a fixed clock, and caches to show.
+"""Fixtures for the UI tests and snapshots: fixed clock, a real cache, app factories.
 
-``MemoryCache`` is a stand-in with the read API of ``rfctui.db.Cache`` (DESIGN.md), built
-from the bundled sample entries; it lets UI tests run before/without the reconciler.
-The snapshot tests build their cache with the real Reconciler against the sandbox.
+The cache the UI reads is built the way the product builds it: the real ``Reconciler``
+resyncs from an in-process sample ``Sandbox`` (its httpx transport) under a fixed clock.
+One entry is hostile (§7.4) and one is deleted after the first sync (so it shows as
+removed). ``MemoryCache`` is a plain stand-in with the read API, for the few tests that
+need data the sandbox cannot produce (e.g. a 300 kB body).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import asyncio
+import shutil
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
+from rfctui.config import Config, Secret
 from rfctui.db import ListItem, PRRow, RFCDetail, SyncStatus
 
 FIXED_NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
+# The sandbox lives three days in the past, so PR ages read "3 d ago", not "just now".
+SANDBOX_NOW = FIXED_NOW - timedelta(days=3)
+BASE_URL = "http://gitea.test"
+SIZES = {"small": (80, 24), "large": (160, 50)}
+
+HOSTILE_SLUG = "hostile-title"
+HOSTILE_TITLE = "[bold]Boom[/bold] [@click=app.quit]quit[/] \x1b[31mred\x1b[0m \u202eevil"
+HOSTILE_ENTRY = (
+    "---\n"
+    f"slug: {HOSTILE_SLUG}\n"
+    'title: "[bold]Boom[/bold] [@click=app.quit]quit[/] \\e[31mred\\e[0m \\u202Eevil"\n'
+    "state: idea\n"
+    "proposed_by: grace\n"
+    "proposed_at: 2026-11-01T10:00:00Z\n"
+    "owners: [grace]\n"
+    "arbiters: [ada]\n"
+    'tags: ["[red]x[/red]"]\n'
+    "---\n"
+    "Body with \x1b]52;c;ZXZpbA==\x07 an OSC 52 write, \x1b[2J a clear screen,\n"
+    "[@click=app.quit]a fake action[/] and [bold]markup[/bold].\n\n"
+    "[a javascript link](javascript:alert(1)) and [a web link](https://example.org/x).\n"
+)
+REMOVED_SLUG = "yaml-config-v1"
 
 
 def fixed_clock() -> datetime:
     return FIXED_NOW
 
 
+def sandbox_clock() -> datetime:
+    return SANDBOX_NOW
+
+
+def make_sandbox() -> Any:
+    """The bundled sample plus the hostile entry, on a fixed clock."""
+    from rfctui.sandbox.sample import build_sample_sandbox
+
+    sb = build_sample_sandbox(clock=sandbox_clock)
+    sb.commit_files(
+        "main",
+        {f"rfcs/{HOSTILE_SLUG}.md": HOSTILE_ENTRY.encode()},
+        "Add a hostile entry",
+        author=("Grace Hopper", "grace@sandbox.localhost"),
+    )
+    return sb
+
+
+def config_for(cache_dir: Path, *, sync_intervals: float = 0) -> Config:
+    return Config(
+        gitea_url=BASE_URL,
+        bot_token=Secret("bot-token"),
+        user_token=Secret("ada-token"),
+        cache_dir=cache_dir,
+        data_dir=cache_dir / "data",
+        quick_interval=sync_intervals,
+        full_interval=sync_intervals,
+    )
+
+
+async def _resync(sb: Any, cfg: Config) -> None:
+    from rfctui.cache import Reconciler
+    from rfctui.db import open_cache
+    from rfctui.gitea import GiteaClient
+
+    cache = open_cache(cfg.cache_file, clock=fixed_clock)
+    try:
+        async with GiteaClient(cfg.gitea_url, cfg.bot_token, transport=sb.transport) as client:
+            rec = Reconciler(client, cache, cfg.org, cfg.meta_repo, cfg.bot_user, clock=fixed_clock)
+            result = await rec.resync()
+            assert result.ok, result.error
+            # Deleted out of band after the first sync: the full sweep keeps the row,
+            # flagged removed (§4.1).
+            sb.commit_files("main", {f"rfcs/{REMOVED_SLUG}.md": None}, "Remove an entry")
+            result = await rec.full_sweep()
+            assert result.ok, result.error
+    finally:
+        cache.close()
+
+
+_TEMPLATE: Path | None = None
+
+
+def build_cache_dir(target: Path) -> tuple[Config, Any]:
+    """A cache directory synced from the sample sandbox; returns (config, sandbox).
+
+    The first call runs the reconciler; later calls copy that file (fast, identical).
+    """
+    global _TEMPLATE
+    sb = make_sandbox()
+    if _TEMPLATE is None:
+        tmpl = Path(tempfile.mkdtemp(prefix="rfctui-ui-cache-"))
+        # On a thread of its own: callers may already run an event loop (async tests).
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, _resync(sb, config_for(tmpl))).result()
+        _TEMPLATE = tmpl
+    else:
+        sb.commit_files("main", {f"rfcs/{REMOVED_SLUG}.md": None}, "Remove an entry")
+    target.mkdir(parents=True, exist_ok=True)
+    for f in _TEMPLATE.iterdir():
+        if f.is_file():
+            shutil.copy2(f, target / f.name)
+    return config_for(target), sb
+
+
+def make_app(cache_dir: Path, *, sync: bool = False, sandbox: Any = None, **kw: Any) -> Any:
+    """An RfcApp over a synced cache: fixed clock, no timers; network only if ``sync``."""
+    from rfctui.app import RfcApp
+
+    cfg, sb = build_cache_dir(cache_dir)
+    sb = sandbox or sb
+    app = RfcApp(cfg, clock=fixed_clock, sync=sync, transport=sb.transport, **kw)
+    app.animation_level = "none"
+    app.sandbox = sb  # type: ignore[attr-defined]
+    return app
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until the cache is shown, workers are done and the detail is drawn."""
+    app = pilot.app
+    for _ in range(200):
+        await pilot.pause()
+        screen = app.screen
+        items_ready = getattr(screen, "_loaded_once", True)
+        if items_ready and not any(w.is_running for w in app.workers):
+            break
+        await asyncio.sleep(0.02)
+    await app.workers.wait_for_complete()
+    for _ in range(3):
+        await pilot.pause()
+        await asyncio.sleep(0.05)
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 @dataclass
 class MemoryCache:
-    """The UI's read API over plain lists."""
+    """The UI's read API over plain lists (for data the sandbox cannot produce)."""
 
     items: list[ListItem]
     details: dict[str, RFCDetail] = field(default_factory=dict)
@@ -44,49 +181,45 @@ class MemoryCache:
         return self.status
 
 
-def sample_memory_cache() -> MemoryCache:
-    """Every bundled sample entry as a cached row (no PRs)."""
-    from rfctui.entry import parse_entry
-    from rfctui.sandbox.sample import sample_files
+def big_body_cache(size: int = 300_000) -> MemoryCache:
+    item = ListItem(kind="rfc", slug="huge", title="A huge body", state="idea")
+    detail = RFCDetail(
+        slug="huge",
+        title="A huge body",
+        state="idea",
+        rfc_id=None,
+        repo=None,
+        proposed_by="ada",
+        proposed_at=FIXED_NOW,
+        graduated_at=None,
+        graduated_by=None,
+        owners=("ada",),
+        arbiters=(),
+        tags=(),
+        body="word " * (size // 5),
+        removed=False,
+        state_since=FIXED_NOW,
+        html_url=None,
+    )
+    return MemoryCache(
+        [item], {"huge": detail}, {}, replace(SyncStatus(FIXED_NOW, "full", True, None, 1, 0))
+    )
 
-    items: list[ListItem] = []
-    details: dict[str, RFCDetail] = {}
-    for path, data in sorted(sample_files().items()):
-        e = parse_entry(path, data)
-        items.append(
-            ListItem(
-                kind="rfc",
-                slug=e.slug,
-                title=e.title,
-                state=e.state,
-                rfc_id=e.rfc_id,
-                owners=tuple(e.owners),
-                arbiters=tuple(e.arbiters),
-                tags=tuple(e.tags),
-                proposed_by=e.proposed_by,
-                proposed_at=e.proposed_at,
-                state_since=e.graduated_at or e.proposed_at,
-                search_text=f"{e.slug}\n{e.title}\n{e.body}".lower(),
-            )
-        )
-        details[e.slug] = RFCDetail(
-            slug=e.slug,
-            title=e.title,
-            state=e.state,
-            rfc_id=e.rfc_id,
-            repo=e.repo,
-            proposed_by=e.proposed_by,
-            proposed_at=e.proposed_at,
-            graduated_at=e.graduated_at,
-            graduated_by=e.graduated_by,
-            owners=tuple(e.owners),
-            arbiters=tuple(e.arbiters),
-            tags=tuple(e.tags),
-            body=e.body,
-            removed=False,
-            state_since=e.graduated_at or e.proposed_at,
-            html_url=None,
-            extra=dict(e.extra),
-        )
-    status = SyncStatus(FIXED_NOW, "full", True, None, len(items), 0)
-    return MemoryCache(items, details, {}, status)
+
+def quiet_environment(monkeypatch: Any) -> None:
+    """No env var, cursor blink or animation may change a snapshot (STYLE §6.2)."""
+    from textual.widgets import Input
+
+    for var in (
+        "NO_COLOR",
+        "TEXTUAL_THEME",
+        "TEXTUAL_ANIMATIONS",
+        "TEXTUAL_FILTERS",
+        "TEXTUAL_DIM_FACTOR",
+        "COLUMNS",
+        "LINES",
+        "FORCE_COLOR",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)

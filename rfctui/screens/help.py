@@ -63,7 +63,7 @@ def _keys(app: object | None, binding: Binding) -> str:
     return "  ".join(shown)
 
 
-def _table(rows: list[tuple[str, str]], key_width: int = 26) -> list[Content]:
+def _table(rows: list[tuple[str, str]], key_width: int = 18) -> list[Content]:
     return [Content.assemble(("  " + f"{k:<{key_width}}", "bold $text-accent"), d) for k, d in rows]
 
 

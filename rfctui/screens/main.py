@@ -440,7 +440,15 @@ class MainScreen(Screen[None]):
         async with GiteaClient(cfg.gitea_url, token, transport=app.transport) as client:
             if self.login is None and getattr(cfg, "user_token", None):
                 await self._identify(cfg)
-            rec = Reconciler(client, cache, cfg.org, cfg.meta_repo, cfg.bot_user)
+            rec = Reconciler(
+                client,
+                cache,
+                cfg.org,
+                cfg.meta_repo,
+                cfg.bot_user,
+                actions=app.get_actions(),
+                clock=app.clock,
+            )
             if kind == "quick":
                 return await rec.quick_sweep()
             return await rec.full_sweep()

@@ -21,6 +21,7 @@ from textual.widgets.option_list import Option
 
 from rfctui.db import ListItem, PRRow, RFCDetail
 from rfctui.text import clean, humanize_age, humanize_span
+from rfctui.widgets.rfc_list import pending_title
 
 __all__ = ["BODY_LIMIT", "PR_KIND_LABELS", "DetailPane", "PullList"]
 
@@ -108,14 +109,19 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.detail: RFCDetail | None = None
         self._markdown: Any = None
 
-    def _body(self) -> Any:
-        """The body's Markdown widget; links never open by themselves (§7.4)."""
+    def _set_body(self, text: str) -> None:
+        """Show ``text`` as markdown; links never open by themselves (§7.4).
+
+        The Markdown widget (and markdown-it) is created on first use: the first paint
+        of the list does not need it.
+        """
         if self._markdown is None:
             from textual.widgets import Markdown
 
-            self._markdown = Markdown("", id="detail-body", open_links=False)
+            self._markdown = Markdown(text, id="detail-body", open_links=False)
             self.mount(self._markdown)
-        return self._markdown
+        else:
+            self._markdown.update(text)
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Nothing selected."), id="detail-title", markup=False)
@@ -123,8 +129,6 @@ class DetailPane(VerticalScroll, can_focus=True):
         yield Static(Content(""), id="detail-pulls-title", markup=False)
         yield PullList(id="detail-pulls")
         yield Static(Content(""), id="detail-note", markup=False)
-        # The Markdown widget (and markdown-it) is created on first use: it is not needed
-        # for the first paint of the list.
 
     def on_mount(self) -> None:
         self.query_one(PullList).display = False
@@ -150,7 +154,10 @@ class DetailPane(VerticalScroll, can_focus=True):
         now = self._clock()
         self.item = item
         self.detail = detail
-        title = clean(detail.title if detail else item.title) or clean(item.slug)
+        if item.kind == "pending":
+            title = pending_title(item.title)
+        else:
+            title = clean(detail.title if detail else item.title) or clean(item.slug)
         self.query_one("#detail-title", Static).update(
             Content.assemble((title, "bold"), "\n", (clean(item.slug), "$text-muted"))
         )
@@ -172,7 +179,7 @@ class DetailPane(VerticalScroll, can_focus=True):
             )
         )
         note.display = truncated
-        self._body().update(text or "*(no body)*")
+        self._set_body(text or "*(no body)*")
         self.scroll_home(animate=False)
 
     # -- builders -------------------------------------------------------------------
@@ -248,9 +255,10 @@ class DetailPane(VerticalScroll, can_focus=True):
             ("proposal", f"pull request #{item.pr_number}" if item.pr_number else "—"),
             ("proposed", f"by {who} · {_date(opened, now)}"),
         ]
-        if pr is not None and clean(pr.title) != clean(item.title):
+        if pr is not None:
             pairs.append(("PR title", clean(pr.title)))
         if item.tags:
             pairs.append(("tags", _logins(item.tags)))
-        body = pr.description if pr else ""
+        # A PR description is plain text: "<login>" in its trailer is not HTML.
+        body = (pr.description if pr else "").replace("<", "\\<")
         return self._rows(pairs), body, [p for p in pulls if p.kind == "idea"]

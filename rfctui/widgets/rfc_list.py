@@ -130,6 +130,17 @@ def ident_of(item: ListItem) -> str:
     return clean(item.slug)
 
 
+# The bot titles proposals "Propose RFC idea: <title>" (rfctui.bot); under the
+# "Pending ideas" header the prefix says nothing and costs a third of a narrow pane.
+PROPOSAL_PREFIX = "Propose RFC idea: "
+
+
+def pending_title(title: str) -> str:
+    """A pending idea's title as shown: cleaned, without the bot's prefix."""
+    text = clean(title)
+    return text.removeprefix(PROPOSAL_PREFIX) or text
+
+
 def _fit(text: str, width: int) -> str:
     """Crop ``text`` to ``width`` cells with an ellipsis (wide characters aware)."""
     if width <= 0:
@@ -450,7 +461,8 @@ class RfcList(ScrollView, can_focus=True):
         who = clean(item.proposed_by) or "?"
         age = humanize_age(item.proposed_at, self._now).removesuffix(" ago")
         right = [(age, self._style("age"))]
-        return self._compose_line(ident, clean(item.title), who, right, width, dim=False)
+        title = pending_title(item.title)
+        return self._compose_line(ident, title, who, right, width, dim=False)
 
     def _compose_line(
         self,

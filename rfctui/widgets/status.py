@@ -37,12 +37,19 @@ class StatusLine(Static):
         """Rebuild the line from the fields (cheap; called on every change)."""
         now = self._clock()
         parts: list[Content] = []
+        # Most urgent first: on an 80-column terminal the end of the line is cut.
         if self.demo:
             parts.append(Content.styled("DEMO", "bold $warning"))
         if self.offline:
             parts.append(Content.styled("● offline", "bold $error"))
         if self.syncing:
             parts.append(Content.styled(f"⟳ syncing ({self.syncing})…", "$accent"))
+        if self.error:
+            parts.append(Content.styled(f"sync failed: {one_line(self.error, 160)}", "$error"))
+        if self.hint:
+            parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
+        if self.shown is not None:
+            parts.append(Content.styled(f"filter: {self.shown} shown", "$text-accent"))
         if not self.loaded:
             parts.append(Content("loading cache…"))
         elif self.synced_at is not None:
@@ -52,15 +59,8 @@ class StatusLine(Static):
         if self.loaded:
             parts.append(Content(f"{self.rfc_count} RFCs"))
             parts.append(Content(f"{self.pending_count} pending"))
-        if self.shown is not None:
-            parts.append(Content.styled(f"filter: {self.shown} shown", "$text-accent"))
-        if self.error:
-            parts.append(Content.styled(f"sync failed: {one_line(self.error, 160)}", "$error"))
-        elif not self.sync_enabled:
+        if not self.sync_enabled:
             parts.append(Content.styled("sync off", "$text-muted"))
-        if self.hint:
-            parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
-        line = Content(" · ").join(parts)
         if self.login:
-            line += Content.styled(f"  @{one_line(self.login, 40)}", "$text-muted")
-        self.update(line)
+            parts.append(Content.styled(f"you: {one_line(self.login, 40)}", "$text-muted"))
+        self.update(Content(" · ").join(parts))

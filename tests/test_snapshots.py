@@ -1,0 +1,106 @@
+"""SVG snapshots of the UI (issue 4), at 80×24 and 160×50.
+
+Deterministic: the cache comes from the real Reconciler over the sample sandbox with a
+fixed clock (tests/ui_fixtures.py), the app's clock is fixed, timers and network are off
+(except the failing-sync cases, which fail the same way every time), no cursor blink,
+no animation, a clean environment. Update with ``pytest tests/test_snapshots.py
+--snapshot-update`` and *look* at the SVGs before committing them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ui_fixtures import (
+    HOSTILE_SLUG,
+    SIZES,
+    make_app,
+    make_sandbox,
+    quiet_environment,
+    settle,
+)
+
+from rfctui.widgets.rfc_list import RfcList
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    quiet_environment(monkeypatch)
+
+
+SIZE_PARAMS = pytest.mark.parametrize("size", list(SIZES), ids=list(SIZES))
+
+
+def select(slug: str, kind: str = "rfc") -> Any:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        assert pilot.app.screen.query_one(RfcList).select_slug(slug, kind)
+        await settle(pilot)
+
+    return run_before
+
+
+async def just_settle(pilot: Any) -> None:
+    await settle(pilot)
+
+
+@SIZE_PARAMS
+def test_main_screen(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=just_settle)
+
+
+@SIZE_PARAMS
+def test_filtered_list(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("slash", *"tag:dx")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=run_before)
+
+
+@SIZE_PARAMS
+def test_graduated_detail(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    app = make_app(tmp_path)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=select("feature-flags"))
+
+
+@SIZE_PARAMS
+def test_pending_idea(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    app = make_app(tmp_path)
+    run_before = select("dependency-update-bot", "pending")
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@SIZE_PARAMS
+def test_help_screen(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES[size], run_before=run_before)
+
+
+@SIZE_PARAMS
+def test_offline_status(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    sb = make_sandbox()
+    sb.faults.down = True
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=just_settle)
+
+
+@SIZE_PARAMS
+def test_failed_sync_status(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    sb = make_sandbox()
+    sb.faults.error_rate = 1.0
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=just_settle)
+
+
+@SIZE_PARAMS
+def test_hostile_entry(snap_compare: Any, tmp_path: Path, size: str) -> None:
+    app = make_app(tmp_path)
+    assert snap_compare(app, terminal_size=SIZES[size], run_before=select(HOSTILE_SLUG))

@@ -1,0 +1,364 @@
+"""Pilot tests: navigation, filtering, folding, sync messages, offline, links (issue 4).
+
+The data is real: a cache built by the Reconciler from the sample sandbox
+(tests/ui_fixtures.py); syncing tests talk to that sandbox through its httpx transport.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.message import Message
+from ui_fixtures import (
+    BASE_URL,
+    HOSTILE_SLUG,
+    REMOVED_SLUG,
+    big_body_cache,
+    fixed_clock,
+    make_app,
+    make_sandbox,
+    quiet_environment,
+    settle,
+)
+
+from rfctui.app import BindingsProvider, RfcApp
+from rfctui.config import Config
+from rfctui.messages import ItemsLoaded, SyncFinished, SyncStarted
+from rfctui.screens.help import HelpScreen
+from rfctui.screens.main import ConfirmOpen, MainScreen
+from rfctui.widgets.detail import DetailPane
+from rfctui.widgets.filter_input import FilterInput
+from rfctui.widgets.rfc_list import RfcList
+from rfctui.widgets.status import StatusLine
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    quiet_environment(monkeypatch)
+
+
+def rfc_list(app: Any) -> RfcList:
+    return app.screen.query_one(RfcList)
+
+
+def status(app: Any) -> StatusLine:
+    return app.screen.query_one(StatusLine)
+
+
+def shown_slugs(app: Any) -> list[str]:
+    return [r.item.slug for r in rfc_list(app).rows if r.item is not None]
+
+
+async def test_first_paint_from_cache_then_navigation(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        assert any(isinstance(m, ItemsLoaded) for m in messages)
+        assert lst.has_focus
+        first = lst.highlighted_item
+        assert first is not None and first.kind == "pending"  # the triage queue first
+        assert app.screen.query_one(DetailPane).item == first
+        await pilot.press("j")
+        await settle(pilot)
+        second = lst.highlighted_item
+        assert second is not None and second != first
+        assert app.screen.query_one(DetailPane).item == second
+        await pilot.press("k", "k")  # onto the "Pending ideas" header
+        assert lst.highlighted_row is not None and lst.highlighted_row.is_header
+        await pilot.press("G")
+        assert lst.cursor == len(lst.rows) - 1
+        await pilot.press("g")
+        assert lst.cursor == 0
+        await pilot.press("end", "home", "pagedown")
+        assert lst.cursor > 0
+        await pilot.press("pageup", "down", "up")
+        assert lst.cursor == 0
+        highlighted = [m for m in messages if isinstance(m, RfcList.Highlighted)]
+        assert highlighted and highlighted[-1].item is None  # on the header again
+
+
+async def test_click_selects_a_row(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        await pilot.click(RfcList, offset=(10, 3))
+        assert lst.cursor == 3
+        await settle(pilot)
+        assert app.screen.query_one(DetailPane).item == lst.highlighted_item
+
+
+async def test_filter_narrows_and_escape_twice_clears(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        everything = shown_slugs(app)
+        await pilot.press("slash")
+        assert isinstance(app.focused, FilterInput)
+        await pilot.press(*"state:graduated")
+        graduated = shown_slugs(app)
+        assert graduated and len(graduated) < len(everything)
+        assert all(r.group == "graduated" for r in rfc_list(app).rows)
+        assert status(app).shown == len(graduated)
+        await pilot.press(*" -owner:barbara")
+        assert "api-versioning" not in shown_slugs(app)
+        await pilot.press("escape")  # back to the list, filter kept
+        assert isinstance(app.focused, RfcList)
+        assert app.screen.query_one(FilterInput).value
+        assert len(shown_slugs(app)) < len(everything)
+        await pilot.press("escape")  # on the list: clears
+        assert app.screen.query_one(FilterInput).value == ""
+        assert shown_slugs(app) == everything
+        assert status(app).shown is None
+
+
+async def test_filter_free_text_and_no_match(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"zzzz-nothing")
+        assert shown_slugs(app) == []
+        assert "Nothing matches" in rfc_list(app).empty_message
+        await pilot.press("escape", "escape")
+        await pilot.press("slash", *"postgres-upgrade")
+        assert shown_slugs(app) == ["postgres-upgrade-cadence"]
+
+
+async def test_mine_needs_login_then_works(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"mine")
+        assert shown_slugs(app) == []
+        assert status(app).hint and "login" in status(app).hint
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        from rfctui.messages import UserIdentified
+
+        screen.post_message(UserIdentified("ada", "Ada Lovelace"))
+        await settle(pilot)
+        mine = shown_slugs(app)
+        assert "typed-config" in mine and status(app).hint is None
+
+
+async def test_pending_ideas_fold_and_unfold(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        pending = [r for r in lst.rows if r.item is not None and r.item.kind == "pending"]
+        assert len(pending) == 4
+        await pilot.press("g", "enter")
+        header = lst.rows[0]
+        assert header.is_header and header.collapsed and header.count == 4
+        assert not any(r.item is not None and r.item.kind == "pending" for r in lst.rows)
+        assert lst.cursor == 0
+        await pilot.press("space")
+        assert len([r for r in lst.rows if r.item and r.item.kind == "pending"]) == 4
+        await pilot.press("j", "h")  # fold from inside the group
+        assert lst.rows[0].collapsed and lst.cursor == 0
+        await pilot.press("l")
+        assert not lst.rows[0].collapsed
+
+
+async def test_pending_idea_detail_shows_the_proposal(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug("secret-rotation", "pending")
+        await settle(pilot)
+        pane = app.screen.query_one(DetailPane)
+        assert pane.item is not None and pane.item.kind == "pending"
+        meta = str(pane.query_one("#detail-meta").render())
+        assert "pending idea" in meta and "pull request #" in meta
+        body = pane.query_one("#detail-body")
+        assert "On-behalf-of" in body.source and "\\<" in body.source
+
+
+async def test_removed_entry_is_listed_and_marked(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug(REMOVED_SLUG)
+        await settle(pilot)
+        item = rfc_list(app).highlighted_item
+        assert item is not None and item.removed
+        meta = str(app.screen.query_one("#detail-meta").render())
+        assert "removed from the repository" in meta
+
+
+async def test_hostile_entry_is_inert(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug(HOSTILE_SLUG)
+        await settle(pilot)
+        title = str(app.screen.query_one("#detail-title").render())
+        assert "[@click=app.quit]" in title and "\u202e" not in title
+        # Clicking the title (a would-be action link) does nothing.
+        await pilot.click("#detail-title", offset=(12, 0))
+        await pilot.click(RfcList, offset=(30, rfc_list(app).cursor))
+        await settle(pilot)
+        assert app.is_running
+        svg = app.export_screenshot()
+        assert "\x1b" not in svg and "\x9b" not in svg
+        assert "[bold]Boom[/bold]" in svg.replace("&#160;", " ")
+
+
+async def test_sync_messages_and_refresh(tmp_path: Path) -> None:
+    sb = make_sandbox()
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        kinds = [
+            type(m).__name__
+            for m in messages
+            if isinstance(m, ItemsLoaded | SyncStarted | SyncFinished)
+        ]
+        assert kinds[:3] == ["ItemsLoaded", "SyncStarted", "SyncFinished"], kinds
+        finished = [m for m in messages if isinstance(m, SyncFinished)]
+        assert finished[0].result.kind == "full" and finished[0].result.ok
+        assert status(app).login == "ada"
+        # Out-of-band change, then r: a quick sweep brings it in.
+        sb.commit_files(
+            "main",
+            {
+                "rfcs/brand-new.md": b"---\nslug: brand-new\ntitle: Brand new\nstate: idea\n---\nHi\n"
+            },
+            "Add brand-new",
+        )
+        messages.clear()
+        await pilot.press("r")
+        await settle(pilot)
+        started = [m for m in messages if isinstance(m, SyncStarted)]
+        done = [m for m in messages if isinstance(m, SyncFinished)]
+        assert [m.kind for m in started] == ["quick"]
+        assert done and done[-1].result.ok
+        assert "brand-new" in shown_slugs(app)
+        messages.clear()
+        await pilot.press("R")
+        await settle(pilot)
+        assert [m.kind for m in messages if isinstance(m, SyncStarted)] == ["full"]
+
+
+async def test_offline_then_back_online(tmp_path: Path) -> None:
+    sb = make_sandbox()
+    sb.faults.down = True
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        st = status(app)
+        assert st.offline and st.error
+        assert shown_slugs(app)  # still fully usable from the cache
+        await pilot.press("j", "slash", *"tag:dx", "escape")
+        assert shown_slugs(app)
+        sb.faults.down = False
+        await pilot.press("r")
+        await settle(pilot)
+        assert not st.offline and st.error is None
+
+
+async def test_server_error_is_one_line(tmp_path: Path) -> None:
+    sb = make_sandbox()
+    sb.faults.error_rate = 1.0
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        st = status(app)
+        assert st.error and "\n" not in st.error and not st.offline
+        assert "bot-token" not in st.error
+
+
+async def test_open_in_browser_only_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app(tmp_path)
+    opened: list[str] = []
+    monkeypatch.setattr(RfcApp, "open_url", lambda self, url, **kw: opened.append(url))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug("typed-config")
+        await settle(pilot)
+        await pilot.press("o")
+        assert len(opened) == 1 and opened[0].startswith(BASE_URL)
+        assert opened[0].endswith("/rfcs/meta/src/branch/main/rfcs/typed-config.md")
+        # A markdown link: javascript never opens, https only after a yes.
+        from textual.widgets import Markdown
+
+        md = app.screen.query_one(Markdown)
+        md.post_message(Markdown.LinkClicked(md, "javascript:alert(1)"))
+        await settle(pilot)
+        assert len(opened) == 1 and not isinstance(app.screen, ConfirmOpen)
+        md.post_message(Markdown.LinkClicked(md, "https://example.org/x"))
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmOpen)
+        await pilot.press("n")
+        assert len(opened) == 1
+        md.post_message(Markdown.LinkClicked(md, "https://example.org/x"))
+        await settle(pilot)
+        await pilot.press("y")
+        assert opened[-1] == "https://example.org/x"
+
+
+async def test_open_a_pull_request_from_the_detail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = make_app(tmp_path)
+    opened: list[str] = []
+    monkeypatch.setattr(RfcApp, "open_url", lambda self, url, **kw: opened.append(url))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug("typed-config")
+        await settle(pilot)
+        pulls = app.screen.query_one("#detail-pulls")
+        pulls.focus()
+        pulls.highlighted = 0
+        await pilot.press("o")
+        assert opened and "/pulls/" in opened[0]
+
+
+async def test_big_body_is_truncated_with_a_note(tmp_path: Path) -> None:
+    cfg = Config(gitea_url=BASE_URL, cache_dir=tmp_path)
+    app = RfcApp(cfg, clock=fixed_clock, sync=False, cache=big_body_cache())
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        note = app.screen.query_one("#detail-note")
+        assert note.display and "truncated" in str(note.render())
+        assert len(app.screen.query_one("#detail-body").source) <= 100_000
+
+
+async def test_help_palette_and_action_hooks(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        for words in ("Filter", "Fold group", "Full sync", "✎N", "owner:x", "ctrl+p"):
+            assert words in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        provider = BindingsProvider(app.screen)
+        names = [name for name, _help, _cb in provider._commands()]
+        assert {"Refresh", "Full sync", "Open in browser", "Propose idea", "Help"} <= set(names)
+        await pilot.press("n")
+        await pilot.pause()
+        assert any("later release" in n.message for n in app._notifications)
+
+
+async def test_cache_notice_is_shown_once(tmp_path: Path) -> None:
+    bad = tmp_path / "c"
+    bad.mkdir()
+    cfg = Config(gitea_url=BASE_URL, cache_dir=bad, quick_interval=0, full_interval=0)
+    cfg.cache_file.write_bytes(b"this is not sqlite" * 100)
+    app = RfcApp(cfg, clock=fixed_clock, sync=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        notes = [n for n in app._notifications if n.title == "Cache"]
+        assert len(notes) == 1
+        assert "cache is empty" in rfc_list(app).empty_message.lower()
