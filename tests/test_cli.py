@@ -271,3 +271,30 @@ def test_ui_import_failure_is_one_line(tmp_path: Path, monkeypatch: pytest.Monke
     rc, out, err = call()
     assert rc == 1 and err.startswith("rfctui: the terminal UI cannot start (")
     assert err.count("\n") == 1
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_on_a_terminal_and_lines_otherwise(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = Sandbox()
+    sb.populate_sample()
+    for k, v in env_for(tmp_path, "http://sandbox.local").items():
+        monkeypatch.setenv(k, v)
+    out, err = io.StringIO(), _Tty()
+    rc = main(["--resync"], stdout=out, stderr=err, config_flags={"transport": sb.transport})
+    assert rc == 0
+    bar = err.getvalue()
+    assert "\r[####################] 100% fetching entries" in bar
+    assert bar.endswith("\r") and "\n" not in bar  # the bar is wiped, stdout has the summary
+    assert SUMMARY.match(out.getvalue().strip())
+    out, plain = io.StringIO(), io.StringIO()
+    assert main(["--resync"], stdout=out, stderr=plain,
+                config_flags={"transport": sb.transport}) == 0
+    lines = plain.getvalue().splitlines()
+    assert "\r" not in plain.getvalue() and len(lines) < 15
+    assert any(re.fullmatch(r"fetching entries (\d+)/\1", ln) for ln in lines), lines
