@@ -746,6 +746,8 @@ def test_head_tracks_pushes(bot: httpx.Client, sb: Sandbox, clock: Clock) -> Non
     gone = ok(bot.get(f"{REPO}/pulls?state=all"))[0]
     assert gone["head"]["ref"] == f"refs/pull/{pr['number']}/head"
     assert gone["head"]["sha"] == new_head and gone["head"]["label"] == "edit/a/1"
+    # Gitea's CloseBranchPulls: deleting the head branch closes the open PR
+    assert gone["state"] == "closed" and gone["merged"] is False
 
 
 # -- faults, state, seeding
@@ -777,6 +779,18 @@ def test_down_raises_connect_error(sb: Sandbox) -> None:
             assert (await ac.get("/api/v1/version")).status_code == 200
 
     asyncio.run(go())
+
+
+def test_single_commit_and_org_repos(bot: httpx.Client, anon: httpx.Client, sb: Sandbox) -> None:
+    head = sb.git.branches["main"]
+    assert ok(bot.get(f"{REPO}/git/commits/{head}"))["sha"] == head
+    assert ok(bot.get(f"{REPO}/git/commits/{head[:7]}"))["sha"] == head
+    err(bot.get(f"{REPO}/git/commits/{'a' * 40}"), 404)
+    err(bot.get(f"{REPO}/git/commits/main!"), 422)
+    resp = bot.get("/api/v1/orgs/rfcs/repos")
+    assert [r["full_name"] for r in ok(resp)] == ["rfcs/meta"]
+    assert resp.headers["x-total-count"] == "1"
+    assert ok(anon.get("/api/v1/orgs/rfcs/repos")) == []
 
 
 def test_requests_served_counts(sb: Sandbox, bot: httpx.Client) -> None:

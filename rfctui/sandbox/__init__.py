@@ -205,6 +205,16 @@ class Sandbox:
                         pr.merge_base = self.git.merge_base(base, sha) or pr.merge_base
                     pr.updated = self.now()
 
+    def delete_branch(self, name: str) -> None:
+        """Delete a branch; like Gitea (``CloseBranchPulls``) this closes every unmerged
+        PR whose head is that branch. Their ``head.ref`` becomes ``refs/pull/N/head``."""
+        with self.lock:
+            del self.git.branches[name]
+            now = self.now()
+            for pr in self.pulls.values():
+                if pr.state == "open" and name in (pr.head, pr.base):
+                    pr.state, pr.closed_at, pr.updated = "closed", now, now
+
     def commit_files(
         self,
         branch: str,

@@ -235,6 +235,7 @@ class Ctx:
         self.html = f"{self.base}/{sb.org}/{sb.repo}"
         self.api = f"{self.base}/api/v1/repos/{sb.org}/{sb.repo}"
         self.git = sb.git
+        self._repo: dict[str, Any] | None = None
 
     # permissions
     def can_read(self) -> bool:
@@ -324,7 +325,13 @@ class Ctx:
         }
 
     def repo_json(self) -> dict[str, Any]:
-        """swagger ``Repository``; ``permissions`` are the caller's."""
+        """swagger ``Repository``; ``permissions`` are the caller's. Built once per
+        request (a PR list embeds it twice per item)."""
+        if self._repo is None:
+            self._repo = self._build_repo_json()
+        return self._repo
+
+    def _build_repo_json(self) -> dict[str, Any]:
         sb = self.sb
         default_head = self.git.branches.get(sb.default_branch)
         updated = self.git.commit(default_head).committer.when if default_head else sb.created
@@ -855,6 +862,19 @@ def get_user(ctx: Ctx, m: re.Match[str]) -> Response:
     return json_response(ctx.user_json(user))
 
 
+@route("GET", r"/orgs/([^/]+)/repos", repo=False)
+def list_org_repos(ctx: Ctx, m: re.Match[str]) -> Response:
+    if unquote(m.group(1)).lower() != ctx.sb.org.lower():
+        raise not_found()
+    page, limit = list_options(ctx.req)
+    repos = [ctx.repo_json()] if ctx.can_read() else []  # private: only for readers
+    headers = [("X-Total-Count", str(len(repos)))]
+    link = link_header(ctx.req, len(repos), limit, page)
+    if link:
+        headers.append(("Link", link))
+    return json_response(repos[(page - 1) * limit : page * limit], headers=headers)
+
+
 @route("GET", r"")
 def get_repo(ctx: Ctx, m: re.Match[str]) -> Response:
     return json_response(ctx.repo_json())
@@ -934,7 +954,7 @@ def delete_branch(ctx: Ctx, m: re.Match[str]) -> Response:
         p.state == "open" and p.base == name for p in sb.pulls.values()
     ):
         raise ApiError(403, "can not delete default or pull request target branch")
-    del ctx.git.branches[name]
+    sb.delete_branch(name)
     sb.save()
     return Response(204, [], b"")
 
@@ -983,6 +1003,23 @@ def list_commits(ctx: Ctx, m: re.Match[str]) -> Response:
     if link:
         headers.append(("Link", link))
     return json_response(body, headers=headers)
+
+
+@route("GET", r"/git/commits/([^/]+)")
+def get_single_commit(ctx: Ctx, m: re.Match[str]) -> Response:
+    sha = unquote(m.group(1))
+    if not re.fullmatch(r"[0-9a-f]{4,40}", sha):
+        raise ApiError(422, f"no valid ref or sha: {sha}")
+    commit = ctx.git.resolve_commit(sha)
+    if commit is None:
+        raise not_found(f"object does not exist [id: {sha}, rel_path: ]")
+    req = ctx.req
+    flags = {
+        "stat": go_bool(req.arg("stat"), True),
+        "verification": go_bool(req.arg("verification"), True),
+        "files": go_bool(req.arg("files"), True),
+    }
+    return json_response(ctx.commit_json(commit, **flags))
 
 
 # -- contents (read) ---------------------------------------------------------------------
@@ -1211,7 +1248,8 @@ def update_file(ctx: Ctx, m: re.Match[str]) -> Response:
     content = decode_content(str_field(data, "content", "ContentBase64", required=True))
     sha_given = str_field(data, "sha", "SHA")
     from_path = str_field(data, "from_path", "FromPath")
-    will_create = not sha_given  # notes §1.5: v1.26+ create when sha is empty
+    # notes §1.5: on v1.26+ an empty sha means create (unless it is a move)
+    will_create = not sha_given and not from_path
     op = FileOp("create" if will_create else "update", path, content, sha_given, from_path)
     sha, branch = change_files(ctx, data, [op])
     return json_response(file_response(ctx, sha, branch, op.path), 201 if will_create else 200)
@@ -1766,7 +1804,7 @@ def merge_pull(ctx: Ctx, m: re.Match[str]) -> Response:
         sb.set_branch(pr.base, new_base)
     if data.get("delete_branch_after_merge") is True and pr.head in git.branches:
         if pr.head != sb.default_branch:
-            del git.branches[pr.head]
+            sb.delete_branch(pr.head)
     sb.save()
     return Response(200, [], b"")
 

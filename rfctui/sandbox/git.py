@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -319,16 +320,16 @@ class GitRepo:
         return seen
 
     def merge_base(self, a: str, b: str) -> str | None:
-        """The best common ancestor (one not reachable from another common one)."""
+        """The best common ancestor (one that is no other common ancestor's ancestor).
+
+        The common set is closed under ancestry, so the non-best members are exactly
+        the parents of common members: linear, not quadratic, in history size.
+        """
         common = self.ancestors(a) & self.ancestors(b)
         if not common:
             return None
-        best = [
-            c
-            for c in common
-            if not any(c != o and c in self.ancestors(o) for o in common if o != c)
-        ]
-        best.sort(key=lambda s: (-self.commit(s).committer.when, s))
+        shadowed = {p for c in common for p in self.commit(c).parents}
+        best = sorted(common - shadowed, key=lambda s: (-self.commit(s).committer.when, s))
         return best[0]
 
     def log(self, start: str) -> list[str]:
@@ -341,9 +342,9 @@ class GitRepo:
     def _topo(self, start: str) -> list[str]:
         out: list[str] = []
         seen: set[str] = set()
-        stack = [start]
+        stack = deque([start])
         while stack:
-            s = stack.pop(0)
+            s = stack.popleft()
             if s in seen:
                 continue
             seen.add(s)
