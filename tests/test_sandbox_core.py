@@ -377,7 +377,7 @@ def test_contents_ref_rules(bot: httpx.Client, sb: Sandbox, clock: Clock) -> Non
     err(bot.get(f"{REPO}/contents/README.md", params={"ref": "nope"}), 404)
     sb.git.tags["v1"] = first
     assert ok(bot.get(f"{REPO}/contents/README.md", params={"ref": "v1"}))["sha"] == old["sha"]
-    err(bot.get(f"{REPO}/contents/missing.md"), 404)
+    assert err(bot.get(f"{REPO}/contents/missing.md"), 404) == "GetContentsOrList"
     err(bot.get(f"{REPO}/contents/.git/config"), 400)
 
 
@@ -561,7 +561,7 @@ def test_file_contents_batch(bot: httpx.Client, sb: Sandbox) -> None:
         bot.post(f"{REPO}/file-contents", json={"files": [f"rfcs/{i}.md" for i in range(35)]})
     )
     assert len(posted) == 30  # one page of DEFAULT_PAGING_NUM
-    err(bot.get(f"{REPO}/file-contents"), 422)
+    assert err(bot.get(f"{REPO}/file-contents"), 400) == "invalid body parameter"
     err(bot.post(f"{REPO}/file-contents", params={"ref": "abc1234"}, json={"files": []}), 404)
 
 
@@ -577,7 +577,9 @@ def test_archive(bot: httpx.Client, sb: Sandbox, ext: str) -> None:
     else:
         with tarfile.open(fileobj=io.BytesIO(resp.content), mode="r:gz") as tf:
             assert tf.extractfile("meta/rfcs/a.md").read() == b"A"  # type: ignore[union-attr]
+    assert resp.headers["link"].endswith('rel="immutable"')
     err(bot.get(f"{REPO}/archive/nope{ext}"), 404)
+    err(bot.get(f"{REPO}/archive/main.rar"), 400)
 
 
 # -- pulls (P1-P3, P14)

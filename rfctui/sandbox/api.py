@@ -858,7 +858,7 @@ def get_user(ctx: Ctx, m: re.Match[str]) -> Response:
     if user is None:
         if login.lower() == ctx.sb.org.lower():
             return json_response(ctx.org_json())
-        raise ApiError(404, f"user redirect does not exist [name: {login}]")
+        raise not_found("GetUserByName")  # Gitea's UserAssignmentAPI message
     return json_response(ctx.user_json(user))
 
 
@@ -898,7 +898,7 @@ def list_branches(ctx: Ctx, m: re.Match[str]) -> Response:
 def get_branch(ctx: Ctx, m: re.Match[str]) -> Response:
     name = unquote(m.group(1))
     if name not in ctx.git.branches:
-        raise ApiError(404, "Branch not found")
+        raise not_found()
     return json_response(ctx.branch_json(name))
 
 
@@ -949,7 +949,7 @@ def delete_branch(ctx: Ctx, m: re.Match[str]) -> Response:
     name = unquote(m.group(1))
     sb = ctx.sb
     if name not in ctx.git.branches:
-        raise ApiError(404, "Branch not found")
+        raise not_found()
     if name == sb.default_branch or any(
         p.state == "open" and p.base == name for p in sb.pulls.values()
     ):
@@ -1038,7 +1038,7 @@ def resolve_ref_strict(ctx: Ctx, ref: str | None) -> tuple[str, str, str]:
             return table[name], name, kind
     if HEX40.match(ref) and git.kind(ref) == "commit":
         return ref, ref, "commit"
-    raise ApiError(404, f"object does not exist [id: {ref}, rel_path: ]")
+    raise not_found()  # resolveRefCommit: APIErrorNotFound(err) keeps the default message
 
 
 def read_contents(ctx: Ctx, raw_path: str) -> Response:
@@ -1046,7 +1046,7 @@ def read_contents(ctx: Ctx, raw_path: str) -> Response:
     path = clean_path(raw_path)
     entry = ctx.git.entry_at(ctx.git.commit(commit_sha).tree, path)
     if entry is None:
-        raise ApiError(404, f"object does not exist [id: , rel_path: {path}]")
+        raise not_found("GetContentsOrList")  # Gitea passes the func name as message
     if entry.is_tree:
         items = [
             ctx.contents_json(
@@ -1336,8 +1336,10 @@ def get_raw(ctx: Ctx, m: re.Match[str]) -> Response:
         commit_sha = git.branches[sb.default_branch]
     path = clean_path(path)
     entry = git.entry_at(git.commit(commit_sha).tree, path)
-    if entry is None or entry.is_tree or entry.type != "blob":
+    if entry is None:
         raise not_found()
+    if entry.is_tree or entry.type != "blob":
+        raise not_found("getBlobForEntry")
     etag = f'"{entry.sha}"'
     last = git.last_commit_for(commit_sha, path)
     when = git.commit(last).committer.when if last else sb.created
@@ -1469,15 +1471,12 @@ def batch_contents(ctx: Ctx, paths: Any) -> Response:
 
 @route("GET", r"/file-contents")
 def get_file_contents(ctx: Ctx, m: re.Match[str]) -> Response:
-    raw = ctx.req.arg("body")
-    if not raw:
-        raise ApiError(422, "[Body]: Required")
     try:
-        data = json.loads(raw)
+        data = json.loads(ctx.req.arg("body") or "")
     except ValueError as exc:
-        raise ApiError(422, f"[Body]: invalid JSON: {exc}") from exc
+        raise ApiError(400, "invalid body parameter") from exc
     if not isinstance(data, dict):
-        raise ApiError(422, "[Body]: must be an object")
+        raise ApiError(400, "invalid body parameter")
     return batch_contents(ctx, data.get("files") or [])
 
 
@@ -1495,10 +1494,10 @@ def get_archive(ctx: Ctx, m: re.Match[str]) -> Response:
             ref = spec[: -len(ext)]
             break
     else:
-        raise ApiError(400, f"Unknown format: {spec}")
+        raise ApiError(400, f"unknown format: {spec}")
     commit_sha = git.resolve_commit(ref)
     if commit_sha is None:
-        raise not_found()
+        raise ApiError(404, f"repo ref not found: {ref}")
     commit = git.commit(commit_sha)
     prefix = f"{sb.repo}/"
     wanted = [clean_path(p) for p in ctx.req.args("path") if p]
@@ -1541,9 +1540,11 @@ def get_archive(ctx: Ctx, m: re.Match[str]) -> Response:
                     tf.addfile(info, io.BytesIO(data))
         ctype = "application/gzip"
     filename = f"{sb.repo}-{ref.replace('/', '-')}{ext}"
+    kind = ext.lstrip(".")
     headers = [
         ("Content-Type", ctype),
         ("Content-Disposition", f'attachment; filename="{filename}"'),
+        ("Link", f'<{ctx.api}/archive/{commit_sha}.{kind}?rev={commit_sha}>; rel="immutable"'),
     ]
     return Response(200, headers, buf.getvalue())
 
