@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.app import App
 from textual.pilot import Pilot
@@ -301,3 +302,157 @@ async def test_retry_runs_in_a_worker_and_reloads(tmp_path: Path) -> None:
         await pilot.pause()
         assert calls == [1]
         assert app.screen.query_one(DataTable).row_count == 2
+
+
+# ---------------------------------------------------------------- the main-screen glue
+
+
+def _wired_app(tmp_path: Path) -> Any:
+    """The real app over a synced cache and the sandbox, with the action keys wired."""
+    from ui_fixtures import fixed_clock, make_app
+
+    from rfctui.screens.actions import BotActionsMixin
+    from rfctui.screens.main import MainScreen
+
+    app = make_app(tmp_path / "ui")
+    if not issubclass(MainScreen, BotActionsMixin):  # until main.py mixes it in
+
+        class Wired(BotActionsMixin, MainScreen):
+            pass
+
+        app.get_default_screen = lambda: Wired(sync=False, clock=fixed_clock)
+    return app
+
+
+async def _settled(pilot: Pilot[Any]) -> None:
+    from ui_fixtures import settle
+
+    await settle(pilot)
+
+
+def _main_list(app: Any) -> Any:
+    from rfctui.widgets.rfc_list import RfcList
+
+    return app.screen.query_one(RfcList)
+
+
+async def test_claim_from_the_ui_opens_the_pr_and_shows_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui_fixtures import quiet_environment
+
+    from rfctui.widgets.detail import DetailPane
+
+    quiet_environment(monkeypatch)
+    app = _wired_app(tmp_path)
+    sb = app.sandbox
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        rows = [r.item for r in _main_list(app).rows if r.item is not None]
+        target = next(i for i in rows if i.kind == "rfc" and "ada" not in i.owners
+                      and i.state == "idea")
+        _main_list(app).select_slug(target.slug, "rfc")
+        await _settled(pilot)
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ClaimConfirm)
+        await pilot.press("y")
+        await _settled(pilot)
+        [pr] = [p for p in sb.pulls.values() if p.head == f"claim/{target.slug}"]
+        assert pr.body.endswith("On-behalf-of: Ada Lovelace <ada>")
+        # the targeted refresh reached the UI: the entry is selected and lists the PR
+        assert _main_list(app).highlighted_item.slug == target.slug
+        pane = app.screen.query_one(DetailPane)
+        await _settled(pilot)
+        assert any(p.number == pr.number and p.opened_by == "ada"
+                   for p in getattr(pane, "pulls", None) or app.get_cache().pulls_for(
+                       target.slug))
+
+
+async def test_propose_from_the_ui_selects_the_new_pending_idea(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui_fixtures import quiet_environment
+
+    quiet_environment(monkeypatch)
+    app = _wired_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        assert isinstance(app.screen, ProposeForm)
+        await typing("#f-slug", "ui-proposal")(pilot)
+        await typing("#f-title", "Proposed from the terminal UI")(pilot)
+        await pilot.press("ctrl+s")
+        await _settled(pilot)
+        item = _main_list(app).highlighted_item
+        assert (item.kind, item.slug, item.proposed_by) == ("pending", "ui-proposal", "ada")
+
+
+class _FailFirstWrite(httpx.AsyncBaseTransport):
+    """The sandbox transport whose first write never arrives (connection refused)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.failed = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST" and not self.failed:
+            self.failed = True
+            raise httpx.ConnectError("injected: refused", request=request)
+        return await self.inner.handle_async_request(request)
+
+
+async def test_failed_action_goes_to_the_actions_view_and_retries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui_fixtures import quiet_environment
+
+    quiet_environment(monkeypatch)
+    app = _wired_app(tmp_path)
+    sb = app.sandbox
+    notes: list[str] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        monkeypatch.setattr(app, "notify", lambda msg, **kw: notes.append(str(msg)))
+        await pilot.press("n")
+        await pilot.pause()
+        await typing("#f-slug", "offline-idea")(pilot)
+        await typing("#f-title", "Typed while offline")(pilot)
+        app.transport = _FailFirstWrite(sb.transport)
+        await pilot.press("ctrl+s")
+        await _settled(pilot)
+        assert any("Saved as action #1" in n for n in notes), notes
+        app.transport = sb.transport
+        await pilot.press("a")
+        await _settled(pilot)
+        assert isinstance(app.screen, ActionsScreen)
+        assert app.screen.query_one(DataTable).row_count == 1
+        await pilot.press("r")
+        await _settled(pilot)
+        await _settled(pilot)
+        assert app.screen.query_one(DataTable).row_count == 0
+    assert len([p for p in sb.pulls.values() if p.head == "propose/offline-idea"]) == 1
+
+
+async def test_unverifiable_identity_keeps_the_form_and_what_was_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui_fixtures import quiet_environment
+
+    quiet_environment(monkeypatch)
+    app = _wired_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        await pilot.press("n")
+        await pilot.pause()
+        await typing("#f-slug", "offline-idea")(pilot)
+        await typing("#f-title", "Typed while offline")(pilot)
+        app.sandbox.faults.down = True
+        await pilot.press("ctrl+s")
+        await _settled(pilot)
+        assert isinstance(app.screen, ProposeForm)
+        assert app.screen.query_one("#f-title", Input).value == "Typed while offline"
+        assert "cannot verify who you are" in str(app.screen.query_one("#err-form").render())
+    assert app.sandbox.pulls == {} or all(
+        p.head != "propose/offline-idea" for p in app.sandbox.pulls.values())

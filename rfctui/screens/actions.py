@@ -411,10 +411,14 @@ class BotActionsMixin(_MixinBase):
         return self.app.config
 
     def _get_actions_log(self) -> Any:
-        """The §6.4 log, opened on first use (from a worker thread)."""
+        """The §6.4 log (the app's handle when it has one), created on first use.
+
+        Call from a worker thread: opening may check or move aside a bad file.
+        """
         with BotActionsMixin._actions_lock:
             if self._actions_log is None:
-                log = getattr(self.app, "actions_log", None)
+                getter = getattr(self.app, "get_actions", None)
+                log = getter() if callable(getter) else None
                 if log is None:
                     from pathlib import Path
 
@@ -545,7 +549,9 @@ class BotActionsMixin(_MixinBase):
             self.post_message(BotActionFailed(request, one_line(str(exc)), None, exc.action_id))
             return
         except ActionsDisabled as exc:
-            self.post_message(BotActionFailed(request, one_line(str(exc)), None, None))
+            # Nothing was logged yet (no verified actor): keep what was typed in the form.
+            text = one_line(str(exc))
+            self.post_message(BotActionFailed(request, text, {"form": text}, None))
             return
         except Exception as exc:  # noqa: BLE001 - one line, never a traceback
             self.post_message(BotActionFailed(request, one_line(str(exc)) or type(exc).__name__,
@@ -566,8 +572,11 @@ class BotActionsMixin(_MixinBase):
             result = await bot.perform(actor, request)
         items = status = None
         try:  # the reconciler refreshed the cache: read it once more for the UI
-            items = cache.list_items()
-            status = cache.sync_status()
+            if hasattr(app, "read_snapshot"):
+                snap = app.read_snapshot()
+                items, status = snap.items, snap.status
+            else:
+                items, status = cache.list_items(), cache.sync_status()
         except Exception:  # noqa: BLE001 - the next load_items will show it
             pass
         return result, items, status
