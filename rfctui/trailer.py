@@ -82,8 +82,22 @@ def _skeleton(line: str) -> str:
     return "".join(out)
 
 
+# Letters that pass for the ones in "on behalf of" (Cyrillic, Greek, digits, capital I).
+_CONFUSABLES = str.maketrans({
+    "\u043e": "o", "\u041e": "o", "\u03bf": "o", "\u039f": "o", "0": "o",
+    "\u0435": "e", "\u0415": "e", "\u03b5": "e", "\u0395": "e",
+    "\u0430": "a", "\u0410": "a", "\u03b1": "a", "\u0391": "a",
+    "\u04bb": "h", "\u04ba": "h", "\u0397": "h", "\u041d": "h",
+    "\u0406": "l", "\u0456": "l", "\u04cf": "l", "\u04c0": "l", "\u0399": "l",
+    "\u03b9": "l", "I": "l", "1": "l", "|": "l",
+    "\u042c": "b", "\u0432": "b", "\u0412": "b", "\u0392": "b",
+    "\u043f": "n", "\u03b7": "n", "\u039d": "n",
+})
+
+
 def _is_on_behalf_key(key: str) -> bool:
-    return re.sub(r"[\W_]", "", key).casefold() == "onbehalfof"
+    letters = re.sub(r"[\W_]", "", key.translate(_CONFUSABLES))
+    return letters.casefold() == "onbehalfof"
 
 
 def looks_like_trailer(line: str) -> bool:

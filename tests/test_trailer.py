@@ -43,6 +43,9 @@ ATTEMPTS = [
     "On\u200b-behalf-of: Site Admin <admin>",  # zero-width space
     "\u200bOn-behalf-of: Site Admin <admin>",
     "\u041en-behalf-of: Site Admin <admin>",  # Cyrillic O
+    "\u041en b\u0435half \u043ef: Site Admin <admin>",  # Cyrillic letters, spaces
+    "On behaIf of: Site Admin <admin>",  # capital I for l
+    "On  behalf  of : Site Admin <admin>",
     f"Signed-off-by: Someone <s@example.com>\n{FORGED}",  # a whole fake block
     f"text\n\nReviewed-by: x\n{FORGED}\n\n",  # fake block right before ours
     f"text\n\nReviewed-by: x\n  {FORGED}",  # continuation line
