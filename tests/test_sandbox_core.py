@@ -841,3 +841,23 @@ def test_default_users_per_design(sandbox: Sandbox) -> None:
         "admin": ("Site Admin", "admin-token", "admin"),
     }
     assert "bot-token" not in repr(sandbox) and "bot-token" not in repr(sandbox.users["rfc-bot"])
+
+
+def test_pull_shape_details(bot: httpx.Client, sb: Sandbox, clock: Clock) -> None:
+    make_branch(sb, "p/wip")
+    wip = open_pr(bot, "p/wip", "WIP: not yet")
+    assert wip["draft"] is True and wip["mergeable"] is False
+    err(bot.post(f"{REPO}/pulls/{wip['number']}/merge", json={"Do": "merge"}), 405)
+    make_branch(sb, "p/ok")
+    good = open_pr(bot, "p/ok", "Fine")
+    ok(bot.post(f"{REPO}/pulls/{good['number']}/merge", json={"Do": "merge"}))
+    merged = ok(bot.get(f"{REPO}/pulls/{good['number']}"))
+    assert merged["mergeable"] is True  # Gitea keeps the last status
+    assert merged["merged_by"]["email"].endswith("@noreply.localhost")  # ToUser(.., nil)
+    assert merged["user"]["email"] == "rfc-bot@sandbox.localhost"
+    # a closed PR's refs/pull/N/head stops following its branch; the single GET does not
+    ok(bot.patch(f"{REPO}/pulls/{wip['number']}", json={"state": "closed"}), 201)
+    pushed = sb.commit_files("p/wip", {"rfcs/more.md": b"more"}, "push after close")
+    listed = next(p for p in ok(bot.get(f"{REPO}/pulls")) if p["number"] == wip["number"])
+    assert listed["head"]["sha"] == wip["head"]["sha"] != pushed
+    assert ok(bot.get(f"{REPO}/pulls/{wip['number']}"))["head"]["sha"] == pushed

@@ -258,15 +258,22 @@ class Ctx:
         return doer
 
     # -- JSON shapes ------------------------------------------------------------------------
-    def user_json(self, user: SandboxUser, *, full: bool | None = None) -> dict[str, Any]:
-        """swagger ``User``. Private fields only for the user themself or an admin."""
+    def user_json(
+        self, user: SandboxUser, *, full: bool | None = None, anonymous: bool = False
+    ) -> dict[str, Any]:
+        """swagger ``User``. Private fields only for the user themself or an admin.
+
+        ``anonymous`` mirrors Gitea's ``ToUser(ctx, u, nil)`` (commit authors, merged_by):
+        rendered as if nobody were signed in, so the email is the no-reply placeholder.
+        """
         uid = self.sb.user_ids.get(user.login, 0)
+        viewer = None if anonymous else self.doer
         authed = (
             full
             if full is not None
-            else (self.doer is not None and (self.doer.is_admin or self.doer.login == user.login))
+            else (viewer is not None and (viewer.is_admin or viewer.login == user.login))
         )
-        signed = self.doer is not None
+        signed = viewer is not None
         email = user.email if signed else f"{uid}+{user.login.lower()}@noreply.localhost"
         created = fmt_time(self.sb.created)
         return {
@@ -417,7 +424,7 @@ class Ctx:
 
     def signature_user(self, sig: Signature) -> dict[str, Any] | None:
         user = self.sb.user_by_email(sig.email)
-        return self.user_json(user) if user else None
+        return self.user_json(user, anonymous=True) if user else None
 
     def commit_user(self, sig: Signature) -> dict[str, Any]:
         return {"name": sig.name, "email": sig.email, "date": fmt_time(sig.when)}
@@ -576,8 +583,11 @@ class Ctx:
         """swagger ``PullRequest`` (notes §3.2); list items omit the diff counters."""
         sb = self.sb
         git = self.git
-        head_sha = sb.pull_refs.get(pr.number, "")
         head_exists = pr.head in git.branches
+        # The list reads refs/pull/N/head; the single form prefers the live branch.
+        head_sha = sb.pull_refs.get(pr.number, "")
+        if single and head_exists:
+            head_sha = git.branches[pr.head]
         base_sha = git.branches.get(pr.base, "")
         repo = self.repo_json()
         poster = sb.user_by_login(pr.poster)
@@ -604,11 +614,12 @@ class Ctx:
             "html_url": html,
             "diff_url": f"{html}.diff",
             "patch_url": f"{html}.patch",
-            "mergeable": pr.state == "open" and not is_wip(pr.title) and mergeable(sb, pr),
+            # Gitea: not WIP and the last conflict check passed; merged PRs keep "true".
+            "mergeable": not is_wip(pr.title) and (pr.merged or mergeable(sb, pr)),
             "merged": pr.merged,
             "merged_at": fmt_time(pr.merged_at),
             "merge_commit_sha": pr.merge_commit_sha,
-            "merged_by": self.user_json(merged_by) if merged_by else None,
+            "merged_by": self.user_json(merged_by, anonymous=True) if merged_by else None,
             "allow_maintainer_edit": False,
             "base": {
                 "label": pr.base,
@@ -653,7 +664,7 @@ class Ctx:
 
 def is_wip(title: str) -> bool:
     t = title.lower()
-    return any(t.startswith(p) for p in ("wip:", "[wip]", "wip ", "draft:", "[draft]"))
+    return t.startswith(("wip:", "[wip]"))  # WORK_IN_PROGRESS_PREFIXES default
 
 
 def line_stats(sb: Sandbox, old: str | None, new: str | None) -> tuple[int, int]:
