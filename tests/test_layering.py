@@ -130,5 +130,9 @@ def test_headless_cli_paths_do_not_import_textual(
     done = run_python(code, env)
     assert MARK not in done.stderr, f"rfctui {' '.join(argv)} imports textual:\n{done.stderr}"
     assert "Traceback" not in done.stderr, done.stderr
+    # The whole path must have run (an early exit would prove nothing about lazy imports).
+    assert done.returncode == 0, done.stderr
     if argv == ["--version"]:
-        assert done.returncode == 0 and rfctui.__version__ in done.stdout
+        assert rfctui.__version__ in done.stdout
+    if argv == ["--export", "json"]:
+        assert '"rfcs"' in done.stdout
