@@ -29,6 +29,7 @@ import json
 import os
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -359,28 +360,35 @@ class SyncStatus:
 # ---------------------------------------------------------------- opening files safely
 
 
-class _TrackingSqlite(pw.SqliteDatabase):
-    """SqliteDatabase that remembers every per-thread connection so close() ends them all.
+class _Conn(sqlite3.Connection):
+    """A connection that can be weakly referenced (the C type cannot)."""
 
-    peewee keeps one connection per thread; the UI reads from worker threads, so a plain
-    ``close()`` would leave the workers' connections (and file handles) open.
+
+class _TrackingSqlite(pw.SqliteDatabase):
+    """SqliteDatabase that can close every per-thread connection at once.
+
+    peewee keeps one connection per thread; the UI reads from short-lived worker
+    threads. Connections are tracked weakly: when a worker thread ends, its
+    thread-local connection is freed (and closed) as usual; `close_all` closes the ones
+    still alive, from any thread (hence ``check_same_thread=False``).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._all_conns: list[sqlite3.Connection] = []
+        self._all_conns: weakref.WeakSet[sqlite3.Connection] = weakref.WeakSet()
         self._conns_lock = threading.Lock()
         super().__init__(*args, **kwargs)
 
     def _connect(self) -> sqlite3.Connection:
         conn = super()._connect()
         with self._conns_lock:
-            self._all_conns.append(conn)
+            self._all_conns.add(conn)
         return conn
 
     def close_all(self) -> None:
         """Close the connections of every thread (call when no query is running)."""
         with self._conns_lock:
-            conns, self._all_conns = self._all_conns, []
+            conns = list(self._all_conns)
+            self._all_conns = weakref.WeakSet()
         try:
             self.close()
         except pw.OperationalError:
@@ -402,6 +410,7 @@ def _make_db(path: Path, new_file: bool) -> _TrackingSqlite:
         pragmas=pragmas,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
+        factory=_Conn,
     )
 
 
