@@ -119,6 +119,8 @@ def parse_dt(text: str | None) -> datetime | None:
         value = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return None
+    if value.tzinfo is UTC and value.year > 1:  # our own stored form: nothing to convert
+        return value
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     if value.year <= 1:
