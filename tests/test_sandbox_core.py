@@ -861,3 +861,36 @@ def test_pull_shape_details(bot: httpx.Client, sb: Sandbox, clock: Clock) -> Non
     listed = next(p for p in ok(bot.get(f"{REPO}/pulls")) if p["number"] == wip["number"])
     assert listed["head"]["sha"] == wip["head"]["sha"] != pushed
     assert ok(bot.get(f"{REPO}/pulls/{wip['number']}"))["head"]["sha"] == pushed
+
+
+def test_history_agrees_with_real_git(
+    tmp_path: Path, bot: httpx.Client, sb: Sandbox, clock: Clock
+) -> None:
+    """Objects written into a real repository: git accepts every one, and ``git log``
+    agrees with the sandbox on last-commit-per-path, path logs and merge bases,
+    across merges."""
+    for i in range(3):
+        clock.tick()
+        sb.commit_files("main", {f"rfcs/m{i}.md": f"{i}".encode()}, f"main {i}")
+        clock.tick()
+        sb.commit_files(f"p/{i}", {f"rfcs/p{i}.md": b"p", "rfcs/m0.md": f"p{i}".encode()}, "p")
+    for i in range(3):
+        clock.tick()
+        pr = open_pr(bot, f"p/{i}")
+        resp = bot.post(f"{REPO}/pulls/{pr['number']}/merge", json={"Do": "merge"})
+        assert resp.status_code in (200, 409)
+    head = sb.git.branches["main"]
+    run_git(tmp_path, "init", "-q")
+    for sha, (kind, data) in sb.git.objects.items():
+        assert run_git(tmp_path, "hash-object", "-t", kind, "-w", "--stdin", stdin=data) == sha
+    run_git(tmp_path, "fsck", "--strict", "--no-dangling", head)
+    listing = ok(bot.get(f"{REPO}/contents/rfcs"))
+    for item in listing:
+        expected = run_git(tmp_path, "log", "-1", "--format=%H", head, "--", item["path"])
+        assert item["last_commit_sha"] == expected, item["path"]
+        assert sb.git.last_commit_for(head, item["path"]) == expected
+        log = run_git(tmp_path, "log", "--format=%H", head, "--", item["path"]).split()
+        assert sb.git.path_log(head, item["path"]) == log
+    assert sb.git.log(head) == run_git(tmp_path, "log", "--format=%H", head).split()
+    base = run_git(tmp_path, "merge-base", head, sb.git.branches["p/2"])
+    assert sb.git.merge_base(head, sb.git.branches["p/2"]) == base

@@ -543,10 +543,12 @@ class Ctx:
         entry: TreeEntry,
         *,
         with_content: bool,
+        last: str | None = None,
     ) -> dict[str, Any]:
         """swagger ``ContentsResponse`` (notes §1.1)."""
         git = self.git
-        last = git.last_commit_for(commit_sha, path)
+        if last is None:
+            last = git.last_commit_for(commit_sha, path)
         last_c = git.commit(last) if last else None
         is_dir = entry.is_tree
         size = 0 if is_dir else len(git.blob(entry.sha))
@@ -1059,6 +1061,7 @@ def read_contents(ctx: Ctx, raw_path: str) -> Response:
     if entry is None:
         raise not_found("GetContentsOrList")  # Gitea passes the func name as message
     if entry.is_tree:
+        lasts = ctx.git.last_commits_in_dir(commit_sha, path)
         items = [
             ctx.contents_json(
                 commit_sha,
@@ -1067,6 +1070,7 @@ def read_contents(ctx: Ctx, raw_path: str) -> Response:
                 f"{path}/{e.name}" if path else e.name,
                 e,
                 with_content=False,
+                last=lasts.get(e.name),
             )
             for e in ctx.git.tree(entry.sha)
         ]

@@ -157,6 +157,7 @@ class GitRepo:
         self.branches: dict[str, str] = {}
         self.tags: dict[str, str] = {}
         self._trees: dict[str, list[TreeEntry]] = {}
+        self._index: dict[str, dict[str, TreeEntry]] = {}
         self._commits: dict[str, Commit] = {}
         self._last_touch: dict[tuple[str, str], str | None] = {}
 
@@ -226,11 +227,11 @@ class GitRepo:
         current = tree_sha
         entry: TreeEntry | None = None
         for i, part in enumerate(parts):
-            found = None
-            for e in self.tree(current):
-                if e.name == part:
-                    found = e
-                    break
+            index = self._index.get(current)
+            if index is None:
+                index = {e.name: e for e in self.tree(current)}
+                self._index[current] = index
+            found = index.get(part)
             if found is None:
                 return None
             entry = found
@@ -370,32 +371,81 @@ class GitRepo:
         return [s for s in self.log(start) if self.touches(s, path)]
 
     def last_commit_for(self, start: str, path: str) -> str | None:
-        """The newest commit reachable from ``start`` that touched ``path`` (memoised)."""
+        """The newest commit reachable from ``start`` that touched ``path``.
+
+        Follows a parent in which ``path`` is unchanged (git's TREESAME rule). Every
+        commit visited on the way gets the same answer memoised, so after one more
+        commit on a branch a directory listing costs one step per entry.
+        """
+        if not path:
+            return start
         key = (start, path)
         if key in self._last_touch:
             return self._last_touch[key]
+        visited: list[str] = []
         result: str | None = None
-        current: str | None = start
-        mine = self._path_id(start, path) if path else None
-        while current is not None:
-            commit = self.commit(current)
-            if not path:
-                result = current
+        current = start
+        mine = self._path_id(start, path)
+        while True:
+            memo = self._last_touch.get((current, path), "")
+            if memo != "":
+                result = memo
                 break
+            visited.append(current)
+            commit = self.commit(current)
             if not commit.parents:
                 result = current if mine is not None else None
                 break
-            nxt = None
-            for p in commit.parents:
-                if self._path_id(p, path) == mine:
-                    nxt = p
-                    break
+            nxt = next((p for p in commit.parents if self._path_id(p, path) == mine), None)
             if nxt is None:
                 result = current
                 break
             current = nxt
-        self._last_touch[key] = result
+        for sha in visited:
+            self._last_touch[(sha, path)] = result
         return result
+
+    def last_commits_in_dir(self, start: str, dir_path: str) -> dict[str, str | None]:
+        """``last_commit_for`` for every child of ``dir_path`` in one history walk.
+
+        Why: a directory listing asks this for each entry; per-entry walks are
+        quadratic in history length. Commits whose directory tree equals the first
+        parent's are skipped outright; at merges a changed entry falls back to the
+        per-path walk so the TREESAME rule still holds.
+        """
+        prefix = f"{dir_path}/" if dir_path else ""
+        top = self.entry_at(self.commit(start).tree, dir_path)
+        if top is None or not top.is_tree:
+            return {}
+        pending = {e.name: (e.mode, e.sha) for e in self.tree(top.sha)}
+        results: dict[str, str | None] = {}
+        current = start
+        current_dir = top.sha
+        while pending:
+            commit = self.commit(current)
+            if not commit.parents:
+                results.update(dict.fromkeys(pending, current))
+                break
+            parent = commit.parents[0]
+            parent_dir = self.entry_at(self.commit(parent).tree, dir_path)
+            parent_sha = parent_dir.sha if parent_dir is not None and parent_dir.is_tree else None
+            if parent_sha != current_dir:
+                before = (
+                    {e.name: (e.mode, e.sha) for e in self.tree(parent_sha)} if parent_sha else {}
+                )
+                for name in [n for n, ident in pending.items() if before.get(n) != ident]:
+                    if len(commit.parents) > 1:
+                        results[name] = self.last_commit_for(current, prefix + name)
+                    else:
+                        results[name] = current
+                    del pending[name]
+            current, current_dir = parent, parent_sha
+            if current_dir is None:
+                results.update(dict.fromkeys(pending, commit.sha))
+                break
+        for name, sha in results.items():
+            self._last_touch[(start, prefix + name)] = sha
+        return results
 
     def changed_paths(self, old_tree: str | None, new_tree: str) -> dict[str, str]:
         """``{path: "added"|"modified"|"removed"}`` between two root trees."""
