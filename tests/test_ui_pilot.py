@@ -69,6 +69,10 @@ async def test_first_paint_from_cache_then_navigation(tmp_path: Path) -> None:
         second = lst.highlighted_item
         assert second is not None and second != first
         assert app.screen.query_one(DetailPane).item == second
+        await pilot.press("enter")  # read it: focus moves to the detail
+        assert isinstance(app.focused, DetailPane)
+        await pilot.press("escape")
+        assert lst.has_focus and lst.highlighted_item == second
         await pilot.press("k", "k")  # onto the "Pending ideas" header
         assert lst.highlighted_row is not None and lst.highlighted_row.is_header
         await pilot.press("G")
@@ -229,9 +233,7 @@ async def test_sync_messages_and_refresh(tmp_path: Path) -> None:
         # Out-of-band change, then r: a quick sweep brings it in.
         sb.commit_files(
             "main",
-            {
-                "rfcs/brand-new.md": b"---\nslug: brand-new\ntitle: Brand new\nstate: idea\n---\nHi\n"
-            },
+            {"rfcs/brand-new.md": b"---\nslug: brand-new\ntitle: Brand new\nstate: idea\n---\n"},
             "Add brand-new",
         )
         messages.clear()
@@ -339,7 +341,7 @@ async def test_help_palette_and_action_hooks(tmp_path: Path) -> None:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
-        for words in ("Filter", "Fold group", "Full sync", "✎N", "owner:x", "ctrl+p"):
+        for words in ("Filter", "Read / fold", "Full sync", "✎N", "owner:x", "ctrl+p"):
             assert words in text
         await pilot.press("escape")
         assert isinstance(app.screen, MainScreen)

@@ -223,3 +223,62 @@ def quiet_environment(monkeypatch: Any) -> None:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TEXTUAL_ANIMATIONS", "none")
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+# ---------------------------------------------------------------- README screenshots
+
+SCREENSHOT_SIZE = (120, 36)
+
+
+async def _export_screenshots(out: Path) -> list[Path]:
+    from rfctui.widgets.rfc_list import RfcList
+
+    async def shot(name: str, steps: Any) -> Path:
+        with tempfile.TemporaryDirectory() as tmp:
+            app = make_app(Path(tmp))
+            async with app.run_test(size=SCREENSHOT_SIZE) as pilot:
+                await settle(pilot)
+                await steps(pilot)
+                await settle(pilot)
+                path = out / f"{name}.svg"
+                app.save_screenshot(filename=path.name, path=str(out))
+                return path
+
+    async def main(pilot: Any) -> None:
+        pass
+
+    async def detail(pilot: Any) -> None:
+        pilot.app.screen.query_one(RfcList).select_slug("typed-config")
+
+    async def filter_(pilot: Any) -> None:
+        await pilot.press("slash", *"tag:dx -state:withdrawn")
+
+    async def help_(pilot: Any) -> None:
+        await pilot.press("question_mark")
+
+    out.mkdir(parents=True, exist_ok=True)
+    return [
+        await shot("main", main),
+        await shot("detail", detail),
+        await shot("filter", filter_),
+        await shot("help", help_),
+    ]
+
+
+def export_screenshots(out: Path) -> list[Path]:
+    """Write screenshots/{main,detail,filter,help}.svg for the README (deterministic)."""
+    import os
+
+    from textual.widgets import Input
+
+    for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "COLUMNS", "LINES"):
+        os.environ.pop(var, None)
+    Input._toggle_cursor = lambda self: None  # type: ignore[method-assign]
+    return asyncio.run(_export_screenshots(out))
+
+
+if __name__ == "__main__":  # python tests/ui_fixtures.py screenshots
+    import sys
+
+    for p in export_screenshots(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots")):
+        print(p)

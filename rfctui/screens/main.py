@@ -148,6 +148,7 @@ class MainScreen(Screen[None]):
         self.query_text = ""
         self.login: str | None = None
         self._sync_running = False
+        self._manual_sync = False  # say how a sweep the person asked for went
         self._sync_queued: str | None = None
         self._loaded_once = False
         self._started_sync = False
@@ -305,6 +306,11 @@ class MainScreen(Screen[None]):
             return
         self.load_detail(event.item)
 
+    @on(RfcList.Selected)
+    def _selected(self, event: RfcList.Selected) -> None:
+        """enter on an item: read it (focus the detail; escape comes back)."""
+        self.query_one(DetailPane).focus()
+
     @work(
         thread=True,
         exclusive=True,
@@ -400,6 +406,7 @@ class MainScreen(Screen[None]):
     # -- sync -------------------------------------------------------------------------
 
     def action_sync(self, kind: str) -> None:
+        self._manual_sync = True
         self.start_sync(kind)
 
     def start_sync(self, kind: str, *, quiet: bool = False) -> None:
@@ -498,6 +505,18 @@ class MainScreen(Screen[None]):
             status.error = str(getattr(result, "error", None) or "unknown error")
             status.offline = bool(getattr(result, "offline", False))
         status.render_status()
+        if self._manual_sync and not self._sync_queued:
+            self._manual_sync = False
+            if getattr(result, "ok", False):
+                changed = int(getattr(result, "rows_changed", 0) or 0)
+                what = f"{changed} rows changed" if changed else "no changes"
+                self.notify(f"Synced ({getattr(result, 'kind', '?')}): {what}.", markup=False)
+            else:
+                self.notify(
+                    f"Sync failed: {one_line(str(getattr(result, 'error', '')), 160)}",
+                    severity="error",
+                    markup=False,
+                )
         if getattr(result, "ok", False) or getattr(result, "rows_changed", 0):
             self.load_items()
         queued, self._sync_queued = self._sync_queued, None

@@ -61,7 +61,11 @@ class PullList(OptionList):
     BINDINGS: list[BindingType] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("escape", "back", "Back to list", id="pulls-back"),
     ]
+
+    def action_back(self) -> None:
+        self.screen.set_focus(self.screen.query_one("#rfc-list"))
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(markup=False, **kwargs)  # type: ignore[arg-type]
@@ -78,13 +82,12 @@ class PullList(OptionList):
         kind = PR_KIND_LABELS.get(pr.kind, clean(pr.kind))
         return Content.assemble(
             (f"#{pr.number} ", "bold"),
-            (f"{kind:<9} ", "$text-accent"),
-            (f"{pr.state:<6}", _STATE_STYLE.get(pr.state, "")),
-            " ",
-            Content(clean(pr.title)),
-            ("  by ", "$text-muted"),
+            (f"{kind} ", "$text-accent"),
+            (pr.state, _STATE_STYLE.get(pr.state, "")),
+            (" · ", "$text-muted"),
             Content(clean(pr.opened_by) or "?"),
-            (f" · {humanize_age(pr.opened_at, now)}", "$text-muted"),
+            (f" · {humanize_age(pr.opened_at, now)} · ", "$text-muted"),
+            Content(clean(pr.title)),
         )
 
     @property
@@ -100,7 +103,11 @@ class DetailPane(VerticalScroll, can_focus=True):
     BINDINGS: list[BindingType] = [
         Binding("j", "scroll_down", "Scroll down", show=False),
         Binding("k", "scroll_up", "Scroll up", show=False),
+        Binding("escape", "back", "Back to list", id="detail-back"),
     ]
+
+    def action_back(self) -> None:
+        self.screen.set_focus(self.screen.query_one("#rfc-list"))
 
     def __init__(self, *, clock: Callable[[], datetime] | None = None, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

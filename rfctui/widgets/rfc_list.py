@@ -159,15 +159,14 @@ class RfcList(ScrollView, can_focus=True):
     """The grouped RFC list with a cursor; posts ``Highlighted`` as the cursor moves."""
 
     BINDINGS: list[BindingType] = [
-        Binding("down", "cursor_down", "Down", show=False, id="list-down"),
-        Binding("up", "cursor_up", "Up", show=False, id="list-up"),
-        Binding("j", "cursor_down", "Down", show=False, id="list-j"),
-        Binding("k", "cursor_up", "Up", show=False, id="list-k"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="list-down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="list-up"),
         Binding("g,home", "first", "First row", show=False, id="list-first"),
         Binding("G,end", "last", "Last row", show=False, id="list-last"),
         Binding("pageup", "page_up", "Page up", show=False, id="list-page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="list-page-down"),
-        Binding("enter,space", "toggle", "Fold group", id="list-toggle"),
+        Binding("enter", "select", "Read / fold", id="list-select"),
+        Binding("space", "toggle", "Fold group", show=False, id="list-toggle"),
         Binding("left,h", "collapse", "Fold", show=False, id="list-collapse"),
         Binding("right,l", "expand", "Unfold", show=False, id="list-expand"),
     ]
@@ -333,6 +332,28 @@ class RfcList(ScrollView, can_focus=True):
 
     def action_page_up(self) -> None:
         self.cursor -= max(self.scrollable_content_region.height - 1, 1)
+
+    class Selected(Message):
+        """``enter`` on an item: the screen moves focus to the detail to read it."""
+
+        def __init__(self, rfc_list: RfcList, item: ListItem) -> None:
+            super().__init__()
+            self.rfc_list = rfc_list
+            self.item = item
+
+        @property
+        def control(self) -> RfcList:
+            return self.rfc_list
+
+    def action_select(self) -> None:
+        """On a header: fold or unfold. On an item: post ``Selected``."""
+        row = self.highlighted_row
+        if row is None:
+            return
+        if row.is_header or row.item is None:
+            self._set_collapsed(row.group, not row.collapsed)
+        else:
+            self.post_message(self.Selected(self, row.item))
 
     def action_toggle(self) -> None:
         """On a header: fold or unfold the group. On an item: re-announce it."""
