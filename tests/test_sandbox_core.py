@@ -494,6 +494,10 @@ def test_raw(bot: httpx.Client, sb: Sandbox, clock: Clock) -> None:
     err(bot.get(f"{REPO}/raw/rfcs/x.md", params={"ref": "nope"}), 404)
     cached = bot.get(f"{REPO}/raw/README.md", headers={"If-None-Match": f'"{blob}"'})
     assert cached.status_code == 304 and cached.content == b""  # P13
+    since = resp.headers["last-modified"]
+    assert bot.get(f"{REPO}/raw/README.md", headers={"If-Modified-Since": since}).status_code == 304
+    stale = {"If-None-Match": '"other"', "If-Modified-Since": since}
+    assert bot.get(f"{REPO}/raw/README.md", headers=stale).status_code == 200
     err(bot.get(f"{REPO}/raw/propose/x/rfcs"), 404)
 
 

@@ -16,9 +16,14 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rfctui.sandbox.faults import Faults
 from rfctui.sandbox.git import GitRepo, Signature
+
+if TYPE_CHECKING:
+    from rfctui.sandbox.api import Request, Response
+    from rfctui.sandbox.transport import SandboxTransport
 
 __all__ = ["Faults", "PullState", "Sandbox", "SandboxUser", "default_users"]
 
@@ -127,7 +132,7 @@ class Sandbox:
         self.next_pull_id = 1
         self.created = self.now()
         self._mergeable_cache: dict[tuple[str, str], bool] = {}
-        self._transport = None
+        self._transport: SandboxTransport | None = None
         if self.data_dir is not None and (self.data_dir / STATE_FILE).exists():
             self._load()
         else:
@@ -138,11 +143,11 @@ class Sandbox:
     def add_user(self, user: SandboxUser) -> None:
         """Register (or replace) a user; ids are stable in registration order."""
         with self.lock:
-            if (
-                user.login.lower() in (u.lower() for u in self.users)
-                and user.login not in self.users
-            ):
+            others = [u for login, u in self.users.items() if login != user.login]
+            if any(u.login.lower() == user.login.lower() for u in others):
                 raise ValueError(f"duplicate login {user.login!r}")
+            if any(u.token == user.token for u in others):
+                raise ValueError(f"user {user.login!r} reuses another user's token")
             self.users[user.login] = user
             self.user_ids.setdefault(user.login, len(self.user_ids) + 2)  # org is id 1
 
@@ -298,14 +303,14 @@ class Sandbox:
         self.default_branch = state["default_branch"]
 
     # -- entry points ----------------------------------------------------------------------
-    def handle(self, request):  # type: ignore[no-untyped-def]
+    def handle(self, request: Request) -> Response:
         """Answer one ``api.Request`` with an ``api.Response`` (no latency, no ``down``)."""
         from rfctui.sandbox import api
 
         return api.handle(self, request)
 
     @property
-    def transport(self):  # type: ignore[no-untyped-def]
+    def transport(self) -> SandboxTransport:
         """An httpx transport (sync and async) answering from this sandbox in-process."""
         if self._transport is None:
             from rfctui.sandbox.transport import SandboxTransport

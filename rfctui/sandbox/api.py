@@ -20,6 +20,7 @@ import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
@@ -1366,8 +1367,17 @@ def get_raw(ctx: Ctx, m: re.Match[str]) -> Response:
         ("X-Gitea-Object-Type", "file"),
     ]
     inm = ctx.req.headers.get("if-none-match")
-    if inm and etag in [t.strip() for t in inm.split(",")]:
-        return Response(304, headers, b"")
+    ims = ctx.req.headers.get("if-modified-since")
+    if inm:
+        if etag in [t.strip() for t in inm.split(",")]:
+            return Response(304, headers, b"")
+    elif ims:  # Gitea's HandleGenericETagTimeCache: only without If-None-Match
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            since = None
+        if since is not None and since.tzinfo is not None and when <= since.timestamp():
+            return Response(304, headers, b"")
     data = git.blob(entry.sha)
     name = posixpath.basename(path)
     try:

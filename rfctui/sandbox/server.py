@@ -40,10 +40,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: Sandbox
 
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def handle_error(self, request: object, client_address: object) -> None:
         """Quiet: clients that hang up mid-answer (timeouts, fault tests) are normal."""
 
-    def verify_request(self, request, client_address) -> bool:  # type: ignore[no-untyped-def]
+    def verify_request(self, request: socket.socket, client_address: object) -> bool:  # type: ignore[override]
         # "down": accept and immediately drop, so clients see a reset / closed connection.
         if self.sandbox.faults.down:
             with contextlib.suppress(OSError):

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from rfctui.sandbox.api import Request
+from rfctui.sandbox.api import Request, Response
 
 if TYPE_CHECKING:
     from rfctui.sandbox import Sandbox
@@ -34,7 +34,7 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             base,
         )
 
-    def _to_response(self, resp, request: httpx.Request) -> httpx.Response:  # type: ignore[no-untyped-def]
+    def _to_response(self, resp: Response, request: httpx.Request) -> httpx.Response:
         headers = list(resp.headers)
         headers.append(("Content-Length", str(len(resp.body))))
         body = b"" if request.method == "HEAD" else resp.body
