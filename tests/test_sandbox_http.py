@@ -33,6 +33,24 @@ def test_refuses_non_loopback_hosts(host: str) -> None:
         pass
 
 
+def test_stop_cuts_keep_alive_connections() -> None:
+    sb = Sandbox()
+    with httpx.Client(timeout=5) as c:
+        with sb.serve() as base:
+            assert c.get(f"{base}/api/v1/version").status_code == 200
+        with pytest.raises(httpx.TransportError):
+            c.get(f"{base}/api/v1/version")
+
+
+def test_ipv6_loopback_allowed() -> None:
+    try:
+        with Sandbox().serve(host="::1") as base, httpx.Client(base_url=base) as c:
+            assert base.startswith("http://[::1]:")
+            assert c.get("/api/v1/version").status_code == 200
+    except OSError:
+        pytest.skip("no IPv6 loopback here")
+
+
 def test_binds_loopback_only(served_sandbox: tuple[Sandbox, str]) -> None:
     _, base = served_sandbox
     assert urlsplit(base).hostname == "127.0.0.1"

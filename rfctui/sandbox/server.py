@@ -40,6 +40,30 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     sandbox: Sandbox
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        self.active: set[socket.socket] = set()
+        self.active_lock = threading.Lock()
+        super().__init__(address, handler)
+
+    def process_request_thread(self, request: socket.socket, client_address: object) -> None:  # type: ignore[override]
+        """Track open connections so ``stop()`` can cut keep-alive clients off."""
+        with self.active_lock:
+            self.active.add(request)
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            with self.active_lock:
+                self.active.discard(request)
+
+    def drop_connections(self) -> None:
+        with self.active_lock:
+            conns = list(self.active)
+        for conn in conns:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
     def handle_error(self, request: object, client_address: object) -> None:
         """Quiet: clients that hang up mid-answer (timeouts, fault tests) are normal."""
 
@@ -108,6 +132,7 @@ class SandboxServer:
     @property
     def base_url(self) -> str:
         host, port = self.httpd.server_address[:2]
+        host = f"[{host}]" if ":" in str(host) else host
         return f"http://{host}:{port}"
 
     def start(self) -> None:
@@ -120,7 +145,10 @@ class SandboxServer:
         self.thread.start()
 
     def stop(self) -> None:
+        """Stop accepting, close the listener, and cut idle keep-alive connections so
+        no client keeps talking to a sandbox that has left its ``with`` block."""
         self.httpd.shutdown()
         self.httpd.server_close()
+        self.httpd.drop_connections()
         if self.thread is not None:
             self.thread.join(timeout=5)
