@@ -456,3 +456,18 @@ async def test_unverifiable_identity_keeps_the_form_and_what_was_typed(
         assert "cannot verify who you are" in str(app.screen.query_one("#err-form").render())
     assert app.sandbox.pulls == {} or all(
         p.head != "propose/offline-idea" for p in app.sandbox.pulls.values())
+
+
+async def test_ctrl_o_edits_the_body_in_editor(monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+
+    monkeypatch.setenv("VISUAL", "")
+    script = 'printf "%s\\nedited in the editor" "$(cat "$0")" > "$0"'
+    monkeypatch.setenv("EDITOR", f"sh -c '{script}'")
+    app = Host(lambda: EditBodyForm("typed-config", "T", "Original body."))
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "suspend", contextlib.nullcontext)  # headless: no terminal
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        text = app.screen.query_one("#f-body", TextArea).text
+    assert text == "Original body.\nedited in the editor"
