@@ -57,12 +57,12 @@ def _parser() -> _Parser:
     pp.add_argument("--tag", action="append", default=[], metavar="X")
     pp.add_argument("--arbiter", action="append", default=[], metavar="LOGIN")
     pe = sub.add_parser("edit", help="replace an entry's body (opens edit/<slug>/<n>)")
-    pe.add_argument("slug")
+    pe.add_argument("slug", help="the entry (rfcs/<slug>.md)")
     pe.add_argument("--body-file", metavar="F", required=True, help="'-' reads stdin")
     pc = sub.add_parser("claim", help="add yourself to an entry's owners (opens claim/<slug>)")
-    pc.add_argument("slug")
+    pc.add_argument("slug", help="the entry (rfcs/<slug>.md)")
     pm = sub.add_parser("metadata", help="change front matter (opens metadata/<slug>)")
-    pm.add_argument("slug")
+    pm.add_argument("slug", help="the entry (rfcs/<slug>.md)")
     pm.add_argument(
         "--set", action="append", required=True, metavar="KEY=VALUE", dest="sets",
         help="e.g. state=parked, tags=a,b (lists are comma-separated; empty = null/[])",
@@ -170,16 +170,22 @@ def _open_cache(config: Any) -> Any | None:
 
 def main(
     argv: Sequence[str],
-    config: Any,
+    config: Any = None,
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     stderr: TextIO | None = None,
 ) -> int:
-    """Run one action subcommand; print the PR's URL or one error line (§8)."""
+    """Run one action subcommand; print the PR's URL or one error line (§8).
+
+    `config` may be None for ``--help``, which needs no server.
+    """
     stdin, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
     try:
-        args = _parser().parse_args(list(argv))
+        try:
+            args = _parser().parse_args(list(argv))
+        except SystemExit as exc:  # --help printed; config is not needed for that
+            return int(exc.code or 0)
         # Pure checks first: bad input never costs a request, not even GET /user.
         if args.command == "propose":
             body = _read_body(args.body_file, stdin)
