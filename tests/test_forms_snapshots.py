@@ -144,6 +144,12 @@ def test_claim_confirm(snap_compare: Any) -> None:
     assert snap_compare(app, terminal_size=SIZE, run_before=then())
 
 
+def test_claim_confirm_with_error(snap_compare: Any) -> None:
+    app = Host(lambda: ClaimConfirm("typed-config", "Typed configuration loading", "ada",
+                                    ["ada"]))
+    assert snap_compare(app, terminal_size=SIZE, run_before=then(press("y")))
+
+
 def test_metadata_form_with_error(snap_compare: Any) -> None:
     app = Host(lambda: MetadataForm("typed-config", CURRENT))
     run = then(typing("#f-title", ""), typing("#f-owners", "ada, bad login"), press("ctrl+s"))

@@ -421,7 +421,7 @@ class ClaimConfirm(_Form):
 
     def build_request(self) -> Request:
         if self.login in self.owners:
-            raise ValidationError({"slug": f"you ({self.login}) already own {self.slug}"})
+            raise ValidationError({"form": f"you ({self.login}) already own {self.slug}"})
         return {"action": "claim", "slug": self.slug}
 
 
