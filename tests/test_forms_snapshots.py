@@ -477,3 +477,20 @@ async def test_ctrl_o_edits_the_body_in_editor(monkeypatch: pytest.MonkeyPatch) 
         await pilot.pause()
         text = app.screen.query_one("#f-body", TextArea).text
     assert text == "Original body.\nedited in the editor"
+
+
+async def test_start_up_offers_the_waiting_actions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ui_fixtures import quiet_environment
+
+    quiet_environment(monkeypatch)
+    app = _wired_app(tmp_path)
+    app.config.data_dir.mkdir(parents=True, exist_ok=True)
+    with open_actions(app.config.actions_file) as log:
+        aid = log.add("open_claim_pr", "typed-config", "ada", {"slug": "typed-config"})
+        log.mark_failed(aid, "Gitea is unreachable")
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await _settled(pilot)
+        messages = [n.message for n in app._notifications]
+    assert "1 action did not reach Gitea: press a to retry or discard." in messages

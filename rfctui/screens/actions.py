@@ -471,6 +471,30 @@ class BotActionsMixin(_MixinBase):
             return None
         return sel
 
+    # -- the outbox at start-up (§6.4: the UI offers to retry or discard)
+
+    def on_mount(self) -> None:
+        """Called with the host's own on_mount (Textual dispatches along the MRO)."""
+        self._check_outbox()
+
+    @work(thread=True, group="outbox", exit_on_error=False, description="Actions log")
+    def _check_outbox(self) -> None:
+        from pathlib import Path
+
+        path = getattr(self._app_config(), "actions_file", None)
+        if path is None or not Path(path).exists():
+            return  # nothing was ever done from this machine: do not create the file
+        try:
+            log = self._get_actions_log()
+            waiting = len(log.pending()) + len(log.failed())
+        except Exception:  # noqa: BLE001 - the Actions view will say why
+            return
+        if waiting:
+            text = (f"{waiting} action{'s' if waiting > 1 else ''} did not reach Gitea: "
+                    "press a to retry or discard.")
+            self.app.call_from_thread(self.notify, text, title="Actions", severity="warning",
+                                      markup=False, timeout=10)
+
     # -- the four actions
 
     def action_propose(self) -> None:
