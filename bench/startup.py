@@ -166,6 +166,7 @@ t0 = float(sys.argv[1]); cache_dir = sys.argv[2]
 from pathlib import Path
 from rfctui.app import RfcApp
 from rfctui.config import Config
+from rfctui.screens.main import MainScreen
 from rfctui.widgets.rfc_list import RfcList
 orig = RfcList.set_items
 def set_items(self, items, **kw):
@@ -176,6 +177,13 @@ def done(app):
     print(f"PAINT {time.monotonic() - t0:.6f}", flush=True)
     app.exit()
 RfcList.set_items = set_items
+orig_mount = MainScreen.on_mount
+def on_mount(self):
+    orig_mount(self)
+    self.call_after_refresh(
+        lambda: print(f"SHELL {time.monotonic() - t0:.6f}", flush=True)
+    )
+MainScreen.on_mount = on_mount
 cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
              quick_interval=0, full_interval=0)
 RfcApp(cfg, sync=False).run(headless=True, size=(160, 50))
@@ -305,13 +313,14 @@ def main() -> None:
         built = time.perf_counter() - t
         print(f"cache with {args.entries:,} entries built in {built:.1f} s", file=sys.stderr)
 
-        bare, rfc, bare_rss, rfc_rss = [], [], [], []
+        bare, rfc, shell, bare_rss, rfc_rss = [], [], [], [], []
         for _ in range(args.runs):
             out, rss = spawn(CHILD_BARE, "{t0}")
             bare.append(field(out, "PAINT")[0])
             bare_rss.append(rss)
             out, rss = spawn(CHILD_RFCTUI, "{t0}", str(cache_dir))
             rfc.append(field(out, "PAINT")[0])
+            shell.append(field(out, "SHELL")[0])
             rfc_rss.append(rss)
 
         out, keys_rss = spawn(CHILD_KEYS, "rfctui", str(cache_dir), TYPED)
@@ -367,11 +376,14 @@ def main() -> None:
     text = "\n".join(table)
     print(text)
     py = sys.version.split()[0]
+    load = os.getloadavg()[0]
+    print(f"(load average at the end: {load:.1f} on {os.cpu_count()} CPUs)", file=sys.stderr)
     (ROOT / "bench" / "results-startup.md").write_text(
         "# bench/startup.py results\n\n"
         f"`python bench/startup.py --entries {args.entries} --runs {args.runs}` — "
         f"Python {py}, {os.cpu_count()} CPUs, "
-        f"{datetime.now(UTC):%Y-%m-%d}. Method: see the script's docstring.\n\n" + text + "\n"
+        f"{datetime.now(UTC):%Y-%m-%d}, load average {load:.1f} at the end. "
+        "Method: see the script's docstring.\n\n" + text + "\n"
     )
 
 

@@ -8,6 +8,8 @@ the only code that changes widgets. The UI thread never waits on Gitea or on SQL
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -149,6 +151,11 @@ class MainScreen(Screen[None]):
         self.login: str | None = None
         self._sync_running = False
         self._manual_sync = False  # say how a sweep the person asked for went
+        self._synced_once = False
+        self._identify_tried = False
+        self._sweep_lock = threading.Lock()
+        self._sweep_handle: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
+        self._closing = False
         self._sync_queued: str | None = None
         self._loaded_once = False
         self._started_sync = False
@@ -427,14 +434,49 @@ class MainScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Syncing")
     def run_sweep(self, kind: str) -> None:
-        """One reconciler sweep on its own event loop and client (§4.1)."""
+        """One reconciler sweep on its own event loop and client (§4.1).
+
+        The loop and task are kept so that quitting can cancel a sweep stuck on a slow
+        server (``cancel_sweep``) instead of waiting for its timeouts: the interpreter
+        joins worker threads at exit. Cancelling is safe because a sweep's writes are
+        one transaction with no await inside.
+        """
         self.post_message(SyncStarted(kind))
+        loop = asyncio.new_event_loop()
+        result: Any
         try:
-            result = asyncio.run(self._sweep(kind))
+            task = loop.create_task(self._sweep(kind))
+            with self._sweep_lock:
+                self._sweep_handle = (loop, task)
+                if self._closing:
+                    task.cancel()
+            result = loop.run_until_complete(task)
+        except asyncio.CancelledError:
+            return  # quitting: nobody is left to tell
         except Exception as exc:  # noqa: BLE001 - becomes the status line's one line
             text, offline = describe_error(exc)
             result = SweepFailure(kind=kind, error=text, offline=offline)
+        finally:
+            with self._sweep_lock:
+                self._sweep_handle = None
+            try:
+                loop.run_until_complete(loop.shutdown_asyncgens())
+            finally:
+                loop.close()
         self.post_message(SyncFinished(result))
+
+    def cancel_sweep(self) -> None:
+        """Stop a running sweep now (called when the screen goes away)."""
+        with self._sweep_lock:
+            self._closing = True
+            handle = self._sweep_handle
+        if handle is not None:
+            loop, task = handle
+            with contextlib.suppress(RuntimeError):  # the loop just closed
+                loop.call_soon_threadsafe(task.cancel)
+
+    def on_unmount(self) -> None:
+        self.cancel_sweep()
 
     async def _sweep(self, kind: str) -> Any:
         from rfctui.cache import Reconciler
@@ -445,7 +487,8 @@ class MainScreen(Screen[None]):
         cache = app.get_cache()
         token = getattr(cfg, "bot_token", None) or getattr(cfg, "user_token", None)
         async with GiteaClient(cfg.gitea_url, token, transport=app.transport) as client:
-            if self.login is None and getattr(cfg, "user_token", None):
+            if not self._identify_tried and getattr(cfg, "user_token", None):
+                self._identify_tried = True
                 await self._identify(cfg)
             rec = Reconciler(
                 client,
@@ -469,7 +512,11 @@ class MainScreen(Screen[None]):
                 cfg.gitea_url, cfg.user_token, transport=self.rfc_app.transport
             ) as c:
                 me = await c.current_user()
-        except GiteaError:
+        except GiteaError as exc:
+            # Unreachable: ask again next sweep. Refused (401/403): the token is wrong,
+            # asking every 30 s will not fix it; "mine" says why it finds nothing.
+            if getattr(exc, "status", None) is None:
+                self._identify_tried = False
             return
         login = me.get("login") if isinstance(me, dict) else getattr(me, "login", None)
         name = me.get("full_name") if isinstance(me, dict) else getattr(me, "full_name", None)
@@ -517,8 +564,14 @@ class MainScreen(Screen[None]):
                     severity="error",
                     markup=False,
                 )
-        if getattr(result, "ok", False) or getattr(result, "rows_changed", 0):
+        if getattr(result, "ok", False):
+            status.synced_at = self._clock()
+            status.render_status()
+        # Re-read the list only when the sweep changed rows (or on the first sweep):
+        # a quiet quick sweep every 30 s must not re-read 10,000 rows.
+        if getattr(result, "rows_changed", 0) or not self._synced_once:
             self.load_items()
+        self._synced_once = self._synced_once or bool(getattr(result, "ok", False))
         queued, self._sync_queued = self._sync_queued, None
         if queued:
             self.start_sync(queued, quiet=True)
