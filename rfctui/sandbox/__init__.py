@@ -98,7 +98,17 @@ def _utcnow() -> datetime:
 
 
 class Sandbox:
-    """The stand-in Gitea. See DESIGN.md "rfctui/sandbox/" for the public surface."""
+    """The stand-in Gitea. See DESIGN.md "rfctui/sandbox/" for the public surface.
+
+    - ``users=None`` gives the DESIGN.md defaults (``bot`` names the writer).
+    - ``seed_dir``: its files become the first commit on ``main``; without it ``main``
+      starts with a README.md. Ignored when ``data_dir`` already holds state.
+    - ``data_dir``: git objects, refs and PRs are saved atomically after every write
+      and reloaded on start (users and faults are not persisted: they are config).
+    - ``clock``: every timestamp (commits, PRs, repo) comes from it.
+    - One ``RLock`` guards all state: the HTTP server is threaded, and tests may call
+      ``commit_files`` while clients are talking to it.
+    """
 
     def __init__(
         self,
