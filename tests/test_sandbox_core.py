@@ -394,6 +394,7 @@ def test_create_update_delete_file(bot: httpx.Client, sb: Sandbox) -> None:
         "repository file already exists [path: rfcs/x.md]"
     )
     err(bot.post(f"{REPO}/contents/rfcs/x.md/sub", json={"content": b64("x")}), 422)
+    err(bot.post(f"{REPO}/contents/.git/hooks/x", json={"content": b64("x")}), 422)
     # P8: PUT without sha creates (201) and 422s when the file exists
     ok(bot.put(f"{REPO}/contents/rfcs/y.md", json={"content": b64("y")}), 201)
     err(bot.put(f"{REPO}/contents/rfcs/y.md", json={"content": b64("y")}), 422)

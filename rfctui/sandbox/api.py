@@ -1147,7 +1147,10 @@ def change_files(ctx: Ctx, data: dict[str, Any], ops: list[FileOp]) -> tuple[str
             raise ApiError(422, f"sha does not match [given: {op.sha}, expected: {current}]")
 
     for op in ops:
-        path = clean_path(op.path)
+        try:
+            path = clean_path(op.path)
+        except ApiError as exc:  # writes report ErrFilenameInvalid as 422, reads as 400
+            raise ApiError(422, exc.message) from exc
         if not path:
             raise ApiError(422, f"path contains a malformed path component [path: {op.path}]")
         if op.operation == "create" or (op.operation == "upload" and path not in files):
