@@ -733,6 +733,14 @@ def test_merge_styles_and_conflicts(bot: httpx.Client, sb: Sandbox, clock: Clock
     pr = open_pr(bot, "p/c")
     assert pr["mergeable"] is False
     err(bot.post(f"{REPO}/pulls/{pr['number']}/merge", json={"Do": "merge"}), 409)
+    make_branch(sb, "p/rb", "rfcs/rb.md", b"rb")
+    clock.tick()
+    sb.commit_files("main", {"rfcs/other.md": b"o"}, "main moves on")
+    rb = open_pr(bot, "p/rb")
+    ok(bot.post(f"{REPO}/pulls/{rb['number']}/merge", json={"Do": "rebase"}))
+    rebased = sb.git.commit(sb.git.branches["main"])
+    assert len(rebased.parents) == 1 and rebased.message == "p/rb\n"
+    assert {"rfcs/rb.md", "rfcs/other.md"} <= set(sb.git.flatten(rebased.tree))
     make_branch(sb, "p/ff", "rfcs/ff.md", b"ff")
     ff = open_pr(bot, "p/ff")
     ok(bot.post(f"{REPO}/pulls/{ff['number']}/merge", json={"Do": "fast-forward-only"}))

@@ -1806,8 +1806,13 @@ def merge_pull(ctx: Ctx, m: re.Match[str]) -> Response:
             if not ff_possible:
                 raise ApiError(409, "fast-forward-only merge is not possible")
             merge_sha = head_sha
-        elif do in ("rebase", "rebase-merge") and ff_possible and do == "rebase":
+        elif do == "rebase" and ff_possible:
             merge_sha = head_sha
+        elif do == "rebase":
+            # Approximation: the rebased head collapsed into one commit on the base
+            # (real Gitea replays each commit; the resulting tree is the same).
+            head_c = git.commit(head_sha)
+            merge_sha = git.write_commit(tree, [base_sha], head_c.author, sig, head_c.message)
         elif do == "squash":
             msg = (title or f"{pr.title} (#{pr.number})") + ("\n\n" + extra if extra else "")
             head_c = git.commit(head_sha)
