@@ -16,13 +16,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from rfctui.screens.main import MainScreen
+from rfctui.text import one_line
 
 __all__ = ["BindingsProvider", "CacheSnapshot", "RfcApp", "run_app"]
+
+# Text-mode browsers webbrowser may pick on a machine without a display.
+CONSOLE_BROWSERS = frozenset({"www-browser", "lynx", "links", "links2", "elinks", "w3m"})
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,50 @@ class RfcApp(App[None]):
                 except Exception:  # noqa: BLE001 - attribution falls back to trailers
                     return None
             return self._actions
+
+    def open_in_browser(self, url: str) -> None:
+        """Open an http(s) ``url`` (checked by the caller) without freezing the UI.
+
+        Also copies it to the clipboard (OSC 52), which is all that helps over SSH.
+        """
+        self.copy_to_clipboard(url)
+        if self._driver is not None and self._driver.is_web:
+            self.open_url(url)
+            return
+        self._launch_browser(url)
+
+    @work(thread=True, group="browser", exit_on_error=False, description="Opening browser")
+    def _launch_browser(self, url: str) -> None:
+        """``webbrowser`` in a thread; a console browser (lynx, w3m…) would take over the
+        terminal under the TUI, so then the URL is only shown and copied."""
+        import webbrowser
+
+        shown = one_line(url, 160)
+        try:
+            browser = webbrowser.get()
+        except webbrowser.Error:
+            browser = None
+        name = Path(str(getattr(browser, "name", "") or "")).name
+        if browser is None or name in CONSOLE_BROWSERS:
+            self.call_from_thread(
+                self.notify,
+                f"No graphical browser here. Copied to the clipboard: {shown}",
+                markup=False,
+                timeout=10,
+            )
+            return
+        self.call_from_thread(self.notify, f"Opening {shown}", markup=False)
+        try:
+            ok = browser.open(url)
+        except Exception:  # noqa: BLE001 - one line, never a traceback
+            ok = False
+        if not ok:
+            self.call_from_thread(
+                self.notify,
+                f"The browser did not start. Copied to the clipboard: {shown}",
+                severity="warning",
+                markup=False,
+            )
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(sync=self.sync, clock=self.clock)

@@ -281,7 +281,7 @@ async def test_server_error_is_one_line(tmp_path: Path) -> None:
 async def test_open_in_browser_only_http(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     app = make_app(tmp_path)
     opened: list[str] = []
-    monkeypatch.setattr(RfcApp, "open_url", lambda self, url, **kw: opened.append(url))
+    monkeypatch.setattr(RfcApp, "open_in_browser", lambda self, url: opened.append(url))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert rfc_list(app).select_slug("typed-config")
@@ -312,7 +312,7 @@ async def test_open_a_pull_request_from_the_detail(
 ) -> None:
     app = make_app(tmp_path)
     opened: list[str] = []
-    monkeypatch.setattr(RfcApp, "open_url", lambda self, url, **kw: opened.append(url))
+    monkeypatch.setattr(RfcApp, "open_in_browser", lambda self, url: opened.append(url))
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert rfc_list(app).select_slug("typed-config")
@@ -364,3 +364,47 @@ async def test_cache_notice_is_shown_once(tmp_path: Path) -> None:
         notes = [n for n in app._notifications if n.title == "Cache"]
         assert len(notes) == 1
         assert "cache is empty" in rfc_list(app).empty_message.lower()
+
+
+class _FakeBrowser:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.opened: list[str] = []
+
+    def open(self, url: str) -> bool:
+        self.opened.append(url)
+        return True
+
+
+@pytest.mark.parametrize(("name", "launches"), [("lynx", False), ("firefox", True)])
+async def test_console_browsers_are_never_launched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, launches: bool
+) -> None:
+    import webbrowser
+
+    fake = _FakeBrowser(name)
+    monkeypatch.setattr(webbrowser, "get", lambda *a: fake)
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "o")
+        await settle(pilot)
+        assert bool(fake.opened) is launches
+        texts = [n.message for n in app._notifications]
+        if not launches:
+            assert any("No graphical browser" in t and BASE_URL in t for t in texts)
+
+
+async def test_manual_refresh_says_how_it_went(tmp_path: Path) -> None:
+    sb = make_sandbox()
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert not any("Synced" in n.message for n in app._notifications)  # timers: quiet
+        await pilot.press("r")
+        await settle(pilot)
+        assert any(n.message == "Synced (quick): no changes." for n in app._notifications)
+        sb.faults.down = True
+        await pilot.press("r")
+        await settle(pilot)
+        assert any(n.message.startswith("Sync failed:") for n in app._notifications)

@@ -311,7 +311,8 @@ class MainScreen(Screen[None]):
                     "enter or space folds and unfolds this group.",
                 )
             return
-        self.load_detail(event.item)
+        typing = isinstance(self.focused, FilterInput)
+        self.load_detail(event.item, 0.12 if typing else 0.02)
 
     @on(RfcList.Selected)
     def _selected(self, event: RfcList.Selected) -> None:
@@ -325,9 +326,10 @@ class MainScreen(Screen[None]):
         exit_on_error=False,
         description="Reading entry",
     )
-    def load_detail(self, item: ListItem) -> None:
+    def load_detail(self, item: ListItem, delay: float = 0.02) -> None:
         """Read one item's detail; a quick burst of cursor moves only loads the last."""
-        time.sleep(0.02)
+        # Debounce: holding j, or typing in the filter, only loads the last item.
+        time.sleep(delay)
         if get_current_worker().is_cancelled:
             return
         try:
@@ -377,8 +379,7 @@ class MainScreen(Screen[None]):
             )
             return
         assert url is not None
-        self.notify(f"Opening {one_line(url, 160)}", markup=False)
-        self.app.open_url(url)
+        self.rfc_app.open_in_browser(url)
 
     def action_open_browser(self) -> None:
         """``o``: the highlighted pull request if the PR list has focus, else the item."""
