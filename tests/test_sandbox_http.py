@@ -155,6 +155,21 @@ def test_write_and_merge_end_to_end(served_sandbox: tuple[Sandbox, str]) -> None
         assert c.get(f"{REPO}/archive/main.zip").content[:2] == b"PK"
 
 
+def test_chunked_request_body(served_sandbox: tuple[Sandbox, str]) -> None:
+    sb, base = served_sandbox
+    payload = b'{"new_branch_name": "chunky"}'
+
+    def stream():  # a generator body makes httpx send Transfer-Encoding: chunked
+        yield payload[:10]
+        yield payload[10:]
+
+    with httpx.Client(base_url=base, headers=BOT) as c:
+        r = c.post(f"{REPO}/branches", content=stream())
+        assert r.status_code == 201, r.text
+        assert r.request.headers.get("transfer-encoding") == "chunked"
+        assert c.get(f"{REPO}/branches/chunky").status_code == 200  # connection still in sync
+
+
 def test_head_request_and_keep_alive(served_sandbox: tuple[Sandbox, str]) -> None:
     sb, base = served_sandbox
     parts = urlsplit(base)
