@@ -1630,11 +1630,12 @@ def create_pull(ctx: Ctx, m: re.Match[str]) -> Response:
     doer = ctx.require_token()
     sb, git = ctx.sb, ctx.git
     data = json_body(ctx.req)
-    head = strip_head_owner(str_field(data, "head", "Head", required=True), sb)
+    raw_head = str_field(data, "head", "Head", required=True)
     base = str_field(data, "base", "Base", required=True)
     title = str_field(data, "title", "Title", required=True)
     body = str_field(data, "body", "Body")
-    if head == base:
+    head = strip_head_owner(raw_head, sb)
+    if head == base:  # "rfcs:main" into main has no changes either
         raise ApiError(
             422, "Invalid PullRequest: There are no changes between the head and the base"
         )
