@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-__all__ = ["clean", "humanize_age", "humanize_span", "one_line"]
+__all__ = ["clean", "humanize_age", "humanize_span", "one_line", "short_age"]
 
 # Whole escape sequences first: CSI (7- and 8-bit), OSC (ended by BEL or ST, or
 # unterminated), DCS/SOS/PM/APC strings, then two-byte "ESC x" sequences.
@@ -85,6 +85,17 @@ def humanize_age(dt: datetime | None, now: datetime) -> str:
     if days < 365 * 2:
         return f"{days // 30} mo ago"
     return f"{days // 365} y ago"
+
+
+def short_age(dt: datetime | None, now: datetime) -> str:
+    """A compact age for narrow columns: ``now``, ``5m``, ``3h``, ``12d``, ``2mo``, ``1y``."""
+    long = humanize_age(dt, now)
+    if long == "just now":
+        return "now"
+    if long == "—":
+        return long
+    number, unit, _ago = long.split(" ")
+    return number + {"min": "m", "h": "h", "d": "d", "mo": "mo", "y": "y"}[unit]
 
 
 def humanize_span(dt: datetime | None, now: datetime) -> str:

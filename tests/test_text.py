@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rfctui.text import BIDI_MARK, clean, humanize_age, one_line
+from rfctui.text import BIDI_MARK, clean, humanize_age, one_line, short_age
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -77,3 +77,11 @@ def test_humanize_age(delta: timedelta, expected: str) -> None:
 def test_humanize_age_none_and_naive() -> None:
     assert humanize_age(None, NOW) == "—"
     assert humanize_age(datetime(2026, 11, 29, 11, 0), NOW) == "1 h ago"
+
+
+def test_short_age() -> None:
+    assert short_age(NOW - timedelta(seconds=5), NOW) == "now"
+    assert short_age(NOW - timedelta(minutes=5), NOW) == "5m"
+    assert short_age(NOW - timedelta(days=3), NOW) == "3d"
+    assert short_age(NOW - timedelta(days=90), NOW) == "3mo"
+    assert short_age(None, NOW) == "—"

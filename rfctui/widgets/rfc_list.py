@@ -25,7 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from rfctui.db import ListItem
-from rfctui.text import clean, humanize_age
+from rfctui.text import clean, short_age
 
 __all__ = ["BADGES", "GROUP_ORDER", "GROUP_TITLES", "RfcList", "Row", "build_rows"]
 
@@ -480,10 +480,12 @@ class RfcList(ScrollView, can_focus=True):
         w = min(width_hint, max(8, width // 3))
         ident = set_cell_size(_fit(ident_of(item), w), w)
         who = clean(item.proposed_by) or "?"
-        age = humanize_age(item.proposed_at, self._now).removesuffix(" ago")
-        right = [(age, self._style("age"))]
+        right = [(short_age(item.proposed_at, self._now), self._style("age"))]
+        if item.stale:
+            right.append(("stale", self._style("stale")))
         title = pending_title(item.title)
-        return self._compose_line(ident, title, who, right, width, dim=False)
+        # The real proposer matters more than the title's tail (§7.3): keep it.
+        return self._compose_line(ident, title, who, right, width, dim=False, min_title=4)
 
     def _compose_line(
         self,
@@ -494,6 +496,7 @@ class RfcList(ScrollView, can_focus=True):
         width: int,
         *,
         dim: bool,
+        min_title: int = 12,
     ) -> list[Segment]:
         """Lay out ``  ident  title … owners badges`` in ``width`` cells.
 
@@ -506,7 +509,7 @@ class RfcList(ScrollView, can_focus=True):
         owners = _fit(owners, 16)
         owners_w = cell_len(owners) + 1 if owners else 0
         title_w = width - len(indent) - ident_w - 1 - right_w - owners_w
-        if title_w < 12 and owners_w:
+        if title_w < min_title and owners_w:
             owners, owners_w = "", 0
             title_w = width - len(indent) - ident_w - 1 - right_w
         segs: list[Segment] = [
