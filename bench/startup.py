@@ -189,6 +189,36 @@ cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
 RfcApp(cfg, sync=False).run(headless=True, size=(160, 50))
 """
 
+CHILD_PHASES = """
+import sys, time
+cache_dir = sys.argv[1]
+t = time.perf_counter()
+import textual.app
+t_textual = time.perf_counter() - t
+t = time.perf_counter()
+import rfctui.app
+t_rfctui = time.perf_counter() - t
+from pathlib import Path
+from rfctui.config import Config
+from rfctui.db import open_cache
+from rfctui.filtering import index_texts
+from rfctui.widgets.rfc_list import build_rows
+cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir))
+marks = {"import textual.app": t_textual, "import rfctui.app (beyond textual)": t_rfctui}
+t = time.perf_counter(); cache = open_cache(cfg.cache_file)
+marks["open_cache (incl. quick_check)"] = time.perf_counter() - t
+t = time.perf_counter(); items = cache.list_items()
+marks["cache.list_items()"] = time.perf_counter() - t
+t = time.perf_counter(); cache.sync_status()
+marks["cache.sync_status()"] = time.perf_counter() - t
+t = time.perf_counter(); index_texts(items)
+marks["filter index (worker)"] = time.perf_counter() - t
+t = time.perf_counter(); build_rows(items, set())
+marks["build display rows"] = time.perf_counter() - t
+for k, v in marks.items():
+    print(f"PHASE {v:.6f} {k}")
+"""
+
 CHILD_KEYS = """
 import asyncio, statistics, sys, time
 mode = sys.argv[1]; cache_dir = sys.argv[2]; typed = sys.argv[3]
@@ -329,6 +359,7 @@ def main() -> None:
         sync = field(out, "SYNC")
         shown = field(out, "SHOWN")[0] if "SHOWN None" not in out else float("nan")
         out_b, bare_keys_rss = spawn(CHILD_KEYS, "bare", str(cache_dir), TYPED)
+        phase_runs = [spawn(CHILD_PHASES, str(cache_dir))[0] for _ in range(3)]
         bare_keys = field(out_b, "KEYS")
 
     ratio = med(rfc) / med(bare)
@@ -378,6 +409,20 @@ def main() -> None:
     ]
     table = ["| measure | value | note |", "| --- | --- | --- |"]
     table += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    phases: dict[str, list[float]] = {}
+    for out in phase_runs:
+        for line in out.splitlines():
+            if line.startswith("PHASE "):
+                _tag, secs, name = line.split(" ", 2)
+                phases.setdefault(name, []).append(float(secs))
+    table += [
+        "",
+        "Where rfctui's first paint goes (each phase alone, in a fresh process, median of 3):",
+        "",
+        "| phase | ms |",
+        "| --- | --- |",
+    ]
+    table += [f"| {name} | {med(v) * 1000:.0f} |" for name, v in phases.items()]
     text = "\n".join(table)
     print(text)
     py = sys.version.split()[0]

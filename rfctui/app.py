@@ -35,7 +35,6 @@ class CacheSnapshot:
     """What one read of the cache hands the UI."""
 
     items: list[Any]
-    status: Any
     notice: str | None
 
 
@@ -126,10 +125,10 @@ class RfcApp(App[None]):
         items = cache.list_items(
             now=self.clock(), stale_days=getattr(self.config, "stale_days", 60)
         )
-        return CacheSnapshot(items, cache.sync_status(), getattr(cache, "notice", None))
+        return CacheSnapshot(items, getattr(cache, "notice", None))
 
     def read_snapshot(self) -> CacheSnapshot:
-        """Every left-pane item, the sync status and the cache notice (worker threads).
+        """Every left-pane item and the cache notice (worker threads).
 
         The first call returns the start-up preload; later calls read the cache again.
         """

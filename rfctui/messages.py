@@ -28,6 +28,23 @@ class ItemsLoaded(Message, bubble=False):
         self.texts = texts  # the filter index, built in the worker (rfctui.filtering)
 
 
+class StatusLoaded(Message, bubble=False):
+    """The cache's sync status, read right after the items (not needed to paint)."""
+
+    def __init__(self, status: SyncStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class FilterIndexReady(Message, bubble=False):
+    """The filter's search index for ``items`` (built in the worker after the paint)."""
+
+    def __init__(self, items: list[ListItem], texts: list[str]) -> None:
+        super().__init__()
+        self.items = items
+        self.texts = texts
+
+
 class CacheFailed(Message, bubble=False):
     """The cache could not be opened or read; ``error`` is one actionable line."""
 

@@ -32,7 +32,9 @@ from rfctui.messages import (
     CacheFailed,
     CacheNotice,
     DetailLoaded,
+    FilterIndexReady,
     ItemsLoaded,
+    StatusLoaded,
     SyncFinished,
     SyncStarted,
     UserIdentified,
@@ -146,12 +148,13 @@ class MainScreen(Screen[None]):
         self.sync_enabled = sync
         self._clock = clock or (lambda: datetime.now(UTC))
         self.items: list[ListItem] = []
-        self._texts: list[str] = []
+        self._texts: list[str] | None = None
         self.query_text = ""
         self.login: str | None = None
         self._sync_running = False
         self._manual_sync = False  # say how a sweep the person asked for went
         self._synced_once = False
+        self._sweep_reported = False
         self._identify_tried = False
         self._sweep_lock = threading.Lock()
         self._sweep_handle: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
@@ -201,7 +204,13 @@ class MainScreen(Screen[None]):
         if snap.notice and not self.rfc_app.cache_notice_shown:
             self.rfc_app.cache_notice_shown = True
             self.post_message(CacheNotice(str(snap.notice)))
-        self.post_message(ItemsLoaded(snap.items, snap.status, index_texts(snap.items)))
+        # Paint first; what the paint does not need follows in later messages.
+        self.post_message(ItemsLoaded(snap.items, None))
+        try:
+            self.post_message(StatusLoaded(self.rfc_app.get_cache().sync_status()))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(CacheFailed(describe_error(exc)[0]))
+        self.post_message(FilterIndexReady(snap.items, index_texts(snap.items)))
 
     @on(CacheNotice)
     def _cache_notice(self, message: CacheNotice) -> None:
@@ -222,24 +231,37 @@ class MainScreen(Screen[None]):
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
         self.items = message.items
-        self._texts = message.texts if message.texts is not None else index_texts(self.items)
+        self._texts = message.texts  # None until FilterIndexReady (built lazily if needed)
         status = self.query_one(StatusLine)
         status.loaded = True
-        st = message.status
-        if st is not None:
-            status.synced_at = st.synced_at
-            status.rfc_count = st.rfc_count
-            status.pending_count = st.pending_count
-            if not self._loaded_once and st.last_ok is False and st.last_error:
-                # The last run's failure, until this session's first sweep says otherwise.
-                status.error = st.last_error
-                status.offline = bool(getattr(st, "offline", False))
-        else:
-            status.rfc_count = sum(1 for i in self.items if i.kind == "rfc")
-            status.pending_count = sum(1 for i in self.items if i.kind == "pending")
+        status.rfc_count = sum(1 for i in self.items if i.kind == "rfc" and not i.removed)
+        status.pending_count = sum(1 for i in self.items if i.kind == "pending")
+        if message.status is not None:
+            self._status_loaded(StatusLoaded(message.status))
         self._apply_filter(announce=True)
         self._loaded_once = True
         self._maybe_start_sync()
+
+    @on(StatusLoaded)
+    def _status_loaded(self, message: StatusLoaded) -> None:
+        st = message.status
+        status = self.query_one(StatusLine)
+        if st.synced_at is not None and (
+            status.synced_at is None or st.synced_at > status.synced_at
+        ):
+            status.synced_at = st.synced_at
+        status.rfc_count = st.rfc_count
+        status.pending_count = st.pending_count
+        if not self._sweep_reported and st.last_ok is False and st.last_error:
+            # The last run's failure, until this session's first sweep says otherwise.
+            status.error = st.last_error
+            status.offline = bool(getattr(st, "offline", False))
+        status.render_status()
+
+    @on(FilterIndexReady)
+    def _index_ready(self, message: FilterIndexReady) -> None:
+        if message.items is self.items:
+            self._texts = message.texts
 
     def _maybe_start_sync(self) -> None:
         """After the first paint from the cache: a full sweep, then the timers (§4.1)."""
@@ -261,6 +283,8 @@ class MainScreen(Screen[None]):
 
     def _apply_filter(self, *, announce: bool = False) -> None:
         query: Query = parse_query(self.query_text, login=self.login)
+        if self._texts is None and not query.empty:
+            self._texts = index_texts(self.items)  # typed before the worker built it
         shown = filter_items(self.items, query, self._texts)
         rfc_list = self.query_one(RfcList)
         if not self.items:
@@ -544,6 +568,7 @@ class MainScreen(Screen[None]):
     def _sync_finished(self, message: SyncFinished) -> None:
         result = message.result
         self._sync_running = False
+        self._sweep_reported = True
         status = self.query_one(StatusLine)
         status.syncing = None
         if getattr(result, "ok", False):
