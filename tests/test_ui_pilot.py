@@ -14,6 +14,7 @@ from textual.message import Message
 from ui_fixtures import (
     BASE_URL,
     HOSTILE_SLUG,
+    OTHER_SLUG,
     REMOVED_SLUG,
     big_body_cache,
     fixed_clock,
@@ -183,6 +184,19 @@ async def test_pending_idea_detail_shows_the_proposal(tmp_path: Path) -> None:
         assert "pending idea" in meta and "pull request #" in meta
         body = pane.query_one("#detail-body")
         assert "On-behalf-of" in body.source and "\\<" in body.source
+
+
+async def test_unknown_state_is_listed_under_other(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        rows = rfc_list(app).rows
+        headers = [r.group for r in rows if r.is_header]
+        assert headers[-1] == "other"
+        others = [r.item.slug for r in rows if r.item is not None and r.group == "other"]
+        assert others == [OTHER_SLUG]
+        await pilot.press("slash", *"state:in-review")
+        assert shown_slugs(app) == [OTHER_SLUG]
 
 
 async def test_removed_entry_is_listed_and_marked(tmp_path: Path) -> None:

@@ -45,6 +45,18 @@ HOSTILE_ENTRY = (
     "[a javascript link](javascript:alert(1)) and [a web link](https://example.org/x).\n"
 )
 REMOVED_SLUG = "yaml-config-v1"
+OTHER_SLUG = "review-bot"
+OTHER_ENTRY = (
+    "---\n"
+    f"slug: {OTHER_SLUG}\n"
+    "title: A review bot for the meta repository\n"
+    "state: in-review\n"
+    "proposed_by: ada\n"
+    "proposed_at: 2026-11-20T09:00:00Z\n"
+    "owners: [ada]\n"
+    "---\n"
+    "A state rfctui does not know: listed under Other, never dropped (§3).\n"
+)
 
 
 def fixed_clock() -> datetime:
@@ -62,8 +74,11 @@ def make_sandbox() -> Any:
     sb = build_sample_sandbox(clock=sandbox_clock)
     sb.commit_files(
         "main",
-        {f"rfcs/{HOSTILE_SLUG}.md": HOSTILE_ENTRY.encode()},
-        "Add a hostile entry",
+        {
+            f"rfcs/{HOSTILE_SLUG}.md": HOSTILE_ENTRY.encode(),
+            f"rfcs/{OTHER_SLUG}.md": OTHER_ENTRY.encode(),
+        },
+        "Add a hostile entry and one in a state rfctui does not know",
         author=("Grace Hopper", "grace@sandbox.localhost"),
     )
     return sb
