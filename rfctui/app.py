@@ -36,6 +36,7 @@ class CacheSnapshot:
 
     items: list[Any]
     notice: str | None
+    status: Any = None  # not read here: the screen reads it after the first paint
 
 
 class BindingsProvider(Provider):
