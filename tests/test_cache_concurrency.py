@@ -103,15 +103,21 @@ def test_sweep_and_cli_resync_share_the_cache(tmp_path: Path) -> None:
         thread = threading.Thread(target=sweeper)
         thread.start()
         runs = []
+        overlapped = 0
         try:
+            while len(results) < 1 and thread.is_alive():  # the sweeper is under way
+                threading.Event().wait(0.01)
             for _ in range(3):
+                before = len(results)
                 runs.append(subprocess.run(
                     [sys.executable, "-m", "rfctui", "--resync"], env=env,
                     capture_output=True, text=True, timeout=120))
+                overlapped += len(results) > before
         finally:
             stop.set()
             thread.join(120)
         assert not errors, errors
+        assert overlapped == 3, "a CLI resync ran while no sweep finished: no overlap"
         for run in runs:
             assert "locked" not in run.stderr + run.stdout, run.stderr
             assert run.returncode == 0, run.stderr
