@@ -598,7 +598,7 @@ class BotActionsMixin(_MixinBase):
         try:  # the reconciler refreshed the cache: read it once more for the UI
             if hasattr(app, "read_snapshot"):
                 snap = app.read_snapshot()
-                items, status = snap.items, snap.status
+                items, status = snap.items, snap.status or cache.sync_status()
             else:
                 items, status = cache.list_items(), cache.sync_status()
         except Exception:  # noqa: BLE001 - the next load_items will show it
