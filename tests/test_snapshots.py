@@ -104,3 +104,18 @@ def test_failed_sync_status(snap_compare: Any, tmp_path: Path, size: str) -> Non
 def test_hostile_entry(snap_compare: Any, tmp_path: Path, size: str) -> None:
     app = make_app(tmp_path)
     assert snap_compare(app, terminal_size=SIZES[size], run_before=select(HOSTILE_SLUG))
+
+
+def test_no_token_in_any_snapshot_or_screenshot() -> None:
+    """Tokens never reach a rendered screen (§8; STYLE §6.2)."""
+    root = Path(__file__).parent
+    svgs = [
+        *root.glob("__snapshots__/test_snapshots/*.svg"),
+        *root.parent.glob("screenshots/*.svg"),
+    ]
+    assert svgs
+    for svg in svgs:
+        text = svg.read_text(encoding="utf-8")
+        for token in ("bot-token", "ada-token", "grace-token", "admin-token"):
+            assert token not in text, svg.name
+        assert "\x1b" not in text, svg.name

@@ -193,9 +193,10 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     @staticmethod
     def _rows(pairs: Sequence[tuple[str, Content | str]]) -> Content:
+        width = max(11, *(len(label) + 1 for label, _v in pairs))
         lines = [
             Content.assemble(
-                (f"{label:<11}", "$text-muted"),
+                (label.ljust(width), "$text-muted"),
                 value if isinstance(value, Content) else Content(value),
             )
             for label, value in pairs
@@ -246,7 +247,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         if d:
             for key, value in d.extra.items():
                 shown = _logins(value) if isinstance(value, list | tuple) else clean(str(value))
-                pairs.append((clean(str(key))[:11], shown))
+                pairs.append((clean(str(key)).replace("_", " ")[:20], shown))
         body = d.body if d else ""
         pr_list = sorted(pulls, key=lambda p: (p.state != "open", -p.number))
         return self._rows(pairs), body, pr_list
