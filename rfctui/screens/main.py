@@ -295,7 +295,12 @@ class MainScreen(Screen[None]):
             )
         else:
             empty = "Nothing matches the filter — escape clears it."
-        rfc_list.set_items(shown, empty_message=empty, announce=announce)
+        rfc_list.set_items(
+            shown,
+            empty_message=empty,
+            announce=announce,
+            universe=self.items if announce else None,
+        )
         status = self.query_one(StatusLine)
         status.shown = None if query.empty else len(shown)
         status.hint = "; ".join(query.problems) or None

@@ -27,7 +27,7 @@ from textual.strip import Strip
 from rfctui.db import ListItem
 from rfctui.text import clean, short_age
 
-__all__ = ["BADGES", "GROUP_ORDER", "GROUP_TITLES", "RfcList", "Row", "build_rows"]
+__all__ = ["BADGES", "GROUP_ORDER", "GROUP_TITLES", "RfcList", "Row", "build_rows", "ident_widths"]
 
 # §3 lifecycle order; "pending" (open propose PRs, §7.3) comes first because it is the
 # triage queue, "other" (states we do not know) last.
@@ -84,11 +84,17 @@ class Row:
         return self.item is None
 
 
-def build_rows(items: Iterable[ListItem], collapsed: set[str]) -> list[Row]:
+def build_rows(
+    items: Iterable[ListItem],
+    collapsed: set[str],
+    widths: dict[str, int] | None = None,
+) -> list[Row]:
     """Group ``items`` (already filtered, in cache order) into display rows.
 
-    This runs on every filter keystroke over up to 10,000 items, so it stays a plain
-    loop: no per-row allocations beyond the ``Row`` itself.
+    ``widths`` is the ident column width per group, measured once over *all* items
+    (``ident_widths``) so columns stay put while the filter narrows the list; groups
+    missing from it are measured here. This runs on every filter keystroke over up to
+    10,000 items, so it stays a plain loop.
     """
     groups: dict[str, list[ListItem]] = {}
     known = _LIST_GROUPS
@@ -109,9 +115,22 @@ def build_rows(items: Iterable[ListItem], collapsed: set[str]) -> list[Row]:
         is_collapsed = name in collapsed
         rows.append(Row(("group", name), name, None, len(members), is_collapsed))
         if not is_collapsed:
-            width = min(IDENT_MAX, max(_ident_len(m) for m in members))
+            width = widths.get(name) if widths else None
+            if width is None:
+                width = min(IDENT_MAX, max(_ident_len(m) for m in members))
             rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
     return rows
+
+
+def ident_widths(items: Iterable[ListItem]) -> dict[str, int]:
+    """The ident column width of each group over ``items`` (see ``build_rows``)."""
+    out: dict[str, int] = {}
+    for item in items:
+        name = group_of(item)
+        n = _ident_len(item)
+        if n > out.get(name, 0):
+            out[name] = n
+    return {k: min(IDENT_MAX, v) for k, v in out.items()}
 
 
 def _ident_len(item: ListItem) -> int:
@@ -173,6 +192,7 @@ class RfcList(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {
         "rfc-list--cursor",
+        "rfc-list--cursor-blurred",
         "rfc-list--header",
         "rfc-list--ident",
         "rfc-list--owners",
@@ -215,6 +235,7 @@ class RfcList(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         # (row key, width) -> segments; rows are rebuilt per keystroke, their text is not.
         self._line_cache: dict[tuple[tuple[str, str], int, int], list[Segment]] = {}
+        self._widths: dict[str, int] | None = None
         self._last_key: tuple[str, str] | None = None
         self._now: datetime = self._clock()
 
@@ -226,15 +247,19 @@ class RfcList(ScrollView, can_focus=True):
         *,
         empty_message: str | None = None,
         announce: bool = True,
+        universe: Sequence[ListItem] | None = None,
     ) -> None:
         """Show ``items`` (already filtered); the cursor stays on the same item if it can.
 
         ``announce`` posts ``Highlighted`` even if the highlighted item is unchanged (its
-        data may be new); a filter keystroke passes False.
+        data may be new); a filter keystroke passes False. ``universe`` (every item, on
+        a fresh load) fixes the column widths so they do not jump while filtering.
         """
         self._items = list(items)
         if announce:
             self._line_cache.clear()  # fresh data: drawn lines may be out of date
+        if universe is not None:
+            self._widths = ident_widths(universe)
         if empty_message is not None:
             self.empty_message = empty_message
         self._rebuild(announce=announce)
@@ -242,7 +267,7 @@ class RfcList(ScrollView, can_focus=True):
     def _rebuild(self, *, announce: bool = True) -> None:
         key = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
         self._now = self._clock()
-        self.rows = build_rows(self._items, self.collapsed)
+        self.rows = build_rows(self._items, self.collapsed, self._widths)
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
         index = 0
         if key is not None:
@@ -383,7 +408,7 @@ class RfcList(ScrollView, can_focus=True):
             self.collapsed.discard(group)
         # Keep the cursor on the group's header after folding.
         header = ("group", group)
-        self.rows = build_rows(self._items, self.collapsed)
+        self.rows = build_rows(self._items, self.collapsed, self._widths)
         self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
         index = next((i for i, r in enumerate(self.rows) if r.key == header), 0)
         self._last_key = header if self.rows[index].key == header else None
@@ -437,12 +462,13 @@ class RfcList(ScrollView, can_focus=True):
                     self._line_cache.clear()
                 segments = self._render_row(row, width)
                 self._line_cache[cache_key] = segments
-        style = base
         if index == self.cursor:
-            style = base + self._style("cursor")
-            if not self.has_focus:
-                style += Style(dim=True)
-        return Strip(segments).apply_style(style).adjust_cell_length(width, style)
+            # The cursor's colours win over the row's own (owners, badges), so the
+            # highlighted row stays readable.
+            cursor = base + self._style("cursor" if self.has_focus else "cursor-blurred")
+            segments = [Segment(seg.text, (seg.style or Style()) + cursor) for seg in segments]
+            return Strip(segments).adjust_cell_length(width, cursor)
+        return Strip(segments).apply_style(base).adjust_cell_length(width, base)
 
     def on_focus(self) -> None:
         self.refresh_line(self.cursor)
