@@ -182,6 +182,15 @@ class MainScreen(Screen[None]):
         status = self.query_one(StatusLine)
         status.sync_enabled = self.sync_enabled
         status.demo = bool(getattr(self.rfc_app.config, "demo", False))
+        if status.demo:
+            url = one_line(self.rfc_app.config.gitea_url)
+            self.notify(
+                f"A sandbox Gitea with sample data runs at {url} for this session only."
+                " Press ? for the keys.",
+                title="Demo",
+                markup=False,
+                timeout=8,
+            )
         status.render_status()
         self.query_one(RfcList).focus()
         self.query_one(DetailPane).show_message("Loading…")
