@@ -422,3 +422,18 @@ async def test_manual_refresh_says_how_it_went(tmp_path: Path) -> None:
         await pilot.press("r")
         await settle(pilot)
         assert any(n.message.startswith("Sync failed:") for n in app._notifications)
+
+
+async def test_first_run_with_an_empty_cache_fills_from_gitea(tmp_path: Path) -> None:
+    from ui_fixtures import config_for
+
+    sb = make_sandbox()
+    cfg = config_for(tmp_path / "fresh")
+    app = RfcApp(cfg, clock=fixed_clock, sync=True, transport=sb.transport)
+    messages: list[Message] = []
+    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+        await settle(pilot)
+        first = next(m for m in messages if isinstance(m, ItemsLoaded))
+        assert first.items == []  # painted from the (empty) cache before any network
+        assert "typed-config" in shown_slugs(app)
+        assert status(app).error is None and status(app).synced_at is not None

@@ -298,7 +298,7 @@ class MainScreen(Screen[None]):
         rfc_list = self.query_one(RfcList)
         if not self.items:
             empty = (
-                "The cache is empty — press r to sync."
+                "Nothing cached yet: the first sync fills this list (r syncs now)."
                 if self.sync_enabled
                 else "The cache is empty."
             )
