@@ -437,3 +437,22 @@ async def test_first_run_with_an_empty_cache_fills_from_gitea(tmp_path: Path) ->
         assert first.items == []  # painted from the (empty) cache before any network
         assert "typed-config" in shown_slugs(app)
         assert status(app).error is None and status(app).synced_at is not None
+
+
+async def test_demo_end_to_end_over_loopback_http() -> None:
+    """``rfctui --demo``: sandbox on 127.0.0.1, temp dirs, the UI syncs from it."""
+    from rfctui import demo
+
+    cfg = demo.start_demo(quick_interval=0, full_interval=0)
+    root = cfg.cache_dir.parent
+    try:
+        assert cfg.demo and cfg.gitea_url.startswith("http://127.0.0.1:")
+        app = RfcApp(cfg, clock=fixed_clock)
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert status(app).demo and status(app).error is None
+            assert "typed-config" in shown_slugs(app)
+            assert status(app).login == "ada"
+    finally:
+        demo.stop_demo()
+    assert not root.exists()  # throw-away directories are gone
