@@ -336,6 +336,8 @@ async def test_open_a_pull_request_from_the_detail(
         pulls.highlighted = 0
         await pilot.press("o")
         assert opened and "/pulls/" in opened[0]
+        await pilot.press("enter")
+        assert len(opened) == 2 and opened[1] == opened[0]
 
 
 async def test_big_body_is_truncated_with_a_note(tmp_path: Path) -> None:

@@ -34,7 +34,7 @@ FILTER_NOTE = (
 def _sections() -> list[tuple[str, list[BindingType]]]:
     from rfctui.app import RfcApp
     from rfctui.screens.main import MainScreen
-    from rfctui.widgets.detail import DetailPane
+    from rfctui.widgets.detail import DetailPane, PullList
     from rfctui.widgets.filter_input import FilterInput
     from rfctui.widgets.rfc_list import RfcList
 
@@ -42,7 +42,8 @@ def _sections() -> list[tuple[str, list[BindingType]]]:
         ("Everywhere", list(MainScreen.BINDINGS) + list(RfcApp.BINDINGS)),
         ("RFC list", list(RfcList.BINDINGS)),
         ("Filter box", list(FilterInput.BINDINGS)),
-        ("Detail pane (tab to focus)", list(DetailPane.BINDINGS)),
+        ("Detail pane (enter or tab to focus)", list(DetailPane.BINDINGS)),
+        ("Pull requests in the detail (tab)", list(PullList.BINDINGS)),
     ]
 
 

@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label
+from textual.widgets import Button, Footer, Input, Label, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rfctui.db import ListItem
@@ -430,6 +430,13 @@ class MainScreen(Screen[None]):
             self.notify("Select an entry first.", markup=False)
             return
         self.open_url(self.entry_url(item))
+
+    @on(OptionList.OptionSelected, "#detail-pulls")
+    def _pull_selected(self, event: OptionList.OptionSelected) -> None:
+        """enter (or a click) on a pull request opens it, like ``o``."""
+        pulls = self.query_one(PullList).pulls
+        if event.option_index < len(pulls):
+            self.open_url(pulls[event.option_index].html_url)
 
     def on_markdown_link_clicked(self, event: Any) -> None:
         """Links in bodies never open by themselves: http(s) only, after a question."""

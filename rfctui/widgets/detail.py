@@ -61,6 +61,7 @@ class PullList(OptionList):
     BINDINGS: list[BindingType] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
+        Binding("enter", "select", "Open the pull request", id="pulls-open"),
         Binding("escape", "back", "Back to list", id="pulls-back"),
     ]
 
