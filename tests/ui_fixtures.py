@@ -10,6 +10,7 @@ need data the sandbox cannot produce (e.g. a 300 kB body).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -128,6 +129,7 @@ def build_cache_dir(target: Path) -> tuple[Config, Any]:
     sb = make_sandbox()
     if _TEMPLATE is None:
         tmpl = Path(tempfile.mkdtemp(prefix="rfctui-ui-cache-"))
+        atexit.register(shutil.rmtree, tmpl, True)
         # On a thread of its own: callers may already run an event loop (async tests).
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, _resync(sb, config_for(tmpl))).result()
