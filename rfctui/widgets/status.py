@@ -59,8 +59,6 @@ class StatusLine(Static):
         if self.loaded:
             parts.append(Content(f"{self.rfc_count} RFCs"))
             parts.append(Content(f"{self.pending_count} pending"))
-        if not self.sync_enabled:
-            parts.append(Content.styled("sync off", "$text-muted"))
         if self.login:
             parts.append(Content.styled(f"you: {one_line(self.login, 40)}", "$text-muted"))
         self.update(Content(" · ").join(parts))
