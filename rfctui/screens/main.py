@@ -180,7 +180,6 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         status = self.query_one(StatusLine)
-        status.sync_enabled = self.sync_enabled
         status.demo = bool(getattr(self.rfc_app.config, "demo", False))
         if status.demo:
             url = one_line(self.rfc_app.config.gitea_url)

@@ -28,7 +28,6 @@ class StatusLine(Static):
         self.error: str | None = None
         self.offline = False
         self.loaded = False
-        self.sync_enabled = True
         self.login: str | None = None
         self.demo = False
         self.hint: str | None = None  # e.g. a filter problem
