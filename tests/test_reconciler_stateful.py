@@ -436,8 +436,8 @@ class ReconcilerMachine(RuleBasedStateMachine):
 
 
 ReconcilerMachine.TestCase.settings = settings(
-    max_examples=30,
-    stateful_step_count=20,
+    max_examples=50,
+    stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     derandomize=True,
