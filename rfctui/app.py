@@ -56,9 +56,8 @@ class BindingsProvider(Provider):
                 self.app.get_key_display(Binding(k.strip(), binding.action))
                 for k in binding.key.split(",")
             )
-            out.append(
-                (binding.description, f"key: {keys}", partial(screen.run_action, binding.action))
-            )
+            help_text = f"{binding.tooltip} · key: {keys}" if binding.tooltip else f"key: {keys}"
+            out.append((binding.description, help_text, partial(screen.run_action, binding.action)))
         return out
 
     async def discover(self) -> Hits:

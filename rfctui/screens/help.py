@@ -73,7 +73,7 @@ def help_content(app: object | None = None) -> Content:
     lines: list[Content] = [Content.styled("rfctui — keys", "bold $text-primary"), Content("")]
     for title, bindings in binding_sections():
         lines.append(Content.styled(title, "bold underline"))
-        rows = [(_keys(app, b), b.description) for b in bindings]
+        rows = [(_keys(app, b), b.tooltip or b.description) for b in bindings]
         if title == "Everywhere":
             rows.append(("ctrl+p", "Command palette: every action by name"))
         lines += _table(rows)

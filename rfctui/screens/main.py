@@ -129,11 +129,28 @@ class MainScreen(Screen[None]):
     # The single key table: the footer, the help screen (screens/help.py) and the command
     # palette (app.BindingsProvider) are all generated from these bindings.
     BINDINGS: list[BindingType] = [
-        Binding("slash", "focus_filter", "Filter", id="filter"),
-        Binding("escape", "clear_filter", "Clear filter", show=False, id="clear-filter"),
-        Binding("o", "open_browser", "Open in browser", id="open"),
-        Binding("r", "sync('quick')", "Refresh", id="refresh"),
-        Binding("R", "sync('full')", "Full sync", show=False, id="full-sync"),
+        Binding(
+            "slash", "focus_filter", "Filter", id="filter", tooltip="Filter the list as you type"
+        ),
+        Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="clear-filter",
+            tooltip="Clear the filter (on the list)",
+        ),
+        Binding(
+            "o",
+            "open_browser",
+            "Open",
+            id="open",
+            tooltip="Open the entry, pull request or pending idea in the browser",
+        ),
+        Binding("r", "sync('quick')", "Refresh", id="refresh", tooltip="Quick sync now"),
+        Binding(
+            "R", "sync('full')", "Full sync", show=False, id="full-sync", tooltip="Full sync now"
+        ),
         Binding("n", "propose", "Propose idea", show=False, id="propose"),
         Binding("e", "edit", "Edit body", show=False, id="edit"),
         Binding("c", "claim", "Claim", show=False, id="claim"),
