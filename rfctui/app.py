@@ -218,7 +218,12 @@ def run_app(
     *,
     notice: str | None = None,
     clock: Callable[[], datetime] | None = None,
+    cache: Any = None,
 ) -> int:
-    """Run the UI until the person quits (called by ``rfctui`` in cli.py)."""
-    RfcApp(config, notice=notice, clock=clock).run()
+    """Run the UI until the person quits (called by ``rfctui`` in cli.py).
+
+    ``cache``: an already opened ``rfctui.db.Cache`` for ``config`` (the CLI opens one to
+    learn the notice); passing it saves opening and checking the file a second time.
+    """
+    RfcApp(config, notice=notice, clock=clock, cache=cache).run()
     return 0
