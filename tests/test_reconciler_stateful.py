@@ -49,16 +49,23 @@ STATES = ("idea", "proposed", "graduated", "parked", "declined", "withdrawn", "o
 
 
 class StepClock:
-    """Moves 1–2 s per call: PR ``updated_at`` has second resolution (API-NOTES §9b)."""
+    """The sandbox's clock: frozen within a step, 1–2 s forward after each step.
+
+    PR ``updated_at`` has second resolution (API-NOTES §9b), so everything one step
+    does happens in the same second — including a sweep and an edit right after it,
+    which is the case a watermark without slack gets wrong.
+    """
 
     def __init__(self) -> None:
         self.now = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-        self.tick = 0
+        self.steps = 0
 
     def __call__(self) -> datetime:
-        self.tick += 1
-        self.now += timedelta(seconds=1 + self.tick % 2)
         return self.now
+
+    def step(self) -> None:
+        self.steps += 1
+        self.now += timedelta(seconds=1 + self.steps % 2)
 
 
 def entry_bytes(slug: str, title: str, state: str, body: str = "Body text.") -> bytes:
@@ -203,7 +210,8 @@ def cache_view(export: dict[str, Any]) -> tuple[dict[str, dict[str, Any]],
 class ReconcilerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
-        self.sb = Sandbox(clock=StepClock())
+        self.clock = StepClock()
+        self.sb = Sandbox(clock=self.clock)
         self.api = httpx.Client(transport=self.sb.transport, base_url=f"{HOST}/api/v1",
                                 headers={"Authorization": f"token {BOT_TOKEN}"})
         self.tmp = Path(tempfile.mkdtemp(prefix="rfctui-stateful-"))
@@ -430,9 +438,22 @@ class ReconcilerMachine(RuleBasedStateMachine):
             self.sweep("refresh", slug=slug)
             self.check_cache(only_slug=slug)
 
+    @precondition(lambda self: len(self.pr_numbers()) >= 2)
+    @rule(data=st.data())
+    def same_second_edit_after_sweep(self, data: st.DataObject) -> None:
+        """Sweep, then edit a PR within the same second: the next quick sweep sees it."""
+        a, b = data.draw(st.lists(st.sampled_from(self.pr_numbers()), min_size=2,
+                                  max_size=2, unique=True))
+        self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{a}", json={"title": f"Same {a}"})
+        self.sweep("quick_sweep")
+        self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{b}", json={"title": f"Same second {b}"})
+        self.sweep("quick_sweep")
+        self.check_cache()
+
     @invariant()
     def cache_opens(self) -> None:
         assert self.cache.sync_status() is not None
+        self.clock.step()
 
 
 ReconcilerMachine.TestCase.settings = settings(
