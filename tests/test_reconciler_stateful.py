@@ -351,8 +351,11 @@ class ReconcilerMachine(RuleBasedStateMachine):
     # -------------------------------------------------------------------- PRs
 
     @rule(kind=st.sampled_from(KINDS), slug=st.sampled_from(SLUGS),
-          who=st.sampled_from(("ada", "grace", None)), state=st.sampled_from(STATES[:3]))
-    def open_pr(self, kind: str, slug: str, who: str | None, state: str) -> None:
+          who=st.sampled_from(("ada", "grace", None)), state=st.sampled_from(STATES[:3]),
+          direct=st.booleans())
+    def open_pr(self, kind: str, slug: str, who: str | None, state: str, direct: bool) -> None:
+        """The bot opens it on behalf of `who` (trailer), or `who` opens it with their own
+        token (`direct`): §6.3 says the real actor either way."""
         if kind == "edit":
             self.edit_n += 1
             branch = f"edit/{slug}/{self.edit_n}"
@@ -362,15 +365,18 @@ class ReconcilerMachine(RuleBasedStateMachine):
         data = entry_bytes(slug, f"{title} v{self.edit_n}", state, f"Proposed {self.edit_n}.")
         self.commit_on_branch(branch, f"rfcs/{slug}.md", data,
                               trailer_body(f"{kind} {slug}", who))
-        r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls", json={
+        headers = {"Authorization": f"token {who}-token"} if direct and who else {}
+        r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls", headers=headers, json={
             "head": branch, "base": "main", "title": title,
-            "body": trailer_body(f"Please review {slug}.", who)})
-        assert r.status_code in (201, 409, 422), r.text  # 409: already open for that head
+            "body": trailer_body(f"Please review {slug}.", None if direct else who)})
+        assert r.status_code in (201, 409), r.text  # 409: already open for that head
 
-    @rule()
-    def open_foreign_pr(self) -> None:
+    @rule(name=st.sampled_from(("feature/thing-{n}", "propose/Bad_Slug{n}", "edit/zz{n}/0",
+                                "metadata/zz{n}/x", "edit/zz{n}")))
+    def open_foreign_pr(self, name: str) -> None:
+        """Not ours (§5): another prefix, an invalid slug, a bad edit number, extra parts."""
         self.edit_n += 1
-        branch = f"feature/thing-{self.edit_n}"
+        branch = name.format(n=self.edit_n)
         self.commit_on_branch(branch, "docs/thing.md", f"{self.edit_n}\n".encode(), "thing")
         r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls", json={
             "head": branch, "base": "main", "title": "Not ours", "body": "x"})
