@@ -458,3 +458,15 @@ async def test_demo_end_to_end_over_loopback_http() -> None:
     finally:
         demo.stop_demo()
     assert not root.exists()  # throw-away directories are gone
+
+
+async def test_copy_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copied: list[str] = []
+    monkeypatch.setattr(RfcApp, "copy_to_clipboard", lambda self, text: copied.append(text))
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug("typed-config")
+        await settle(pilot)
+        await pilot.press("y")
+        assert copied == [f"{BASE_URL}/rfcs/meta/src/branch/main/rfcs/typed-config.md"]

@@ -147,6 +147,14 @@ class MainScreen(Screen[None]):
             id="open",
             tooltip="Open the entry, pull request or pending idea in the browser",
         ),
+        Binding(
+            "y",
+            "copy_link",
+            "Copy link",
+            show=False,
+            id="copy-link",
+            tooltip="Copy the link of the entry, pull request or idea",
+        ),
         Binding("r", "sync('quick')", "Refresh", id="refresh", tooltip="Quick sync now"),
         Binding(
             "R", "sync('full')", "Full sync", show=False, id="full-sync", tooltip="Full sync now"
@@ -446,6 +454,23 @@ class MainScreen(Screen[None]):
             self.notify("Select an entry first.", markup=False)
             return
         self.open_url(self.entry_url(item))
+
+    def _selected_url(self) -> str | None:
+        focused = self.focused
+        if isinstance(focused, PullList) and focused.highlighted_pull is not None:
+            return focused.highlighted_pull.html_url
+        item = self.query_one(RfcList).highlighted_item
+        return self.entry_url(item) if item is not None else None
+
+    def action_copy_link(self) -> None:
+        """``y``: the link to the clipboard (OSC 52), for a browser on another machine."""
+        url = self._selected_url()
+        if not is_web_url(url):
+            self.notify("Nothing to copy here.", markup=False)
+            return
+        assert url is not None
+        self.app.copy_to_clipboard(url)
+        self.notify(f"Copied {one_line(url, 160)}", markup=False)
 
     @on(OptionList.OptionSelected, "#detail-pulls")
     def _pull_selected(self, event: OptionList.OptionSelected) -> None:
