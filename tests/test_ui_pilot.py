@@ -470,3 +470,22 @@ async def test_copy_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
         await settle(pilot)
         await pilot.press("y")
         assert copied == [f"{BASE_URL}/rfcs/meta/src/branch/main/rfcs/typed-config.md"]
+
+
+async def test_fast_typing_after_slash_goes_into_the_filter(tmp_path: Path) -> None:
+    """Keys queued right behind "/" (a fast typist, a paste) belong in the filter box:
+    they must neither be lost nor run the list's n/e/c/m actions."""
+    from textual import events
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        # All five keys are queued before the first is handled, as a terminal delivers them.
+        app.post_message(events.Key("slash", "/"))
+        for ch in "mine":
+            app.post_message(events.Key(ch, ch))
+        await settle(pilot)
+        assert app.screen.query_one(FilterInput).value == "mine"
+        assert not any("later release" in n.message for n in app._notifications)
+        await pilot.press("slash")  # in the box, "/" is just a character
+        assert app.screen.query_one(FilterInput).value == "mine/"

@@ -129,8 +129,15 @@ class MainScreen(Screen[None]):
     # The single key table: the footer, the help screen (screens/help.py) and the command
     # palette (app.BindingsProvider) are all generated from these bindings.
     BINDINGS: list[BindingType] = [
+        # priority: handled as the key arrives, before the keys queued behind it are
+        # routed, so a fast "/mine" types "mine" instead of running m, n and e.
         Binding(
-            "slash", "focus_filter", "Filter", id="filter", tooltip="Filter the list as you type"
+            "slash",
+            "focus_filter",
+            "Filter",
+            id="filter",
+            tooltip="Filter the list as you type",
+            priority=True,
         ),
         Binding(
             "escape",
@@ -349,15 +356,23 @@ class MainScreen(Screen[None]):
         self.query_text = event.value
         self._apply_filter()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In the filter box "/" is a character, not the Filter key."""
+        if action == "focus_filter" and isinstance(self.focused, FilterInput):
+            return False
+        return True
+
     def action_focus_filter(self) -> None:
-        self.query_one(FilterInput).focus()
+        # set_focus, not focus(): focus() is deferred, and the keys typed right after
+        # "/" (already queued) would reach the list and run n/e/c/m instead of filtering.
+        self.set_focus(self.query_one(FilterInput))
 
     def action_clear_filter(self) -> None:
         """escape on the list clears the filter (in the filter box it only leaves it)."""
         box = self.query_one(FilterInput)
         if box.value:
             box.value = ""
-        self.query_one(RfcList).focus()
+        self.set_focus(self.query_one(RfcList))
 
     # -- detail -----------------------------------------------------------------------
 
@@ -379,7 +394,7 @@ class MainScreen(Screen[None]):
     @on(RfcList.Selected)
     def _selected(self, event: RfcList.Selected) -> None:
         """enter on an item: read it (focus the detail; escape comes back)."""
-        self.query_one(DetailPane).focus()
+        self.set_focus(self.query_one(DetailPane))
 
     @work(
         thread=True,
