@@ -467,7 +467,8 @@ ReconcilerMachine.TestCase.settings = settings(
     stateful_step_count=25,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    derandomize=True,
+    derandomize=True,  # the same histories on every run and machine
+    database=None,
 )
 TestReconcilerStateful = pytest.mark.filterwarnings("ignore::ResourceWarning")(
     ReconcilerMachine.TestCase
