@@ -158,6 +158,8 @@ def open_pr(sb: Sandbox, api: httpx.Client, kind: str, i: int, n_entries: int) -
 
 @dataclass
 class Fixture:
+    """A built sandbox and the PRs left open (``change_ten`` edits, closes and merges them)."""
+
     sb: Sandbox
     open_prs: list[int]
     n_prs: int
@@ -258,6 +260,8 @@ def change_ten(fx: Fixture, n_entries: int, round_: int) -> None:
 
 @dataclass
 class Row:
+    """One table row; ``requests``/``seconds`` are None when the mode was skipped."""
+
     size: int
     mode: str
     requests: int | None
@@ -284,6 +288,7 @@ async def run_sweep(base_url: str, cache_path: Path, kind: str) -> tuple[int, fl
 
 
 def measure(size: int, baseline_max: int) -> list[Row]:
+    """Every mode at one size, in order, against one served sandbox and one cache file."""
     log(f"size {size}: building sandbox")
     fx = build_sandbox(size)
     rows: list[Row] = []
