@@ -47,7 +47,9 @@ class BindingsProvider(Provider):
         if not isinstance(screen, MainScreen):
             return []
         out: list[tuple[str, str, Callable[[], Any]]] = []
-        for binding in screen.BINDINGS:
+        from rfctui.screens.help import declared_bindings
+
+        for binding in declared_bindings(type(screen)):
             if not isinstance(binding, Binding) or not binding.description:
                 continue
             if binding.action in ("quit",):

@@ -31,15 +31,34 @@ FILTER_NOTE = (
 )
 
 
-def _sections() -> list[tuple[str, list[BindingType]]]:
+def declared_bindings(cls: type) -> list[BindingType]:
+    """Every binding declared on ``cls`` and its bases, subclass first; a key+action
+    declared twice is listed once (a subclass, e.g. the actions mixin, may redeclare)."""
+    seen: set[tuple[str, str]] = set()
+    out: list[BindingType] = []
+    for klass in cls.__mro__:
+        for binding in klass.__dict__.get("BINDINGS", ()):
+            key = (
+                (binding.key, binding.action)
+                if isinstance(binding, Binding)
+                else (str(binding[0]), str(binding[1]))
+            )
+            if key not in seen:
+                seen.add(key)
+                out.append(binding)
+    return out
+
+
+def _sections(screen_cls: type | None = None) -> list[tuple[str, list[BindingType]]]:
     from rfctui.app import RfcApp
     from rfctui.screens.main import MainScreen
     from rfctui.widgets.detail import DetailPane, PullList
     from rfctui.widgets.filter_input import FilterInput
     from rfctui.widgets.rfc_list import RfcList
 
+    main = screen_cls or MainScreen
     return [
-        ("Everywhere", list(MainScreen.BINDINGS) + list(RfcApp.BINDINGS)),
+        ("Everywhere", declared_bindings(main) + list(RfcApp.BINDINGS)),
         ("RFC list", list(RfcList.BINDINGS)),
         ("Filter box", list(FilterInput.BINDINGS)),
         ("Detail pane (enter or tab to focus)", list(DetailPane.BINDINGS)),
@@ -47,10 +66,10 @@ def _sections() -> list[tuple[str, list[BindingType]]]:
     ]
 
 
-def binding_sections() -> list[tuple[str, list[Binding]]]:
+def binding_sections(screen_cls: type | None = None) -> list[tuple[str, list[Binding]]]:
     """The declared bindings with descriptions, by section (one row per declaration)."""
     out: list[tuple[str, list[Binding]]] = []
-    for title, raw in _sections():
+    for title, raw in _sections(screen_cls):
         rows = [b for b in raw if isinstance(b, Binding) and b.description]
         out.append((title, rows))
     return out
@@ -68,10 +87,10 @@ def _table(rows: list[tuple[str, str]], key_width: int = 18) -> list[Content]:
     return [Content.assemble(("  " + f"{k:<{key_width}}", "bold $text-accent"), d) for k, d in rows]
 
 
-def help_content(app: object | None = None) -> Content:
+def help_content(app: object | None = None, screen_cls: type | None = None) -> Content:
     """Keys (from the bindings), the badge legend and the filter syntax, as Content."""
     lines: list[Content] = [Content.styled("rfctui — keys", "bold $text-primary"), Content("")]
-    for title, bindings in binding_sections():
+    for title, bindings in binding_sections(screen_cls):
         lines.append(Content.styled(title, "bold underline"))
         rows = [(_keys(app, b), b.tooltip or b.description) for b in bindings]
         if title == "Everywhere":
@@ -103,9 +122,13 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "close", "Close help", id="help-close"),
     ]
 
+    def __init__(self, screen_cls: type | None = None) -> None:
+        super().__init__()
+        self.screen_cls = screen_cls  # the main screen's class (it may be a subclass)
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(help_content(self.app), id="help-text", markup=False)
+            yield Static(help_content(self.app, self.screen_cls), id="help-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -696,7 +696,7 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         from rfctui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(type(self)))
 
     def action_quit(self) -> None:
         self.app.exit()
