@@ -489,3 +489,68 @@ async def test_fast_typing_after_slash_goes_into_the_filter(tmp_path: Path) -> N
         assert not any("later release" in n.message for n in app._notifications)
         await pilot.press("slash")  # in the box, "/" is just a character
         assert app.screen.query_one(FilterInput).value == "mine/"
+
+
+HOSTILE_CHILD = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from ui_fixtures import HOSTILE_SLUG, make_app
+
+app = make_app(Path(sys.argv[2]))
+
+def select() -> None:
+    app.screen.query_one("RfcList").select_slug(HOSTILE_SLUG)
+    app.set_timer(1.0, app.exit)
+
+app.call_later(lambda: app.set_timer(1.0, select))
+app.run()
+"""
+
+
+def test_hostile_text_never_reaches_a_real_terminal(tmp_path: Path) -> None:
+    """The whole byte stream the app writes to a real (pseudo) terminal, with the
+    hostile entry listed and open in the detail: its text is there, its escape
+    sequences and bidi override are not (§7.4)."""
+    import fcntl
+    import os
+    import select
+    import struct
+    import subprocess
+    import sys
+    import termios
+    import time
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "TEXTUAL_THEME")}
+    env.update(TERM="xterm-256color", TEXTUAL_ANIMATIONS="none")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOSTILE_CHILD, str(Path(__file__).parent), str(tmp_path)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        close_fds=True,
+    )
+    os.close(slave)
+    out = bytearray()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        elif proc.poll() is not None:
+            break
+    proc.wait(timeout=30)
+    os.close(master)
+    assert proc.returncode == 0, bytes(out[-2000:])
+    assert b"Boom" in out and b"[@click=app.quit]" in out  # shown, as text
+    for needle in (b"ZXZpbA==", b"\x1b]52", b"\x1b[31mred", "\u202e".encode(), b"\x1b[2J a"):
+        assert needle not in out, needle
