@@ -23,7 +23,8 @@ Request costs (``SweepResult.requests``):
   costs one full PR re-list.
 - **full sweep**: 2 + tree pages + open-PR pages + changed entries + one ``GET`` per
   PR the cache has as open that is no longer open: O(1) + what changed.
-- **resync**: tree pages + ⌈entries/30⌉ batches + ⌈PRs/50⌉ pages, all concurrent.
+- **resync**: tree pages + ⌈entries/30⌉ batches + 1 (the newest PR ``updated_at``,
+  read before the listing: the next watermark) + ⌈PRs/50⌉ pages.
 - **refresh**: 1 (the PR) + 1 (the entry).
 
 Decisions (documented here because SPEC leaves them open):
@@ -636,13 +637,20 @@ class Reconciler:
         return newest
 
     async def _list_all_pulls(self, state: str, phase: str) -> tuple[list[dict[str, Any]], int]:
-        """Every PR in `state`, oldest first (a stable order while we page), concurrently."""
+        """Every PR in `state`, oldest first (a stable order while we page), concurrently.
+
+        The listing is always complete when this returns: the pages ``X-Total-Count``
+        announces are read concurrently, then further pages one by one while Gitea (or,
+        behind a proxy that drops ``Link``/``X-Total-Count``, a non-empty page) says
+        there may be more. Callers delete cached PRs missing from it, so it must never
+        stop early (a missing header once meant "one page" and lost every other PR).
+        """
         first = await self.client.list_pulls(
             self.owner, self.repo, state=state, sort="oldest", page=1, limit=PULL_PAGE
         )
         items = list(first.items)
-        total = first.total if first.total is not None else len(items)
-        pages = max(1, -(-total // PULL_PAGE))
+        total = first.total
+        pages = max(1, -(-total // PULL_PAGE)) if total is not None else 1
         self._report(phase, 1, pages)
         rest: list[Any] = []
         if pages > 1:
@@ -655,37 +663,68 @@ class Reconciler:
             for page in rest:
                 items.extend(page.items)
             self._report(phase, pages, pages)
-        # PRs opened while we paged land after the last page we asked for.
+        # PRs opened while we paged land after the last page we asked for; without the
+        # headers we page on until an empty page.
         last = rest[-1] if pages > 1 else first
         page_no = pages
-        while last.has_next and last.items:
+        while last.items and (
+            last.has_next
+            or total is None
+            or len({int(p["number"]) for p in items}) < total
+        ):
             page_no += 1
             last = await self.client.list_pulls(
                 self.owner, self.repo, state=state, sort="oldest", page=page_no,
                 limit=PULL_PAGE,
             )
             items.extend(last.items)
-        return items, total
+        return items, total if total is not None else len({int(p["number"]) for p in items})
 
-    async def _gather_all_pulls(self, snap: _Snapshot, plan: _Plan) -> None:
-        """Every PR in any state (resync, or when the incremental count does not add up)."""
+    async def _newest_update(self) -> datetime | None:
+        """The newest PR ``updated_at`` right now (1 request, ``limit=1``).
+
+        Read *before* a full listing: a PR edited while the listing pages has a newer
+        ``updated_at`` than this, so it is above the next quick sweep's floor even when
+        the listing saw its old version (API-NOTES §9b). Taking the newest value seen
+        in the listing instead lost such edits until the next resync.
+        """
+        page = await self.client.list_pulls(
+            self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=1
+        )
+        return _newest(page.items)
+
+    async def _gather_all_pulls(
+        self, snap: _Snapshot, plan: _Plan, before: datetime | None = None,
+        probed: bool = False,
+    ) -> None:
+        """Every PR in any state (resync, or when the incremental count does not add up).
+
+        `before` is the newest ``updated_at`` read before the listing started
+        (`probed` = already read by the caller); the watermark is that, never the
+        newest value in the listing itself.
+        """
+        if not probed:
+            before = await self._newest_update()
         items, total = await self._list_all_pulls("all", "listing pull requests")
         foreign: set[int] = set()
-        newest = self._take_pulls(snap, plan, items, foreign)
+        self._take_pulls(snap, plan, items, foreign)
         seen = {int(pr["number"]) for pr in items}
         gone = sorted(set(snap.prs) - seen)
         plan.pr_deletes.extend(gone)
         plan.rows_changed += len(gone)
         plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
         plan.state[K_PULLS_TOTAL] = str(max(total, len(seen)))
-        wm = parse_dt(snap.state.get(K_PULLS_AT))
-        if newest is not None and (wm is None or newest > wm):
-            wm = newest
-        plan.state[K_PULLS_AT] = format_dt(wm)
+        # No PR before the listing: every PR is newer than the epoch.
+        plan.state[K_PULLS_AT] = format_dt(before or _EPOCH)
 
     async def _gather_pulls_incremental(self, snap: _Snapshot, plan: _Plan) -> bool:
         """§9(b): newest-updated page(s) down to the watermark. True if it fell back to a
-        full re-list (no watermark yet, or a count that does not add up)."""
+        full re-list (no watermark yet, or a count that does not add up).
+
+        Without ``X-Total-Count`` (a proxy dropped it) a deleted PR cannot be told from
+        the count: the sweep stays incremental (a full sweep still drops deleted open
+        PRs, a resync the rest) instead of re-listing every PR every time.
+        """
         wm = parse_dt(snap.state.get(K_PULLS_AT))
         if wm is None or snap.state.get(K_PULLS_TOTAL) is None:
             await self._gather_all_pulls(snap, plan)
@@ -696,12 +735,14 @@ class Reconciler:
             self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=PULL_PAGE
         )
         total = page.total
+        before = _newest(page.items)  # read before any full re-list below
         consumed: list[dict[str, Any]] = []
         floor = wm - _SLACK
         while True:
             newer = [p for p in page.items if (parse_dt(p.get("updated_at")) or _EPOCH) >= floor]
             consumed.extend(newer)
-            if not page.items or len(newer) < len(page.items) or not page.has_next:
+            more = page.has_next or (page.total is None and len(page.items) >= PULL_PAGE)
+            if not page.items or len(newer) < len(page.items) or not more:
                 break
             page_no += 1  # a whole page was newer than the watermark: keep going
             page = await self.client.list_pulls(
@@ -711,10 +752,10 @@ class Reconciler:
         foreign = set(snap.json_state(K_FOREIGN, []))
         known = set(snap.prs) | foreign
         new_numbers = {int(p["number"]) for p in consumed} - known
-        if total is None or total != len(known) + len(new_numbers):
+        if total is not None and total != len(known) + len(new_numbers):
             # A PR was deleted (the count dropped) or the history does not add up.
             plan_all = _Plan()
-            await self._gather_all_pulls(snap, plan_all)
+            await self._gather_all_pulls(snap, plan_all, before, probed=True)
             plan.pr_rows.extend(plan_all.pr_rows)
             plan.pr_deletes.extend(plan_all.pr_deletes)
             plan.state.update(plan_all.state)
@@ -723,7 +764,7 @@ class Reconciler:
             return True
         newest = self._take_pulls(snap, plan, consumed, foreign)
         plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
-        plan.state[K_PULLS_TOTAL] = str(total)
+        plan.state[K_PULLS_TOTAL] = str(total if total is not None else len(known | new_numbers))
         if newest is not None and newest > wm:
             wm = newest
         plan.state[K_PULLS_AT] = format_dt(wm)
@@ -819,6 +860,12 @@ class Reconciler:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _newest(items: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """The newest ``updated_at`` among listed PRs (None for no PRs)."""
+    stamps = [d for d in (parse_dt(p.get("updated_at")) for p in items) if d is not None]
+    return max(stamps, default=None)
 
 
 def _state_since(

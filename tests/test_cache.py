@@ -162,7 +162,8 @@ def test_quick_sweep_unchanged_is_two_requests_at_any_size(tmp_path: Path) -> No
     with open_cache(tmp_path / "big.sqlite") as c:
         cold = sweep(big, c, "resync")
         assert cold.ok and cold.entries == 1100 and cold.pulls == 55
-        assert cold.requests == 1 + 2 + 37 + 2  # root, tree pages, batches, PR pages
+        # root, tree pages, batches, newest-update probe, PR pages
+        assert cold.requests == 1 + 2 + 37 + 1 + 2
         r = sweep(big, c)
         assert r.ok and r.requests == 2 and r.rows_changed == 0
         full = sweep(big, c, "full_sweep")
@@ -479,3 +480,74 @@ def test_concurrent_writer_makes_the_sweep_gather_again(sb: Sandbox, tmp_path: P
     assert comparable_export(mine.export()) == comparable_export(other.export())
     mine.close()
     other.close()
+
+
+# ---------------------------------------------------------------- PR watermark and listing
+
+
+class EditDuringListing(httpx.AsyncBaseTransport):
+    """After the first page of a full PR listing, edits PR `a` and then PR `b` (later)."""
+
+    def __init__(self, sb: Sandbox, now: list[datetime], a: int, b: int) -> None:
+        self.sb, self.now, self.a, self.b, self.done = sb, now, a, b, False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.sb.transport.handle_async_request(request)
+        q = dict(request.url.params)
+        if (request.url.path.endswith("/pulls") and q.get("sort") == "oldest"
+                and q.get("page") == "1" and not self.done):
+            self.done = True
+            self.now[0] += timedelta(seconds=10)
+            edit_pr(self.sb, self.a, title="A edited during the listing")
+            self.now[0] += timedelta(seconds=2)
+            edit_pr(self.sb, self.b, title="B edited later")
+        return response
+
+
+def test_pr_edited_during_a_full_listing_is_not_lost(tmp_path: Path) -> None:
+    """The watermark comes from before the listing (API-NOTES §9b), not from inside it."""
+    now = [datetime(2026, 11, 1, 12, 0, tzinfo=UTC)]
+    sb = Sandbox(clock=lambda: now[0])
+    seed(sb, 3)
+    nums = [open_pr(sb, f"metadata/x{i}") for i in range(60)]  # two pages
+    a, b = nums[0], nums[55]
+    edit_pr(sb, a, state="closed")  # closed: a full sweep never re-reads it
+    with open_cache(tmp_path / "c.sqlite") as c:
+        assert sweep(sb, c, "resync", transport=EditDuringListing(sb, now, a, b)).ok
+        assert pulls(c)[b]["title"] == "B edited later"
+        now[0] += timedelta(seconds=5)
+        assert sweep(sb, c).ok
+        assert pulls(c)[a]["title"] == "A edited during the listing"
+
+
+class NoPagingHeaders(httpx.AsyncBaseTransport):
+    """A proxy that drops ``X-Total-Count`` and ``Link``."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        await response.aread()
+        headers = [(k, v) for k, v in response.headers.items()
+                   if k.lower() not in ("x-total-count", "link", "content-length",
+                                        "content-encoding", "transfer-encoding")]
+        return httpx.Response(response.status_code, headers=headers, content=response.content,
+                              request=request)
+
+
+def test_listing_without_paging_headers_is_complete_and_incremental(tmp_path: Path) -> None:
+    sb = Sandbox(clock=Clock())
+    seed(sb, 3)
+    nums = [open_pr(sb, f"metadata/x{i}") for i in range(120)]  # three pages
+    proxy = NoPagingHeaders(sb.transport)
+    with open_cache(tmp_path / "c.sqlite") as c:
+        r = sweep(sb, c, "resync", transport=proxy)
+        assert r.ok and r.pulls == 120 and set(pulls(c)) == set(nums)
+        r = sweep(sb, c, transport=proxy)
+        assert r.ok and r.requests == 2 and r.pulls == 120  # no full re-list
+        edit_pr(sb, nums[3], title="Edited")
+        r = sweep(sb, c, transport=proxy)
+        assert r.ok and r.pulls == 120 and pulls(c)[nums[3]]["title"] == "Edited"
+        r = sweep(sb, c, "full_sweep", transport=proxy)
+        assert r.ok and r.pulls == 120
