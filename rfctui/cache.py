@@ -76,6 +76,7 @@ BATCH = 30
 RFCS_DIR = "rfcs"
 MAIN = "main"
 _SLACK = timedelta(seconds=1)  # PR updated_at has second resolution (API-NOTES §9b)
+_ATTEMPTS = 4  # gathers before a sweep that keeps meeting another writer gives up
 
 # SyncState keys (the watermarks and the sweep bookkeeping).
 K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list next time)
@@ -219,8 +220,10 @@ class Reconciler:
 
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan()
-            await self._gather_entries(snap, plan, relist=False, cold=False)
-            await self._gather_pulls_incremental(snap, plan)
+            await _all([  # one round trip for "nothing changed", not two
+                self._gather_entries(snap, plan, relist=False, cold=False),
+                self._gather_pulls_incremental(snap, plan),
+            ])
             return plan
 
         return await self._run("quick", gather)
@@ -230,10 +233,13 @@ class Reconciler:
 
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan()
-            await self._gather_entries(snap, plan, relist=True, cold=False)
-            relisted = await self._gather_pulls_incremental(snap, plan)
-            if not relisted:
-                await self._gather_open_pulls(snap, plan)
+
+            async def pulls() -> None:
+                relisted = await self._gather_pulls_incremental(snap, plan)
+                if not relisted:
+                    await self._gather_open_pulls(snap, plan)
+
+            await _all([self._gather_entries(snap, plan, relist=True, cold=False), pulls()])
             return plan
 
         return await self._run("full", gather)
@@ -249,8 +255,10 @@ class Reconciler:
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan(clear=True)
             cold = _Snapshot(rfcs={}, prs={}, state={K_GEN: snap.generation})
-            await self._gather_entries(cold, plan, relist=True, cold=True)
-            await self._gather_all_pulls(cold, plan)
+            await _all([
+                self._gather_entries(cold, plan, relist=True, cold=True),
+                self._gather_all_pulls(cold, plan),
+            ])
             return plan
 
         return await self._run("resync", gather)
@@ -281,13 +289,13 @@ class Reconciler:
         self._actors = None
         result = SweepResult(kind=kind, ok=False)
         try:
-            for attempt in range(4):
+            for _attempt in range(_ATTEMPTS):
                 snap = await asyncio.to_thread(self._snapshot)
                 plan = await gather(snap)
                 self._report("writing", 0, 1)
                 try:
                     counts = await asyncio.to_thread(
-                        self._apply, kind, plan, snap.generation, started, attempt < 3
+                        self._apply, kind, plan, snap.generation, started
                     )
                 except _Retry:
                     continue
@@ -299,6 +307,12 @@ class Reconciler:
                 result.entries_fetched = plan.entries_fetched
                 result.pulls_fetched = plan.pulls_fetched
                 break
+            else:
+                # Never write a diff computed against another cache state: give up.
+                result.error = (
+                    f"cache busy: another rfctui process kept writing {self.cache.path}; "
+                    "try again"
+                )
         except GiteaError as exc:
             result.error = _one_line(exc) or type(exc).__name__
             result.offline = isinstance(exc, GiteaUnreachable | GiteaTimeout)
@@ -322,17 +336,28 @@ class Reconciler:
                 pass
 
     def _snapshot(self) -> _Snapshot:
-        return _Snapshot(
-            rfcs=self.cache.rfc_index(), prs=self.cache.pr_index(), state=self.cache.state()
-        )
+        """The cache's index, read in ONE transaction (a consistent view to diff against)."""
+        with self.cache.db.atomic():
+            return _Snapshot(
+                rfcs=self.cache.rfc_index(), prs=self.cache.pr_index(),
+                state=self.cache.state(),
+            )
 
     def _apply(
-        self, kind: str, plan: _Plan, generation: str | None, started: datetime, check: bool
+        self, kind: str, plan: _Plan, generation: str | None, started: datetime
     ) -> tuple[int, int]:
+        """Write `plan` in one transaction (raises `_Retry` if another writer came first).
+
+        A resync replaces everything, so it never needs to check. PR rows are compared
+        with the stored ones here, under the write lock, so only real changes count.
+        The generation is bumped only when rows change: a no-op sweep must not make a
+        concurrent sweep gather again.
+        """
         cache = self.cache
         ended = self.clock()
         with cache.write():
-            if check and cache.get_state(K_GEN) != generation:
+            stored_gen = cache.get_state(K_GEN)
+            if not plan.clear and stored_gen != generation:
                 raise _Retry
             if plan.clear:
                 cache.clear()
@@ -343,45 +368,70 @@ class Reconciler:
             if plan.pr_deletes:
                 cache.delete_prs(plan.pr_deletes)
             if plan.pr_rows:
-                cache.upsert_prs(plan.pr_rows)
-            gen = int(generation or 0) + 1 if (generation or "0").isdigit() else 1
+                latest = {r["pr_number"]: r for r in plan.pr_rows}
+                if plan.clear:
+                    changed = list(latest.values())
+                else:
+                    stored = cache.pr_rows(latest)
+                    changed = [
+                        row for n, row in latest.items()
+                        if (old := stored.get(n)) is None
+                        or any(old.get(k) != v for k, v in row.items())
+                    ]
+                cache.upsert_prs(changed)
+                plan.rows_changed += len(changed)
             state: dict[str, object] = dict(plan.state)
-            state.update({
-                K_GEN: str(gen),
-                "schema_version": str(dbm.SCHEMA_VERSION),
-                "synced_at": format_dt(ended),
-                "last_kind": kind,
-                "last_ok": "1",
-                "last_error": None,
-                "last_offline": "0",
-                "last_attempt_at": format_dt(ended),
-                f"{kind}_started_at": format_dt(started),
-                f"{kind}_ended_at": format_dt(ended),
-                f"{kind}_outcome": "ok",
-                f"{kind}_error": None,
-            })
+            if plan.clear or plan.rows_changed:
+                gen = int(stored_gen) + 1 if (stored_gen or "").isdigit() else 1
+                state[K_GEN] = str(gen)
+            state.update(self._outcome(kind, started, ended, ok=True))
             cache.set_state(state)
             rfc, pr = cache.CachedRFC, cache.CachedPR
             entries = rfc.select().where(rfc.removed == False).count()  # noqa: E712
             pulls = pr.select().count()
         return entries, pulls
 
+    @staticmethod
+    def _outcome(
+        kind: str, started: datetime, ended: datetime, *, ok: bool,
+        error: str | None = None, offline: bool = False,
+    ) -> dict[str, object]:
+        """Sync-state bookkeeping of one sweep.
+
+        A targeted refresh writes only its own ``refresh_*`` keys: it checks one PR and
+        one entry, so it must not make the status line say "synced" (or hide that the
+        last sweep found Gitea offline).
+        """
+        outcome = "ok" if ok else ("offline" if offline else "error")
+        state: dict[str, object] = {
+            f"{kind}_started_at": format_dt(started),
+            f"{kind}_ended_at": format_dt(ended),
+            f"{kind}_outcome": outcome,
+            f"{kind}_error": error,
+        }
+        if kind == "refresh":
+            return state
+        state.update({
+            "last_kind": kind,
+            "last_ok": "1" if ok else "0",
+            "last_error": error,
+            "last_offline": "1" if offline else "0",
+            "last_attempt_at": format_dt(ended),
+        })
+        if ok:
+            state["schema_version"] = str(dbm.SCHEMA_VERSION)
+            state["synced_at"] = format_dt(ended)
+        return state
+
     def _record_failure(self, kind: str, result: SweepResult, started: datetime) -> None:
         """Outcome only, in its own small transaction: the cached rows stay as they were."""
         ended = self.clock()
         try:
             with self.cache.write():
-                self.cache.set_state({
-                    "last_kind": kind,
-                    "last_ok": "0",
-                    "last_error": result.error,
-                    "last_offline": "1" if result.offline else "0",
-                    "last_attempt_at": format_dt(ended),
-                    f"{kind}_started_at": format_dt(started),
-                    f"{kind}_ended_at": format_dt(ended),
-                    f"{kind}_outcome": "offline" if result.offline else "error",
-                    f"{kind}_error": result.error,
-                })
+                self.cache.set_state(self._outcome(
+                    kind, started, ended, ok=False, error=result.error,
+                    offline=result.offline,
+                ))
         except (pw.DatabaseError, OSError):
             pass  # the result still carries the error; the cache may be what failed
 
@@ -602,7 +652,7 @@ class Reconciler:
         items: Iterable[Mapping[str, Any]],
         foreign: set[int],
     ) -> datetime | None:
-        """Turn listed PRs into upserts (only real changes count); returns newest update."""
+        """Turn listed PRs into candidate upserts; returns the newest update."""
         newest: datetime | None = None
         latest: dict[int, Mapping[str, Any]] = {}
         for pr in items:
@@ -624,16 +674,9 @@ class Reconciler:
                 continue
             foreign.discard(number)
             rows.append(row)
-        if rows and plan.clear:  # resync: every row is written into the emptied tables
-            plan.pr_rows.extend(rows)
-            plan.rows_changed += len(rows)
-        elif rows:
-            stored = self.cache.pr_rows(r["pr_number"] for r in rows)
-            for row in rows:
-                old = stored.get(row["pr_number"])
-                if old is None or any(old.get(k) != v for k, v in row.items()):
-                    plan.pr_rows.append(row)
-                    plan.rows_changed += 1
+        # Compared with the stored rows in _apply, under the write lock (only real
+        # changes are written and counted), not here on the event loop.
+        plan.pr_rows.extend(rows)
         return newest
 
     async def _list_all_pulls(self, state: str, phase: str) -> tuple[list[dict[str, Any]], int]:

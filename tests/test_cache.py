@@ -551,3 +551,96 @@ def test_listing_without_paging_headers_is_complete_and_incremental(tmp_path: Pa
         assert r.ok and r.pulls == 120 and pulls(c)[nums[3]]["title"] == "Edited"
         r = sweep(sb, c, "full_sweep", transport=proxy)
         assert r.ok and r.pulls == 120
+
+
+# ---------------------------------------------------------------- concurrent writers, status
+
+
+def test_resync_is_not_restarted_by_other_writers(sb: Sandbox, tmp_path: Path) -> None:
+    """A resync replaces everything: another process's commits do not make it gather again."""
+    path = tmp_path / "c.sqlite"
+    mine, other = open_cache(path), open_cache(path)
+    open_pr(sb, "claim/e0001")
+    cost = sweep(sb, mine, "resync").requests
+    fired: list[bool] = []
+
+    def meddle(p: Progress) -> None:
+        if p.phase == "writing" and p.done == 0 and not fired:
+            fired.append(True)
+            sb.commit_files("main", {"rfcs/e0002.md": entry("e0002", "v2")}, "edit")
+            t = threading.Thread(target=lambda: sweep(sb, other))
+            t.start()
+            t.join(30)
+
+    r = sweep(sb, mine, "resync", progress=meddle)
+    assert fired and r.ok and r.requests == cost
+    mine.close()
+    other.close()
+
+
+def test_no_op_sweep_keeps_the_generation(sb: Sandbox, cache: Cache) -> None:
+    assert sweep(sb, cache, "resync").ok
+    gen = cache.get_state("generation")
+    assert sweep(sb, cache).ok and sweep(sb, cache, "full_sweep").ok
+    assert cache.get_state("generation") == gen
+    sb.commit_files("main", {"rfcs/e0001.md": entry("e0001", "v2")}, "edit")
+    assert sweep(sb, cache).rows_changed == 1
+    assert cache.get_state("generation") != gen
+
+
+def test_a_sweep_that_keeps_meeting_a_writer_fails_cleanly(sb: Sandbox, tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    mine, other = open_cache(path), open_cache(path)
+    assert sweep(sb, mine, "resync").ok
+    sb.commit_files("main", {"rfcs/e0001.md": entry("e0001", "v2")}, "edit")
+
+    def meddle(p: Progress) -> None:  # a change by "another process" before every write
+        if p.phase == "writing" and p.done == 0:
+            with other.write():
+                gen = int(other.get_state("generation") or 0)
+                other.set_state({"generation": str(gen + 1)})
+
+    before = json.dumps(mine.export(), sort_keys=True)
+    r = sweep(sb, mine, progress=meddle)
+    assert not r.ok and r.error and r.error.startswith("cache busy") and "\n" not in r.error
+    assert json.dumps(mine.export(), sort_keys=True) == before
+    mine.close()
+    other.close()
+
+
+def test_refresh_does_not_hide_an_offline_sweep(sb: Sandbox, cache: Cache) -> None:
+    assert sweep(sb, cache, "resync").ok
+    assert not sweep(sb, cache, transport=Trip(sb.transport, 0, _down)).ok
+    status = cache.sync_status()
+    assert status.offline and status.last_ok is False
+    n = open_pr(sb, "claim/e0003")
+    r = sweep(sb, cache, "refresh", slug="e0003", pr_number=n)
+    assert r.ok and n in pulls(cache)
+    after = cache.sync_status()
+    assert after.offline and after.last_ok is False and after.synced_at == status.synced_at
+    assert cache.get_state("refresh_outcome") == "ok"
+
+
+class Overlap(httpx.AsyncBaseTransport):
+    """Yields to the event loop before forwarding; records how many requests overlapped."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.in_flight, self.most = inner, 0, 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.in_flight += 1
+        self.most = max(self.most, self.in_flight)
+        try:
+            for _ in range(5):
+                await asyncio.sleep(0)
+            return await self.inner.handle_async_request(request)
+        finally:
+            self.in_flight -= 1
+
+
+def test_quick_sweep_checks_entries_and_prs_concurrently(sb: Sandbox, cache: Cache) -> None:
+    """Detecting "nothing changed" is one round trip: both requests are in flight at once."""
+    assert sweep(sb, cache, "resync").ok
+    overlap = Overlap(sb.transport)
+    r = sweep(sb, cache, transport=overlap)
+    assert r.ok and r.requests == 2 and overlap.most == 2
