@@ -260,10 +260,9 @@ class _ProgressPrinter:
 def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
     """``--resync`` / ``--sync [--full]``: one sweep with progress and a summary line."""
     from rfctui.cache import Reconciler
+    from rfctui.config import reader_client
     from rfctui.db import open_actions
-    from rfctui.gitea import GiteaClient
 
-    token = config.bot_token or config.user_token
     cache = _open_cache(config, err)
     actions = None
     progress = _ProgressPrinter(err)
@@ -273,9 +272,7 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
             actions = open_actions(actions_file)
 
         async def run() -> Any:
-            async with GiteaClient(
-                config.gitea_url, token, transport=getattr(config, "transport", None)
-            ) as client:
+            async with reader_client(config) as client:  # reads: the user's token (§6.1)
                 rec = Reconciler(
                     client, cache, config.org, config.meta_repo, config.bot_user,
                     actions=actions, progress=progress,

@@ -32,6 +32,7 @@ __all__ = [
     "Secret",
     "default_config_file",
     "load_config",
+    "reader_client",
 ]
 
 APP_NAME = "rfctui"
@@ -132,6 +133,27 @@ class Config:
     demo: bool = False
     config_file: Path | None = field(default=None, compare=False)
     transport: Any = field(default=None, compare=False, repr=False)
+
+    @property
+    def read_token(self) -> Secret | None:
+        """The token for reads (sweeps, ``--sync``, ``--resync``, the UI's workers).
+
+        The user's own token when one is set: the bot's token is for writes only (§6.1),
+        so a read-only session never holds the credential that can write. Without a user
+        token the bot's token is used for reads, because reading must still work then
+        (§6.2: "without a verified identity, actions are disabled; reading still
+        works"); with neither, reads are anonymous (a public repository).
+        """
+        return self.user_token or self.bot_token
+
+    @property
+    def read_auth_hint(self) -> str:
+        """What to check when a read is refused (names the variable `read_token` used)."""
+        if self.user_token:
+            return "check RFCTUI_USER_TOKEN (your own token; it is used for reading)"
+        if self.bot_token:
+            return "check RFCTUI_BOT_TOKEN (used for reading because no RFCTUI_USER_TOKEN is set)"
+        return "set RFCTUI_USER_TOKEN to your own Gitea token"
 
     @property
     def target_key(self) -> str:
@@ -385,3 +407,17 @@ def load_config(
         config_file=path if path.exists() else None,
         transport=flags.get("transport"),
     )
+
+
+def reader_client(config: Config, **kwargs: Any) -> Any:
+    """A `rfctui.gitea.GiteaClient` for reads, with `Config.read_token` (see there).
+
+    Use it for every background read (the reconciler's sweeps); the bot's client
+    (`rfctui.bot.bot_session`) is for writes. `kwargs` go to `GiteaClient` (e.g.
+    ``retries``); the transport defaults to ``config.transport``.
+    """
+    from rfctui.gitea import GiteaClient
+
+    kwargs.setdefault("transport", config.transport)
+    kwargs.setdefault("auth_hint", config.read_auth_hint)
+    return GiteaClient(config.gitea_url, config.read_token, **kwargs)

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from rfctui import __version__
@@ -298,3 +299,30 @@ def test_progress_bar_on_a_terminal_and_lines_otherwise(
     lines = plain.getvalue().splitlines()
     assert "\r" not in plain.getvalue() and len(lines) < 15
     assert any(re.fullmatch(r"fetching entries (\d+)/\1", ln) for ln in lines), lines
+
+
+class _Tokens(httpx.AsyncBaseTransport):
+    """Records the Authorization header of every request, then forwards it."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner, self.seen = inner, set[str]()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.seen.add(request.headers.get("authorization", ""))
+        return await self.inner.handle_async_request(request)
+
+
+@pytest.mark.parametrize(("user_token", "expected"), [("ada-token", "token ada-token"),
+                                                      ("", "token bot-token")])
+def test_headless_sweeps_read_with_the_users_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_token: str, expected: str
+) -> None:
+    """The bot token is for writes (§6.1); without a user token reading still works."""
+    sb = Sandbox()
+    sb.populate_sample()
+    for k, v in env_for(tmp_path, "http://sandbox.local", RFCTUI_USER_TOKEN=user_token).items():
+        monkeypatch.setenv(k, v)
+    tokens = _Tokens(sb.transport)
+    rc, out, err = call("--resync", config_flags={"transport": tokens})
+    assert rc == 0, err
+    assert tokens.seen == {expected}

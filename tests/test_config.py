@@ -259,3 +259,12 @@ def test_token_command_no_shell(env: dict[str, str], tmp_path: Path) -> None:
 def test_config_repr_has_no_secret(env: dict[str, str]) -> None:
     cfg = Config(gitea_url="https://g.example", bot_token=Secret(TOKEN), user_token=Secret(TOKEN))
     assert TOKEN not in repr(cfg) and "***" in repr(cfg)
+
+
+def test_reads_use_the_users_token_and_fall_back_to_the_bots(env: dict[str, str]) -> None:
+    base = {"gitea_url": "https://g.example"}
+    both = load_config(base | {"bot_token": "b", "user_token": "u"}, env)
+    assert both.read_token == Secret("u") and "RFCTUI_USER_TOKEN" in both.read_auth_hint
+    bot_only = load_config(base | {"bot_token": "b"}, env)
+    assert bot_only.read_token == Secret("b") and "RFCTUI_BOT_TOKEN" in bot_only.read_auth_hint
+    assert load_config(base, env).read_token is None
