@@ -95,7 +95,9 @@ def _debug() -> bool:
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    from rfctui.text import one_line
+
+    return one_line(str(text), limit=500)
 
 
 def main(
@@ -209,15 +211,42 @@ def _open_cache(config: Any, err: TextIO) -> Any:
 
 
 def _export(config: Any, out: TextIO, err: TextIO) -> int:
-    """``--export json``: the cache as JSON, no network (schema in the README)."""
-    cache = _open_cache(config, err)
+    """``--export json``: the cache as JSON, no network (schema in the README).
+
+    Ends quietly when the reader goes away (``rfctui --export json | head``).
+    """
+    from rfctui.db import open_cache
+
+    cache = open_cache(Path(config.cache_file))
     try:
+        if cache.notice:  # nothing is rebuilt here: no network
+            print(f"rfctui: {cache.notice}; it is empty until `rfctui --resync`", file=err)
         data = cache.export()
     finally:
         cache.close()
-    json.dump(data, out, ensure_ascii=False, indent=2)
-    out.write("\n")
+    try:
+        json.dump(data, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        out.flush()
+    except BrokenPipeError:
+        _quiet_broken_pipe(out)
+        return EXIT_OK
     return EXIT_OK
+
+
+def _quiet_broken_pipe(out: TextIO) -> None:
+    """The reader closed the pipe: stop without a message (as `cat` would).
+
+    stdout is pointed at /dev/null so the interpreter's final flush does not raise
+    (and print) a second BrokenPipeError at exit.
+    """
+    if out is sys.stdout:
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+        except (OSError, ValueError):
+            pass
 
 
 class _ProgressPrinter:
@@ -261,7 +290,7 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
     """``--resync`` / ``--sync [--full]``: one sweep with progress and a summary line."""
     from rfctui.cache import Reconciler
     from rfctui.config import reader_client
-    from rfctui.db import open_actions
+    from rfctui.db import CacheError, open_actions
 
     cache = _open_cache(config, err)
     actions = None
@@ -269,7 +298,10 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
     try:
         actions_file = Path(config.actions_file)
         if actions_file.exists():  # read-only use: who opened a PR (§6.3); never written
-            actions = open_actions(actions_file)
+            try:  # repair=False: moving the outbox aside is not a sync's business
+                actions = open_actions(actions_file, repair=False)
+            except CacheError as exc:
+                print(f"rfctui: {_one_line(exc)}; PRs are attributed without it", file=err)
 
         async def run() -> Any:
             async with reader_client(config) as client:  # reads: the user's token (§6.1)

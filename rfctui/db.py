@@ -39,6 +39,8 @@ from typing import Any
 
 import peewee as pw
 
+from rfctui.text import one_line
+
 __all__ = [
     "ACTION_KINDS",
     "ACTION_STATUSES",
@@ -47,6 +49,7 @@ __all__ = [
     "ActionRow",
     "ActionsLog",
     "Cache",
+    "ActionStateError",
     "CacheError",
     "CachedPR",
     "CachedRFC",
@@ -85,6 +88,10 @@ ACTION_STATUSES = ("pending", "done", "failed", "discarded")
 
 class CacheError(RuntimeError):
     """The cache (or actions log) cannot be opened even after moving it aside; one line."""
+
+
+class ActionStateError(CacheError):
+    """An actions-log operation that the row's status does not allow (one line)."""
 
 
 # ---------------------------------------------------------------- value helpers
@@ -417,7 +424,7 @@ def _make_db(path: Path, new_file: bool) -> _TrackingSqlite:
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split()) or type(text).__name__
+    return one_line(str(text), limit=500) or type(text).__name__
 
 
 def _aside_name(path: Path, now: datetime) -> Path:
@@ -459,14 +466,12 @@ def _open_checked(
         raise _Unusable("not a regular file")
     new_file = not path.exists() or path.stat().st_size == 0
     if not new_file:
-        _precheck(path, app_id)  # before any pragma that would rewrite a foreign file
+        # quick_check (once: it reads the whole file) before any pragma that would
+        # rewrite a foreign file.
+        _precheck(path, app_id)
     db = _make_db(path, new_file)
     try:
         db.connect()
-        rows = db.execute_sql("PRAGMA quick_check").fetchall()
-        if [tuple(r) for r in rows] != [("ok",)]:
-            detail = "; ".join(str(r[0]) for r in rows[:2])
-            raise _Unusable(f"quick_check failed: {detail}")
         found_app = db.execute_sql("PRAGMA application_id").fetchone()[0]
         found_version = db.execute_sql("PRAGMA user_version").fetchone()[0]
         tables = db.get_tables()
@@ -495,7 +500,7 @@ def _open_checked(
         raise
     except (pw.DatabaseError, sqlite3.Error, OSError) as exc:
         db.close_all()
-        raise _Unusable(_one_line(exc)) from None
+        raise _classify(exc) from None
 
 
 def _precheck(path: Path, app_id: int) -> None:
@@ -507,7 +512,7 @@ def _precheck(path: Path, app_id: int) -> None:
     try:
         conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_MS / 1000)
     except (sqlite3.Error, OSError) as exc:
-        raise _Unusable(_one_line(exc)) from None
+        raise _classify(exc) from None
     try:
         rows = conn.execute("PRAGMA quick_check").fetchall()
         if rows != [("ok",)]:
@@ -519,13 +524,35 @@ def _precheck(path: Path, app_id: int) -> None:
         if found_app != app_id and (found_app != 0 or has_tables):
             raise _Unusable("not an rfctui file")
     except sqlite3.Error as exc:
-        raise _Unusable(_one_line(exc)) from None
+        raise _classify(exc) from None
     finally:
         conn.close()
 
 
 class _Unusable(Exception):
     """Internal: the file must be moved aside (the message is the one-line reason)."""
+
+
+class _Trouble(Exception):
+    """Internal: the file may be fine but cannot be opened right now (busy, locked,
+    permissions, I/O): moving it aside would lose a good file."""
+
+    def __init__(self, reason: str, busy: bool) -> None:
+        super().__init__(reason)
+        self.busy = busy
+
+
+# SQLite messages that mean "this file's content is bad" (SQLITE_NOTADB, _CORRUPT).
+_BAD_CONTENT = ("not a database", "malformed", "file is encrypted")
+
+
+def _classify(exc: BaseException) -> _Unusable | _Trouble:
+    """A bad file (move it aside) or trouble opening a good one (leave it alone)."""
+    reason = _one_line(exc)
+    low = reason.lower()
+    if any(m in low for m in _BAD_CONTENT):
+        return _Unusable(reason)
+    return _Trouble(reason, busy="locked" in low or "busy" in low)
 
 
 def _open_or_replace(
@@ -537,7 +564,17 @@ def _open_or_replace(
     rebuilt: str,
     clock: Callable[[], datetime],
     on_create: Callable[[dict[str, Any]], None] | None = None,
+    *,
+    keep_on_trouble: bool = False,
+    repair: bool = True,
 ) -> tuple[Path, _TrackingSqlite, dict[str, Any], str | None]:
+    """Open, or move a bad file aside and create a new one (the notice says so).
+
+    Busy/locked is never a reason to move a file aside (another process holds it).
+    `keep_on_trouble`: permission and I/O errors raise `CacheError` too, leaving the
+    file where it is (the actions log: it cannot be rebuilt). `repair=False`: a bad
+    file raises `CacheError` instead of being moved aside (read-only users).
+    """
     p = Path(path).expanduser()
     try:
         p.parent.mkdir(parents=True, exist_ok=True)
@@ -547,8 +584,17 @@ def _open_or_replace(
     try:
         db, bound = _open_checked(p, models, app_id, version, on_create)
         return p, db, bound, None
+    except _Trouble as exc:
+        if exc.busy or keep_on_trouble:
+            raise CacheError(
+                f"cannot open the {what} at {p}: {exc}; it was left as it is "
+                "(another program using it? check permissions and the disk)"
+            ) from None
+        reason = str(exc)
     except _Unusable as exc:
         reason = str(exc)
+    if not repair:
+        raise CacheError(f"the {what} at {p} is unreadable ({reason}); it was left as it is")
     try:
         aside = _move_aside(p, clock())
     except OSError as exc:
@@ -557,10 +603,10 @@ def _open_or_replace(
         ) from None
     try:
         db, bound = _open_checked(p, models, app_id, version, on_create)
-    except _Unusable as exc:
+    except (_Unusable, _Trouble) as exc:
         raise CacheError(f"cannot create a new {what} at {p}: {exc}") from None
     notice = f"{what} at {p} was unreadable ({reason}); moved aside to {aside} and {rebuilt}"
-    return p, db, bound, notice
+    return p, db, bound, _one_line(notice)
 
 
 def _utcnow() -> datetime:
@@ -587,7 +633,7 @@ def open_cache(
 
     p, db, bound, notice = _open_or_replace(
         path, "cache", _CACHE_MODELS, _CACHE_APP_ID, SCHEMA_VERSION,
-        "rebuilt from Gitea", clock, init_state,
+        "started an empty cache (the next sync rebuilds it from Gitea)", clock, init_state,
     )
     return Cache(p, db, bound, notice, clock)
 
@@ -1063,17 +1109,26 @@ def _check_payload(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def open_actions(
-    path: str | os.PathLike[str], *, clock: Callable[[], datetime] | None = None
+    path: str | os.PathLike[str],
+    *,
+    clock: Callable[[], datetime] | None = None,
+    repair: bool = True,
 ) -> ActionsLog:
     """Open (or create) the actions log at `path` (WAL, busy timeout, like the cache).
 
-    The log cannot be rebuilt from Gitea, so an unreadable file is moved aside (kept
-    for manual recovery, never deleted) and `notice` says so.
+    The log is the outbox (§6.4) and cannot be rebuilt from Gitea. Only a file that is
+    provably bad (fails quick_check, is not SQLite, is another program's file, or has
+    another schema version) is moved aside — kept for manual recovery, never deleted —
+    and then `ActionsLog.notice` says so in one line: show it. A busy, locked,
+    unreadable-for-permissions or I/O-failing file raises `CacheError` and is left as
+    it is. `repair=False` (readers such as ``--sync``, which only use the log to
+    attribute PRs) never moves it aside: a bad file raises `CacheError`.
     """
     clock = clock or _utcnow
     p, db, bound, notice = _open_or_replace(
         path, "actions log", (Action,), _ACTIONS_APP_ID, ACTIONS_SCHEMA_VERSION,
         "started a new, empty log (the old one is kept there)", clock,
+        keep_on_trouble=True, repair=repair,
     )
     return ActionsLog(p, db, bound["Action"], notice, clock)
 
@@ -1153,8 +1208,28 @@ class ActionsLog:
         self._update(action_id, status="pending", error=None)
 
     def discard(self, action_id: int) -> None:
-        """The user gave up on a failed action: kept for audit, no longer offered."""
-        self._update(action_id, status="discarded")
+        """The user gave up on a pending or failed action: kept for audit, not offered.
+
+        A done action is refused (`ActionStateError`): its row is what attributes the
+        PR to the real person (§6.3). Discarding a discarded action does nothing.
+        """
+        a = self.Action
+        with self.db.atomic("IMMEDIATE"):
+            row = a.select(a.status, a.pr_number).where(a.id == action_id).tuples().first()
+            if row is None:
+                raise KeyError(f"no action {action_id}")
+            status, pr_number = row
+            if status == "discarded":
+                return
+            if status not in ("pending", "failed"):
+                pr = f" (PR #{pr_number})" if pr_number is not None else ""
+                raise ActionStateError(
+                    f"action #{action_id} is {status}{pr}: only pending or failed actions "
+                    "can be discarded"
+                )
+            a.update(status="discarded", updated_at=self.clock()).where(
+                a.id == action_id
+            ).execute()
 
     def get(self, action_id: int) -> ActionRow | None:
         row = self.Action.get_or_none(self.Action.id == action_id)

@@ -326,3 +326,46 @@ def test_headless_sweeps_read_with_the_users_token(
     rc, out, err = call("--resync", config_flags={"transport": tokens})
     assert rc == 0, err
     assert tokens.seen == {expected}
+
+
+def test_export_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``rfctui --export json | head -1``: no error message, no traceback."""
+    env = env_for(tmp_path, "http://127.0.0.1:9")
+    with open_cache(load_config(environ=env).cache_file) as c, c.write():
+        c.upsert_rfcs([{"slug": f"s{i}", "title": "t" * 100, "state": "idea", "path": "p",
+                        "body_sha": "x", "body": "b" * 2000} for i in range(300)])
+    proc = subprocess.Popen([sys.executable, "-m", "rfctui", "--export", "json"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline() == b"{\n"
+    proc.stdout.close()  # the reader goes away before the 600 kB are written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0 and err == ""
+
+
+def test_export_of_a_corrupt_cache_says_it_is_empty(tmp_path: Path) -> None:
+    env = env_for(tmp_path, "http://127.0.0.1:9")
+    cache_file = load_config(environ=env).cache_file
+    cache_file.parent.mkdir(parents=True)
+    cache_file.write_bytes(b"garbage" * 100)
+    run = rfctui(env, "--export", "json")
+    assert run.returncode == 0 and run.stderr.count("\n") == 1
+    assert "rebuilt" not in run.stderr and "empty until `rfctui --resync`" in run.stderr
+
+
+def test_sync_never_moves_the_actions_log_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--sync only reads the log (attribution); a bad outbox is reported, not replaced."""
+    sb = Sandbox()
+    sb.populate_sample()
+    for k, v in env_for(tmp_path, "http://sandbox.local").items():
+        monkeypatch.setenv(k, v)
+    log = load_config().actions_file
+    log.parent.mkdir(parents=True)
+    log.write_bytes(b"garbage" * 100)
+    rc, out, err = call("--resync", config_flags={"transport": sb.transport})
+    assert rc == 0, err
+    warnings = [ln for ln in err.splitlines() if "actions log" in ln]
+    assert len(warnings) == 1 and "left as it is" in warnings[0], err
+    assert sorted(p.name for p in log.parent.iterdir()) == [log.name]

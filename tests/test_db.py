@@ -126,7 +126,7 @@ def test_bad_cache_is_moved_aside_with_notice(tmp_path: Path, spoil, reason: str
         assert c.notice.startswith(f"cache at {path} was unreadable (")
         assert reason in c.notice
         aside = tmp_path / "cache.sqlite.corrupt-20261101T120000Z"
-        assert f"moved aside to {aside} and rebuilt from Gitea" in c.notice
+        assert f"moved aside to {aside} and started an empty cache" in c.notice
         assert aside.read_bytes() == before  # kept, byte for byte
         assert c.list_items() == []  # a fresh, usable cache
         with c.write():
@@ -375,3 +375,50 @@ def test_cache_and_actions_log_are_different_files(tmp_path: Path) -> None:
     open_actions(path).close()
     with open_cache(path, clock=lambda: NOW) as c:
         assert c.notice is not None and "not an rfctui file" in c.notice
+
+
+def test_done_action_cannot_be_discarded(tmp_path: Path) -> None:
+    """The done row attributes its PR to the real person (§6.3): it stays."""
+    with open_actions(tmp_path / "a.sqlite", clock=lambda: NOW) as log:
+        done = log.add("open_claim_pr", "alpha", "ada", {})
+        log.mark_done(done, 7)
+        pending = log.add("open_claim_pr", "beta", "ada", {})
+        with pytest.raises(db.ActionStateError, match=r"action #\d+ is done \(PR #7\)"):
+            log.discard(done)
+        assert log.get(done).status == "done" and log.actors() == {("alpha", 7): "ada"}
+        log.discard(pending)
+        log.discard(pending)  # again: nothing to do
+        assert log.get(pending).status == "discarded"
+        with pytest.raises(KeyError):
+            log.discard(999)
+
+
+def test_busy_actions_log_is_an_error_not_moved_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The outbox is never moved aside because another process holds a lock on it."""
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    path = tmp_path / "actions.sqlite"
+    with open_actions(path) as log:
+        log.add("open_claim_pr", "alpha", "ada", {})
+    holder = sqlite3.connect(path)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(db.CacheError, match="it was left as it is") as info:
+            open_actions(path)
+        assert "\n" not in str(info.value)
+    finally:
+        holder.rollback()
+        holder.close()
+    assert [p.name for p in tmp_path.iterdir() if "corrupt" in p.name] == []
+    with open_actions(path) as log:
+        assert log.notice is None and len(log.all()) == 1
+
+
+def test_actions_log_without_repair_leaves_a_bad_file(tmp_path: Path) -> None:
+    path = tmp_path / "actions.sqlite"
+    _garbage(path)
+    with pytest.raises(db.CacheError, match="left as it is"):
+        open_actions(path, repair=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["actions.sqlite"]
