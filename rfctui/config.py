@@ -215,14 +215,37 @@ def _read_file(path: Path, explicit: bool) -> dict[str, Any]:
             f"config file {path}: unknown key {unknown[0]!r:.40}; known keys: "
             + ", ".join(FILE_KEYS)
         )
-    if any(data.get(k) for k in _TOKEN_KEYS) and os.name != "nt":
-        mode = path.stat().st_mode
-        if stat.S_IMODE(mode) & 0o077:
-            raise ConfigError(
-                f"config file {path} holds a token and is readable by others: "
-                f"run chmod 600 {shlex.quote(str(path))}"
-            )
+    _check_file_safety(path, data)
     return data
+
+
+def _check_file_safety(path: Path, data: Mapping[str, Any]) -> None:
+    """A file holding a token must be yours and private; one naming a token command
+    must be yours and writable by you alone (whoever can edit it picks the program
+    that runs and whose output becomes your token) (§8)."""
+    has_token = any(data.get(k) for k in _TOKEN_KEYS)
+    has_command = any(data.get(f"{k}_command") for k in _TOKEN_KEYS)
+    if not (has_token or has_command) or os.name == "nt":
+        return
+    st = path.stat()
+    quoted = shlex.quote(str(path))
+    what = "a token" if has_token else "a token command"
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise ConfigError(
+            f"config file {path} holds {what} and is not owned by you: "
+            f"run chown $(id -u) {quoted}"
+        )
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o022:
+        raise ConfigError(
+            f"config file {path} holds {what} and is writable by others: "
+            f"run chmod go-w {quoted}"
+        )
+    if has_token and mode & 0o077:
+        raise ConfigError(
+            f"config file {path} holds a token and is readable by others: "
+            f"run chmod 600 {quoted}"
+        )
 
 
 def _run_token_command(key: str, command: str) -> Secret:

@@ -268,3 +268,24 @@ def test_reads_use_the_users_token_and_fall_back_to_the_bots(env: dict[str, str]
     bot_only = load_config(base | {"bot_token": "b"}, env)
     assert bot_only.read_token == Secret("b") and "RFCTUI_BOT_TOKEN" in bot_only.read_auth_hint
     assert load_config(base, env).read_token is None
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX permissions")
+def test_writable_by_others_or_foreign_file_with_token_command_refused(
+    cfg_file: Path, env: dict[str, str]
+) -> None:
+    """Whoever can edit the file chooses the program whose output becomes the token."""
+    write(cfg_file, f'user_token_command = "{PY} -c \\"print(1)\\""\n', 0o664)
+    with pytest.raises(ConfigError) as info:
+        load_config({"gitea_url": "https://g.example"}, env)
+    assert str(info.value) == (
+        f"config file {cfg_file} holds a token command and is writable by others: "
+        f"run chmod go-w {cfg_file}"
+    )
+    cfg_file.chmod(0o644)
+    assert load_config({"gitea_url": "https://g.example"}, env).user_token == Secret("1")
+    if os.getuid() != 0:
+        return  # only root can hand the file to someone else
+    os.chown(cfg_file, 12345, -1)
+    with pytest.raises(ConfigError, match="is not owned by you: run chown"):
+        load_config({"gitea_url": "https://g.example"}, env)
