@@ -38,7 +38,8 @@ Decisions (documented here because SPEC leaves them open):
   entries, ``proposed_at`` for ideas, otherwise the entry's last commit time (never
   earlier than the state change, so an entry is not flagged stale too early); when a
   later sweep sees the state change, the last commit time of the entry (the commit
-  that changed it). It is kept while the state stays the same.
+  that changed it); without a commit time, the time of the sweep (never an earlier
+  date that would flag it stale at once). It is kept while the state stays the same.
 - *Which PRs count*: those whose head branch parses with `entry.parse_head_branch`
   (§5). The branch name comes from ``head.label`` (``head.ref`` becomes
   ``refs/pull/N/head`` once the branch is deleted). Other PRs are remembered only
@@ -581,7 +582,7 @@ class Reconciler:
             html_url=item.get("html_url"),
             commit_at=commit_at,
             commit_sha=item.get("last_commit_sha") or None,
-            state_since=_state_since(entry, commit_at, cached),
+            state_since=_state_since(entry, commit_at, cached, now),
             now=now,
         ), None
 
@@ -915,19 +916,24 @@ def _state_since(
     entry: Entry,
     commit_at: datetime | None,
     cached: tuple[str, bool, str, datetime | None] | None,
-) -> datetime | None:
-    """Time in state (see the module docstring)."""
+    now: datetime,
+) -> datetime:
+    """Time in state (see the module docstring).
+
+    Without a commit time the fallback is `now`: an earlier date (the old state's
+    start, ``proposed_at``) would flag a state it just entered as stale at once.
+    """
     if cached is not None:
         _sha, _removed, old_state, old_since = cached
         if old_state == entry.state and old_since is not None:
             return old_since
         if old_state != entry.state:
-            return commit_at or old_since
+            return commit_at or now
     if entry.state == "graduated" and entry.graduated_at is not None:
         return entry.graduated_at
     if entry.state == "idea" and entry.proposed_at is not None:
         return entry.proposed_at
-    return commit_at or entry.proposed_at
+    return commit_at or now
 
 
 def _rfc_row(

@@ -644,3 +644,33 @@ def test_quick_sweep_checks_entries_and_prs_concurrently(sb: Sandbox, cache: Cac
     overlap = Overlap(sb.transport)
     r = sweep(sb, cache, transport=overlap)
     assert r.ok and r.requests == 2 and overlap.most == 2
+
+
+class NoCommitDates(httpx.AsyncBaseTransport):
+    """Drops ``last_committer_date`` from contents answers (an older or odd server)."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if "file-contents" not in request.url.path:
+            return response
+        await response.aread()
+        data = json.loads(response.content)
+        for item in data if isinstance(data, list) else []:
+            if isinstance(item, dict):
+                item.pop("last_committer_date", None)
+        return httpx.Response(response.status_code, json=data, request=request)
+
+
+def test_state_since_without_commit_time_is_the_sweep_time(sb: Sandbox, cache: Cache) -> None:
+    """A state change with no commit time must not inherit an old date (stale at once)."""
+    assert sweep(sb, cache, "resync").ok
+    sb.commit_files("main", {"rfcs/e0001.md": entry("e0001", state="parked"),
+                             "rfcs/fresh.md": entry("fresh", state="parked")}, "park")
+    at = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+    r = sweep(sb, cache, transport=NoCommitDates(sb.transport), clock=lambda: at)
+    assert r.ok, r.error
+    got = rows(cache)
+    assert got["e0001"]["state_since"] == got["fresh"]["state_since"] == "2026-11-01T12:00:00Z"
