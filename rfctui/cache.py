@@ -316,6 +316,12 @@ class Reconciler:
                 )
         except GiteaError as exc:
             result.error = _one_line(exc) or type(exc).__name__
+            if isinstance(exc, GiteaNotFound):  # the repository itself (PR/entry 404s
+                # are handled where they happen); Gitea says 404 for "no access" too
+                result.error += (
+                    f" — check RFCTUI_ORG / RFCTUI_META_REPO ({self.owner}/{self.repo}) "
+                    "and that your token can read the repository"
+                )
             result.offline = isinstance(exc, GiteaUnreachable | GiteaTimeout)
         except (pw.DatabaseError, OSError) as exc:
             result.error = f"cannot write the cache at {self.cache.path}: {_one_line(exc)}"

@@ -136,8 +136,22 @@ def _safe_url(url: httpx.URL | str, secrets: Iterable[str] = ()) -> str:
     return clean
 
 
+def _is_html(response: httpx.Response) -> bool:
+    """An HTML page where JSON was expected: not a Gitea API (a web site, a proxy)."""
+    ctype = response.headers.get("content-type", "").lower()
+    if "html" in ctype:
+        return True
+    head = response.content[:200].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
 def _gitea_message(response: httpx.Response) -> str:
-    """Gitea's ``{"message": ...}``, else the start of the body, else the reason phrase."""
+    """Gitea's ``{"message": ...}``, else the start of the body, else the reason phrase.
+
+    An HTML page is not quoted (it says nothing useful on one line).
+    """
+    if _is_html(response):
+        return "got an HTML page"
     try:
         data = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
@@ -395,7 +409,12 @@ class GiteaClient:
         url = _safe_url(response.request.url, self._secrets())
         what = self._short(method, str(response.request.url))
         summary = f"Gitea answered {status} for {what}"
-        if message:
+        if _is_html(response):
+            summary = (
+                f"{self.base_url} is not a Gitea API (got an HTML page, {status}, for "
+                f"{what}); is gitea_url the Gitea server's root?"
+            )
+        elif message:
             summary += f": {message}"
         cls: type[GiteaHTTPError] = GiteaHTTPError
         if status in (401, 403):
@@ -420,11 +439,16 @@ class GiteaClient:
         try:
             return response.json()
         except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
+            if _is_html(response):
+                summary = f"{self.base_url} is not a Gitea API (got an HTML page)"
+            else:
+                summary = (
+                    f"Gitea answered {self._short(method, path)} with something "
+                    "that is not JSON"
+                )
             raise GiteaHTTPError(
                 response.status_code, "not JSON", _safe_url(response.request.url),
-                method=method,
-                summary=f"Gitea answered {self._short(method, path)} with something "
-                f"that is not JSON",
+                method=method, summary=summary,
             ) from None
 
     def _repo(self, owner: str, repo: str) -> str:

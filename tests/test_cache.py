@@ -674,3 +674,14 @@ def test_state_since_without_commit_time_is_the_sweep_time(sb: Sandbox, cache: C
     assert r.ok, r.error
     got = rows(cache)
     assert got["e0001"]["state_since"] == got["fresh"]["state_since"] == "2026-11-01T12:00:00Z"
+
+
+def test_missing_repository_says_what_to_check(sb: Sandbox, cache: Cache) -> None:
+    async def go() -> SweepResult:
+        async with GiteaClient(HOST, "bot-token", transport=sb.transport, retries=0) as client:
+            return await Reconciler(client, cache, OWNER, "no-such-repo", BOT).quick_sweep()
+
+    r = asyncio.run(go())
+    assert not r.ok and r.error and "404" in r.error and "\n" not in r.error
+    assert "check RFCTUI_ORG / RFCTUI_META_REPO (rfcs/no-such-repo)" in r.error
+    assert r.error.endswith("that your token can read the repository")

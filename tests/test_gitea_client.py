@@ -387,3 +387,36 @@ async def test_dot_segments_refused(client: GiteaClient) -> None:
     with pytest.raises(ValueError):
         await client.get_contents(OWNER, R, "rfcs/../../x")
     assert client.requests == before
+
+
+@pytest.fixture
+def web_site(tmp_path: Any) -> Iterator[str]:
+    """A real HTTP server that is not Gitea (python's http.server on 127.0.0.1)."""
+    import functools
+    import http.server
+    import threading
+
+    (tmp_path / "api" / "v1").mkdir(parents=True)
+    (tmp_path / "api" / "v1" / "version").write_text("<!DOCTYPE html><html>" + "x" * 500)
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+async def test_a_web_site_is_not_a_gitea_api(web_site: str) -> None:
+    async with GiteaClient(web_site, SECRET, retries=0) as c:
+        with pytest.raises(GiteaError) as ok_page:
+            await c.version()  # 200 with an HTML page
+        with pytest.raises(GiteaNotFound) as missing:
+            await c.get_repo(OWNER, R)  # 404 with an HTML page
+    for info in (ok_page, missing):
+        msg = str(info.value)
+        assert msg.startswith(f"{web_site} is not a Gitea API (got an HTML page"), msg
+        assert "<" not in msg and "xxx" not in msg and "\n" not in msg
