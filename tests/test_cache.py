@@ -1,7 +1,7 @@
-"""The reconciler against the sandbox: request costs, bad input, faults, opened_by (§4.1, §6.3).
+"""The reconciler against the sandbox: request costs, bad input, opened_by (§4.1, §6.3).
 
-Request counts come from ``client.requests`` (a count, not a timing). Faults are injected
-mid-sweep by a transport wrapper that trips the sandbox's switches before request N.
+Request counts come from ``client.requests`` (a count, not a timing). Faults mid-sweep
+are in test_cache_faults.py.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -75,32 +74,6 @@ def edit_pr(sb: Sandbox, number: int, **fields: Any) -> None:
 def seed(sb: Sandbox, n: int) -> None:
     sb.commit_files("main", {f"rfcs/e{i:04d}.md": entry(f"e{i:04d}") for i in range(n)}
                     | {"README.md": b"# meta\n"}, "seed", author=("Ada", "ada@x"))
-
-
-class Trip(httpx.AsyncBaseTransport):
-    """Forwards to `inner`; from request `after + 1` on, `fault(request)` answers instead."""
-
-    def __init__(self, inner: Any, after: int,
-                 fault: Callable[[httpx.Request], httpx.Response]) -> None:
-        self.inner, self.after, self.fault, self.count = inner, after, fault, 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.count += 1
-        if self.count > self.after:
-            return self.fault(request)
-        return await self.inner.handle_async_request(request)
-
-
-def _boom_500(request: httpx.Request) -> httpx.Response:
-    return httpx.Response(500, json={"message": "internal error", "url": "x"}, request=request)
-
-
-def _down(request: httpx.Request) -> httpx.Response:
-    raise httpx.ConnectError("connection refused", request=request)
-
-
-def _slow(request: httpx.Request) -> httpx.Response:
-    raise httpx.ReadTimeout("timed out", request=request)
 
 
 def sweep(sb: Sandbox, cache: Cache, kind: str = "quick_sweep", *, transport: Any = None,
@@ -419,37 +392,7 @@ def test_state_since(sb: Sandbox, cache: Cache) -> None:
 
 
 # ---------------------------------------------------------------- faults
-
-
-FAULTS = {"500": (_boom_500, "500"), "down": (_down, "reach"), "timeout": (_slow, "answer")}
-
-
-@pytest.mark.parametrize("kind", ["quick_sweep", "full_sweep", "resync"])
-@pytest.mark.parametrize("fault", sorted(FAULTS))
-@pytest.mark.parametrize("after", [0, 2])
-def test_fault_mid_sweep_leaves_cache_untouched(
-    sb: Sandbox, cache: Cache, kind: str, fault: str, after: int
-) -> None:
-    open_pr(sb, "claim/e0001")
-    assert sweep(sb, cache, "resync").ok
-    sb.commit_files("main", {f"rfcs/e{i:04d}.md": entry(f"e{i:04d}", "v2") for i in range(35)},
-                    "bulk edit")
-    open_pr(sb, "claim/e0002")
-    before = json.dumps(cache.export(), sort_keys=True)
-    answer, word = FAULTS[fault]
-    trip = Trip(sb.transport, after, answer)
-    r = sweep(sb, cache, kind, transport=trip)
-    assert trip.count > after
-    assert not r.ok and r.error and "\n" not in r.error and "bot-token" not in r.error
-    assert word in r.error.lower() or word in r.error, r.error
-    assert r.offline == (fault != "500")
-    assert json.dumps(cache.export(), sort_keys=True) == before
-    status = cache.sync_status()
-    assert status.last_ok is False and status.last_error == r.error
-    assert status.offline == r.offline and status.last_kind == kind.split("_")[0]
-    assert sweep(sb, cache, kind).ok  # and without the fault the same sweep succeeds
-    assert json.dumps(cache.export(), sort_keys=True) != before
-    assert cache.sync_status().last_ok is True
+# Faults mid-sweep (500s, down, timeouts) leaving the cache untouched: test_cache_faults.py.
 
 
 def test_concurrent_writer_makes_the_sweep_gather_again(sb: Sandbox, tmp_path: Path) -> None:
@@ -610,7 +553,9 @@ def test_a_sweep_that_keeps_meeting_a_writer_fails_cleanly(sb: Sandbox, tmp_path
 
 def test_refresh_does_not_hide_an_offline_sweep(sb: Sandbox, cache: Cache) -> None:
     assert sweep(sb, cache, "resync").ok
-    assert not sweep(sb, cache, transport=Trip(sb.transport, 0, _down)).ok
+    sb.faults.down = True
+    assert not sweep(sb, cache).ok
+    sb.faults.down = False
     status = cache.sync_status()
     assert status.offline and status.last_ok is False
     n = open_pr(sb, "claim/e0003")

@@ -144,7 +144,9 @@ def test_fault_mid_sweep_leaves_cache_untouched(
         assert any(w in result.error.lower() for w in words), result.error
         assert dump(cache) == before
         status = cache.sync_status()
-        assert status.last_ok is False and status.last_error, status
+        assert status.last_ok is False and status.last_error == result.error, status
+        assert result.offline == (fault == "down") and status.offline == result.offline
+        assert status.last_kind == kind.split("_")[0]
         # The same sweep without the fault does change the cache: the test can fail.
         sandbox.faults.error_rate, sandbox.faults.down = 0.0, False
         assert asyncio.run(sweep(HOST, cache, kind, transport=sandbox.transport)).ok
