@@ -67,6 +67,7 @@ from rfctui.db import Cache, format_dt, parse_dt
 from rfctui.entry import Entry, EntryError, InvalidSlug, parse_entry, parse_head_branch
 from rfctui.entry import validate_slug as _validate_slug
 from rfctui.gitea import GiteaError, GiteaNotFound, GiteaTimeout, GiteaUnreachable
+from rfctui.text import one_line
 from rfctui.trailer import on_behalf_of
 
 __all__ = ["Progress", "Reconciler", "SweepResult"]
@@ -81,7 +82,6 @@ _ATTEMPTS = 4  # gathers before a sweep that keeps meeting another writer gives 
 
 # SyncState keys (the watermarks and the sweep bookkeeping).
 K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list next time)
-K_MAIN_TREE = "main_tree_sha"  # root tree of main at the last listing
 K_PULLS_AT = "pulls_updated_at"  # newest PR updated_at seen
 K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all at the last sweep
 K_FOREIGN = "foreign_pulls"  # numbers of PRs whose head branch is not ours (JSON list)
@@ -170,7 +170,8 @@ async def _all(coros: Iterable[Awaitable[Any]]) -> list[Any]:
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    """One line for a SweepResult error (control characters dropped: it is shown)."""
+    return one_line(str(text), limit=500)
 
 
 def _label_branch(pr: Mapping[str, Any]) -> str:
@@ -466,7 +467,7 @@ class Reconciler:
     ) -> None:
         """§9(a): root tree → (if changed or `relist`) rfcs tree → changed blobs."""
         self._report("checking entries", 0, 1)
-        root_sha, root = await self._list_tree(MAIN, "checking entries")
+        _root_sha, root = await self._list_tree(MAIN, "checking entries")
         rfcs_sha = ""
         for item in root:
             if item.get("path") == RFCS_DIR and item.get("type") == "tree":
@@ -518,7 +519,6 @@ class Reconciler:
         plan.skipped.extend((p, r) for p, (_sha, r) in sorted(new_skipped.items()))
         plan.state[K_SKIPPED] = json.dumps(new_skipped, sort_keys=True)
         plan.state[K_TREE] = "" if dirty else rfcs_sha
-        plan.state[K_MAIN_TREE] = root_sha
 
     async def _fetch_entries(
         self,
@@ -851,12 +851,8 @@ class Reconciler:
     async def _get_pull_or_none(self, number: int) -> dict[str, Any] | None:
         try:
             return await self.client.get_pull(self.owner, self.repo, number)
-        except GiteaNotFound:
+        except GiteaNotFound:  # every 404 is a GiteaNotFound
             return None
-        except GiteaError as exc:
-            if getattr(exc, "status", None) == 404:
-                return None
-            raise
 
     # ------------------------------------------------------------ targeted refresh
 
@@ -878,10 +874,6 @@ class Reconciler:
         try:
             item = await self.client.get_contents(self.owner, self.repo, path, ref=MAIN)
         except GiteaNotFound:
-            item = None
-        except GiteaError as exc:
-            if getattr(exc, "status", None) != 404:
-                raise
             item = None
         cached = snap.rfcs.get(slug)
         if not isinstance(item, Mapping) or item.get("type") not in (None, "file"):

@@ -53,6 +53,7 @@ __all__ = [
     "CacheError",
     "CachedPR",
     "CachedRFC",
+    "ListHead",
     "ListItem",
     "PRRow",
     "RFCDetail",
@@ -741,21 +742,6 @@ class Cache:
             query = query.where(m.pr_number.in_(nums))
         return {row["pr_number"]: row for row in query.dicts()}
 
-    def rfc_rows(self, slugs: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-        """Full stored entry rows (as column dicts) by slug; all when slugs=None."""
-        m = self.CachedRFC
-        query = m.select()
-        if slugs is not None:
-            wanted = list(slugs)
-            if not wanted:
-                return {}
-            out: dict[str, dict[str, Any]] = {}
-            for i in range(0, len(wanted), 500):
-                for row in query.where(m.slug.in_(wanted[i : i + 500])).dicts():
-                    out[row["slug"]] = row
-            return out
-        return {row["slug"]: row for row in query.dicts()}
-
     def upsert_rfcs(self, rows: Iterable[Mapping[str, Any]]) -> int:
         """Insert or replace entry rows (keyed by slug). Use inside write()."""
         return self._upsert(self.CachedRFC, rows, self.CachedRFC.slug)
@@ -1013,6 +999,168 @@ class Cache:
             "pulls": pulls,
         }
         return data if volatile else comparable_export(data)
+
+    # ------------------------------------------------------------ the first screen (UI)
+
+    def list_head(
+        self,
+        state_order: Iterable[str],
+        limit: int,
+        now: datetime | None = None,
+        stale_days: int | float = 60,
+    ) -> ListHead:
+        """The left pane's first ``limit`` items, its group sizes and the status (§7.1).
+
+        What the first screen needs, read before `list_items` so that the UI paints
+        within a few milliseconds of SQL: pending ideas come first, then entries by
+        state in ``state_order``, then every other state, each by slug (the left pane's
+        order). Counts and ident lengths come from one aggregate scan in C; only the
+        returned rows become Python objects. The items equal `list_items`' ones.
+        """
+        now = now or self.clock()
+        threshold = now - timedelta(days=stale_days) if stale_days is not None else None
+        order = [s for s in dict.fromkeys(state_order) if s != "pending"]
+        counts: dict[str, int] = {}
+        widths: dict[str, int] = {}
+        rfc_count = 0
+        for state, removed, count, width in self.db.execute_sql(
+            "SELECT state, removed, COUNT(*), MAX(CASE WHEN rfc_id IS NOT NULL"
+            " THEN length(rfc_id) + 1 ELSE length(slug) END)"
+            " FROM cached_rfc GROUP BY state, removed"
+        ):
+            counts[state] = counts.get(state, 0) + count
+            widths[state] = max(widths.get(state, 0), width or 0)
+            if not removed:
+                rfc_count += count
+        # Pending ideas (§7.3), as in list_items: open propose PRs without a live entry.
+        pending_rows = self.db.execute_sql(
+            "SELECT pr_number, rfc_slug, title, opened_by, opened_at, html_url, description"
+            " FROM cached_pr AS p WHERE state = 'open' AND pr_kind = 'idea' AND NOT EXISTS"
+            " (SELECT 1 FROM cached_rfc AS r WHERE r.slug = p.rfc_slug AND r.removed = 0)"
+            " ORDER BY rfc_slug, pr_number"
+        ).fetchall()
+        rfc_rows: list[tuple[Any, ...]] = []
+        left = limit - min(len(pending_rows), limit)
+        columns = (
+            "SELECT slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
+            " proposed_at, removed, state_since, html_url, search_text FROM cached_rfc"
+        )
+        for state in order:
+            if left <= 0:
+                break
+            if counts.get(state):
+                rfc_rows += self.db.execute_sql(
+                    f"{columns} WHERE state = ? ORDER BY slug LIMIT ?", (state, left)
+                ).fetchall()
+                left = limit - min(len(pending_rows), limit) - len(rfc_rows)
+        if left > 0 and any(s not in order for s in counts):
+            marks = ", ".join("?" for _ in order) or "''"
+            rfc_rows += self.db.execute_sql(
+                f"{columns} WHERE state NOT IN ({marks}) ORDER BY slug LIMIT ?",
+                (*order, left),
+            ).fetchall()
+        slugs = {r[1] for r in pending_rows[:limit]} | {r[0] for r in rfc_rows}
+        badges: dict[str, dict[str, int]] = {}
+        if slugs:
+            marks = ", ".join("?" for _ in slugs)
+            for slug, kind, count in self.db.execute_sql(
+                "SELECT rfc_slug, pr_kind, COUNT(*) FROM cached_pr WHERE state = 'open'"
+                f" AND rfc_slug IN ({marks}) GROUP BY rfc_slug, pr_kind",
+                tuple(slugs),
+            ):
+                badges.setdefault(slug, {})[kind] = count
+        items: list[ListItem] = []
+        for number, slug, title, opened_by, opened_at_text, html_url, description in (
+            pending_rows[:limit]
+        ):
+            opened_at = parse_dt(opened_at_text)
+            items.append(
+                ListItem(
+                    kind="pending",
+                    slug=slug,
+                    title=title,
+                    state="pending",
+                    proposed_by=opened_by,
+                    proposed_at=opened_at,
+                    stale=bool(threshold is not None and opened_at and opened_at < threshold),
+                    state_since=opened_at,
+                    open_prs=badges.get(slug, {}),
+                    pr_number=number,
+                    html_url=html_url,
+                    search_text=_search_text(slug, title, description or ""),
+                )
+            )
+        tup = self._tuple
+        for (
+            slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,
+            proposed_at, removed, state_since, html_url, search_text,
+        ) in rfc_rows:
+            since = parse_dt(state_since)
+            items.append(
+                ListItem(
+                    kind="rfc",
+                    slug=slug,
+                    title=title,
+                    state=state,
+                    rfc_id=rfc_id,
+                    owners=tup(owners),
+                    arbiters=tup(arbiters),
+                    tags=tup(tags),
+                    proposed_by=proposed_by,
+                    proposed_at=parse_dt(proposed_at),
+                    removed=bool(removed),
+                    stale=bool(
+                        threshold is not None
+                        and not removed
+                        and since is not None
+                        and since < threshold
+                        and state not in _TERMINAL_STATES
+                    ),
+                    state_since=since,
+                    open_prs=badges.get(slug, {}),
+                    html_url=html_url,
+                    search_text=search_text,
+                )
+            )
+        st = self.state()
+        ok = st.get("last_ok")
+        status = SyncStatus(
+            synced_at=parse_dt(st.get("synced_at")),
+            last_kind=st.get("last_kind"),
+            last_ok=None if ok is None else ok == "1",
+            last_error=st.get("last_error"),
+            rfc_count=rfc_count,
+            pending_count=len(pending_rows),
+            offline=st.get("last_offline") == "1",
+            last_attempt_at=parse_dt(st.get("last_attempt_at")),
+        )
+        return ListHead(
+            items=items,
+            state_counts=counts,
+            ident_lens=widths,
+            pending_ident_len=max((len(r[1]) for r in pending_rows), default=0),
+            status=status,
+            complete=len(items) >= sum(counts.values()) + len(pending_rows),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ListHead:
+    """`Cache.list_head`: the first screen of the left pane (the UI loads the rest later).
+
+    ``state_counts``: entries per raw state, removed ones included (with
+    ``status.pending_count``, the group headers' numbers); ``ident_lens``: per raw state,
+    the longest ident (``#<id>`` once graduated, else the slug) over all entries, and
+    ``pending_ident_len`` over all pending ideas, so columns do not move when the whole
+    list replaces the head; ``complete``: ``items`` is the whole list.
+    """
+
+    items: list[ListItem]
+    state_counts: dict[str, int]
+    ident_lens: dict[str, int]
+    pending_ident_len: int
+    status: SyncStatus
+    complete: bool = False
 
 
 def comparable_export(data: Mapping[str, Any]) -> dict[str, Any]:
