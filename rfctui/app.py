@@ -3,10 +3,17 @@
 It holds the configuration, the lazily opened cache handle (opened in a worker thread:
 ``open_cache`` may run ``quick_check``), the clock and the command palette provider.
 Orchestration lives in ``rfctui.screens.main``.
+
+Start-up (§7.1, issue 4: first paint within 1.5× a bare Textual app): a plain thread
+started in ``__init__`` opens and checks the cache and reads only what the first screen
+shows (``FirstScreen``: group sizes, the first rows, the status, the first row's
+detail) while Textual starts; that is mostly SQLite's C code, which releases the GIL.
+The whole list is read after the first paint.
 """
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -24,7 +31,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from rfctui.screens.main import MainScreen
 from rfctui.text import one_line
 
-__all__ = ["BindingsProvider", "CacheSnapshot", "RfcApp", "run_app"]
+__all__ = ["BindingsProvider", "CacheSnapshot", "FirstScreen", "RfcApp", "run_app"]
 
 # Text-mode browsers webbrowser may pick on a machine without a display.
 CONSOLE_BROWSERS = frozenset({"www-browser", "lynx", "links", "links2", "elinks", "w3m"})
@@ -37,6 +44,22 @@ class CacheSnapshot:
     items: list[Any]
     notice: str | None
     status: Any = None  # not read here: the screen reads it after the first paint
+
+
+@dataclass(frozen=True)
+class FirstScreen:
+    """What the first paint needs, read before the whole list (``RfcApp.read_first_screen``).
+
+    ``head`` is a ``db.ListHead`` (the first rows, every group's size, the status);
+    ``item`` the first row and ``detail``/``pulls`` its right pane, as ``load_detail``
+    reads them.
+    """
+
+    head: Any
+    notice: str | None
+    item: Any = None
+    detail: Any = None
+    pulls: list[Any] | None = None
 
 
 class BindingsProvider(Provider):
@@ -107,10 +130,12 @@ class RfcApp(App[None]):
         self._actions: Any = None
         self.cache_notice_shown = False
         self.theme = "textual-dark"
-        # Read the cache on a plain thread from the start, so the SQL overlaps Textual's
-        # own start-up (CSS, compose, the first paint of the shell); the screen's load
-        # worker then just collects the result (first paint from the cache, §7.1).
-        self._preload: Future[CacheSnapshot] | None = None
+        # Rows to read for the first screen: its height (or more; an unknown terminal).
+        self.head_rows = max(shutil.get_terminal_size((80, 60)).lines, 60)
+        # Read the first screen on a plain thread from the start, so the SQL overlaps
+        # Textual's own start-up (CSS, compose); the screen's load worker then just
+        # collects the result (first paint from the cache, §7.1).
+        self._preload: Future[FirstScreen] | None = None
         if preload:
             self._preload = Future()
             threading.Thread(target=self._run_preload, name="rfctui-preload", daemon=True).start()
@@ -118,9 +143,35 @@ class RfcApp(App[None]):
     def _run_preload(self) -> None:
         assert self._preload is not None
         try:
-            self._preload.set_result(self._read_snapshot())
+            self._preload.set_result(self._read_first_screen())
         except BaseException as exc:  # noqa: BLE001 - handed to the load worker
             self._preload.set_exception(exc)
+
+    def _read_first_screen(self) -> FirstScreen:
+        from rfctui.widgets.rfc_list import LIST_STATES
+
+        cache = self.get_cache()  # opened and checked before any row is trusted
+        now, stale_days = self.clock(), getattr(self.config, "stale_days", 60)
+        if hasattr(cache, "list_head"):
+            head = cache.list_head(LIST_STATES, self.head_rows, now=now, stale_days=stale_days)
+        else:  # a stand-in with only the list_items read API (tests): all of it at once
+            from rfctui.db import ListHead
+
+            items = cache.list_items(now=now, stale_days=stale_days)
+            head = ListHead(items, {}, {}, 0, cache.sync_status(), complete=True)
+        item = head.items[0] if head.items else None
+        detail = pulls = None
+        if item is not None:
+            detail = cache.rfc(item.slug) if item.kind == "rfc" else None
+            pulls = list(cache.pulls_for(item.slug))
+        return FirstScreen(head, getattr(cache, "notice", None), item, detail, pulls)
+
+    def read_first_screen(self) -> FirstScreen:
+        """The first screen's data (worker threads): the start-up preload, else read now."""
+        preload, self._preload = self._preload, None
+        if preload is not None:
+            return preload.result()
+        return self._read_first_screen()
 
     def _read_snapshot(self) -> CacheSnapshot:
         cache = self.get_cache()
@@ -130,13 +181,7 @@ class RfcApp(App[None]):
         return CacheSnapshot(items, getattr(cache, "notice", None))
 
     def read_snapshot(self) -> CacheSnapshot:
-        """Every left-pane item and the cache notice (worker threads).
-
-        The first call returns the start-up preload; later calls read the cache again.
-        """
-        preload, self._preload = self._preload, None
-        if preload is not None:
-            return preload.result()
+        """Every left-pane item and the cache notice (worker threads)."""
         return self._read_snapshot()
 
     def get_cache(self) -> Any:

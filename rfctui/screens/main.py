@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Footer, Input, Label, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
@@ -42,13 +43,13 @@ from rfctui.messages import (
 from rfctui.text import clean, one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
-from rfctui.widgets.rfc_list import GROUP_TITLES, RfcList
+from rfctui.widgets.rfc_list import GROUP_TITLES, RfcList, group_totals
 from rfctui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from rfctui.app import RfcApp
 
-__all__ = ["ConfirmOpen", "MainScreen", "SweepFailure", "is_web_url"]
+__all__ = ["ConfirmOpen", "HeadLoaded", "MainScreen", "SweepFailure", "is_web_url"]
 
 LATER = "actions arrive in a later release"
 
@@ -62,6 +63,14 @@ def is_web_url(url: str | None) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc) and url == clean(url)
+
+
+class HeadLoaded(Message, bubble=False):
+    """The first screen of the list (``db.ListHead``); the whole list follows (§7.1)."""
+
+    def __init__(self, head: Any) -> None:
+        super().__init__()
+        self.head = head
 
 
 @dataclass(frozen=True)
@@ -194,6 +203,12 @@ class MainScreen(Screen[None]):
         self._sync_queued: str | None = None
         self._loaded_once = False
         self._started_sync = False
+        # Start-up: only the head of the list is shown until the whole list is read.
+        self._partial = False
+        self._head_groups: tuple[dict[str, int], dict[str, int]] | None = None
+        self._detail_shown_for: ListItem | None = None  # skip re-reading this detail once
+        self._painted = threading.Event()  # the first screen is on the terminal
+        self._first_detail = True
 
     @property
     def rfc_app(self) -> RfcApp:
@@ -235,14 +250,38 @@ class MainScreen(Screen[None]):
         thread=True, exclusive=True, group="load", exit_on_error=False, description="Reading cache"
     )
     def load_items(self) -> None:
-        """Read every left-pane item from the cache (a thread: SQL never on the UI)."""
+        """Read every left-pane item from the cache (a thread: SQL never on the UI).
+
+        The first time, the first screen comes first (``RfcApp.read_first_screen``: the
+        first rows, group sizes, status and the first row's detail); the whole list is
+        read once that is painted, and replaces it with the cursor where it was.
+        """
+        app = self.rfc_app
         try:
-            snap = self.rfc_app.read_snapshot()
+            if not self._loaded_once and not self._partial:
+                first = app.read_first_screen()
+                if first.notice and not app.cache_notice_shown:
+                    app.cache_notice_shown = True
+                    self.post_message(CacheNotice(str(first.notice)))
+                if first.head.complete:
+                    self.post_message(ItemsLoaded(first.head.items, first.head.status))
+                else:
+                    self.post_message(HeadLoaded(first.head))
+                if first.item is not None:
+                    self.post_message(DetailLoaded(first.item, first.detail, first.pulls or []))
+                if first.head.complete:
+                    self.post_message(
+                        FilterIndexReady(first.head.items, index_texts(first.head.items))
+                    )
+                    return
+                # The big read competes for the GIL with the first paint: wait for it.
+                self._painted.wait(2.0)
+            snap = app.read_snapshot()
         except Exception as exc:  # noqa: BLE001 - one line for the person, not a traceback
             self.post_message(CacheFailed(describe_error(exc)[0]))
             return
-        if snap.notice and not self.rfc_app.cache_notice_shown:
-            self.rfc_app.cache_notice_shown = True
+        if snap.notice and not app.cache_notice_shown:
+            app.cache_notice_shown = True
             self.post_message(CacheNotice(str(snap.notice)))
         # Paint first; what the paint does not need follows in later messages.
         self.post_message(ItemsLoaded(snap.items, None))
@@ -268,8 +307,30 @@ class MainScreen(Screen[None]):
         self.query_one(DetailPane).show_message("The cache could not be read.", message.error)
         self._maybe_start_sync()
 
+    @on(HeadLoaded)
+    def _head_loaded(self, message: HeadLoaded) -> None:
+        """Paint the first screen: its rows, every group's true size, the status."""
+        head = message.head
+        self.items = list(head.items)
+        self._texts = None
+        self._partial = True
+        self._head_groups = group_totals(
+            head.state_counts, head.ident_lens, head.status.pending_count, head.pending_ident_len
+        )
+        status = self.query_one(StatusLine)
+        status.loaded = True
+        self._status_loaded(StatusLoaded(head.status))
+        self._apply_filter(announce=True)
+        self.call_after_refresh(self._painted.set)
+
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
+        if self._partial:
+            # The whole list replaces the first screen: same cursor, and no second read
+            # of a detail already shown if its row did not change.
+            self._partial = False
+            self._head_groups = None
+            self._detail_shown_for = self.query_one(DetailPane).item
         self.items = message.items
         self._texts = message.texts  # None until FilterIndexReady (built lazily if needed)
         status = self.query_one(StatusLine)
@@ -280,6 +341,7 @@ class MainScreen(Screen[None]):
             self._status_loaded(StatusLoaded(message.status))
         self._apply_filter(announce=True)
         self._loaded_once = True
+        self._painted.set()
         self._maybe_start_sync()
 
     @on(StatusLoaded)
@@ -335,15 +397,21 @@ class MainScreen(Screen[None]):
             )
         else:
             empty = "Nothing matches the filter — escape clears it."
+        head = self._head_groups if query.empty else None
         rfc_list.set_items(
             shown,
             empty_message=empty,
             announce=announce,
-            universe=self.items if announce else None,
+            universe=self.items if announce and head is None else None,
+            totals=head[0] if head else None,
+            widths=head[1] if head else None,
         )
         status = self.query_one(StatusLine)
         status.shown = None if query.empty else len(shown)
-        status.hint = "; ".join(query.problems) or None
+        problems = list(query.problems)
+        if self._partial and not query.empty:
+            problems.append("still reading the whole list")
+        status.hint = "; ".join(problems) or None
         status.render_status()
         if not shown:
             self.query_one(DetailPane).show_message(
@@ -388,6 +456,9 @@ class MainScreen(Screen[None]):
                     "enter or space folds and unfolds this group.",
                 )
             return
+        shown, self._detail_shown_for = self._detail_shown_for, None
+        if shown is not None and event.item == shown and pane.item == shown:
+            return  # the start-up read already shows exactly this row
         typing = isinstance(self.focused, FilterInput)
         self.load_detail(event.item, 0.12 if typing else 0.02)
 
@@ -428,6 +499,11 @@ class MainScreen(Screen[None]):
         ):
             return  # the cursor moved on
         self.query_one(DetailPane).show(current, message.detail, message.pulls)
+        if self._first_detail:
+            # Read at start-up with the first screen: the cursor's own event, queued
+            # behind this message, need not read it again.
+            self._first_detail = False
+            self._detail_shown_for = current
 
     # -- links and the browser ----------------------------------------------------------
 

@@ -9,7 +9,7 @@ goes through ``text.clean`` and into a plain ``Segment``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -27,7 +27,17 @@ from textual.strip import Strip
 from rfctui.db import ListItem
 from rfctui.text import clean, short_age
 
-__all__ = ["BADGES", "GROUP_ORDER", "GROUP_TITLES", "RfcList", "Row", "build_rows", "ident_widths"]
+__all__ = [
+    "BADGES",
+    "GROUP_ORDER",
+    "GROUP_TITLES",
+    "LIST_STATES",
+    "RfcList",
+    "Row",
+    "build_rows",
+    "group_totals",
+    "ident_widths",
+]
 
 # §3 lifecycle order; "pending" (open propose PRs, §7.3) comes first because it is the
 # triage queue, "other" (states we do not know) last.
@@ -60,6 +70,8 @@ BADGES: dict[str, tuple[str, str]] = {
 
 
 _LIST_GROUPS = frozenset(GROUP_TITLES) - {"pending", "other"}
+# The §3 states that have a group of their own, in display order (db.Cache.list_head).
+LIST_STATES: tuple[str, ...] = tuple(g for g in GROUP_ORDER if g in _LIST_GROUPS)
 
 
 def group_of(item: ListItem) -> str:
@@ -131,6 +143,30 @@ def ident_widths(items: Iterable[ListItem]) -> dict[str, int]:
         if n > out.get(name, 0):
             out[name] = n
     return {k: min(IDENT_MAX, v) for k, v in out.items()}
+
+
+def group_totals(
+    state_counts: Mapping[str, int],
+    ident_lens: Mapping[str, int],
+    pending: int,
+    pending_ident_len: int,
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Group sizes and ident widths from per-state figures (``db.ListHead``).
+
+    Lets the first screen show every header's true count and the final column widths
+    while only its first rows are loaded.
+    """
+    totals: dict[str, int] = {}
+    widths: dict[str, int] = {}
+    if pending:
+        totals["pending"] = pending
+        widths["pending"] = min(IDENT_MAX, pending_ident_len)
+    for state, count in state_counts.items():
+        name = state if state in _LIST_GROUPS else "other"
+        totals[name] = totals.get(name, 0) + count
+        width = min(IDENT_MAX, ident_lens.get(state, 0))
+        widths[name] = max(widths.get(name, 0), width)
+    return totals, widths
 
 
 def _ident_len(item: ListItem) -> int:
@@ -242,6 +278,9 @@ class RfcList(ScrollView, can_focus=True):
         # (row key, width) -> segments; rows are rebuilt per keystroke, their text is not.
         self._line_cache: dict[tuple[tuple[str, str], int, int], list[Segment]] = {}
         self._widths: dict[str, int] | None = None
+        # Group sizes while only the head of the list is loaded (see ``set_items``).
+        self._totals: dict[str, int] | None = None
+        self._length = 0  # display lines, with the rows not loaded yet
         self._last_key: tuple[str, str] | None = None
         self._now: datetime = self._clock()
 
@@ -254,18 +293,25 @@ class RfcList(ScrollView, can_focus=True):
         empty_message: str | None = None,
         announce: bool = True,
         universe: Sequence[ListItem] | None = None,
+        totals: Mapping[str, int] | None = None,
+        widths: Mapping[str, int] | None = None,
     ) -> None:
         """Show ``items`` (already filtered); the cursor stays on the same item if it can.
 
         ``announce`` posts ``Highlighted`` even if the highlighted item is unchanged (its
         data may be new); a filter keystroke passes False. ``universe`` (every item, on
         a fresh load) fixes the column widths so they do not jump while filtering.
+        ``totals`` and ``widths`` (``group_totals``) say that ``items`` is only the head
+        of the list: headers show the true group sizes, the scrollbar the full length.
         """
         self._items = list(items)
         if announce:
             self._line_cache.clear()  # fresh data: drawn lines may be out of date
         if universe is not None:
             self._widths = ident_widths(universe)
+        if widths is not None:
+            self._widths = dict(widths)
+        self._totals = dict(totals) if totals is not None else None
         if empty_message is not None:
             self.empty_message = empty_message
         self._rebuild(announce=announce)
@@ -273,8 +319,7 @@ class RfcList(ScrollView, can_focus=True):
     def _rebuild(self, *, announce: bool = True) -> None:
         key = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
         self._now = self._clock()
-        self.rows = build_rows(self._items, self.collapsed, self._widths)
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        self._build()
         index = 0
         if key is not None:
             for i, row in enumerate(self.rows):
@@ -290,6 +335,21 @@ class RfcList(ScrollView, can_focus=True):
             self._last_key = None  # re-announce even if the key is unchanged: data changed
         self.cursor = index
         self.refresh()
+
+    def _build(self) -> None:
+        """``rows`` from the items; with ``_totals`` the headers and length of the whole."""
+        self.rows = build_rows(self._items, self.collapsed, self._widths)
+        length = len(self.rows)
+        if self._totals is not None:
+            for row in self.rows:
+                if row.item is None:
+                    row.count = self._totals.get(row.group, row.count)
+            length = max(
+                length,
+                sum(1 if g in self.collapsed else n + 1 for g, n in self._totals.items() if n),
+            )
+        self._length = length
+        self.virtual_size = Size(self.scrollable_content_region.width, length)
 
     @property
     def highlighted_row(self) -> Row | None:
@@ -343,7 +403,7 @@ class RfcList(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        self.virtual_size = Size(self.scrollable_content_region.width, self._length)
         self._scroll_cursor_into_view()
 
     def action_cursor_down(self) -> None:
@@ -414,8 +474,7 @@ class RfcList(ScrollView, can_focus=True):
             self.collapsed.discard(group)
         # Keep the cursor on the group's header after folding.
         header = ("group", group)
-        self.rows = build_rows(self._items, self.collapsed, self._widths)
-        self.virtual_size = Size(self.scrollable_content_region.width, len(self.rows))
+        self._build()
         index = next((i for i, r in enumerate(self.rows) if r.key == header), 0)
         self._last_key = header if self.rows[index].key == header else None
         self.cursor = index
