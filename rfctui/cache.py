@@ -169,6 +169,16 @@ async def _all(coros: Iterable[Awaitable[Any]]) -> list[Any]:
         raise
 
 
+async def _halves(*coros: Awaitable[Any]) -> None:
+    """Run a sweep's entries half and PR half concurrently; when both fail, report the
+    first one's error (deterministic, whichever finished first): each half already
+    stops its own requests on its first failure."""
+    results = await asyncio.gather(*coros, return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+
+
 def _one_line(text: object) -> str:
     """One line for a SweepResult error (control characters dropped: it is shown)."""
     return one_line(str(text), limit=500)
@@ -222,10 +232,10 @@ class Reconciler:
 
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan()
-            await _all([  # one round trip for "nothing changed", not two
+            await _halves(  # one round trip for "nothing changed", not two
                 self._gather_entries(snap, plan, relist=False, cold=False),
                 self._gather_pulls_incremental(snap, plan),
-            ])
+            )
             return plan
 
         return await self._run("quick", gather)
@@ -241,7 +251,7 @@ class Reconciler:
                 if not relisted:
                     await self._gather_open_pulls(snap, plan)
 
-            await _all([self._gather_entries(snap, plan, relist=True, cold=False), pulls()])
+            await _halves(self._gather_entries(snap, plan, relist=True, cold=False), pulls())
             return plan
 
         return await self._run("full", gather)
@@ -257,10 +267,10 @@ class Reconciler:
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan(clear=True)
             cold = _Snapshot(rfcs={}, prs={}, state={K_GEN: snap.generation})
-            await _all([
+            await _halves(
                 self._gather_entries(cold, plan, relist=True, cold=True),
                 self._gather_all_pulls(cold, plan),
-            ])
+            )
             return plan
 
         return await self._run("resync", gather)
