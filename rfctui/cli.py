@@ -342,6 +342,9 @@ def _ui(config: Any, err: TextIO) -> int:
     notice = getattr(cache, "notice", None) if cache is not None else None
     if cache is not None:
         cache.close()
+    actions_notice = _actions_log_notice(config)
+    if actions_notice:  # the outbox (§6.4) was moved aside or cannot be opened: say so
+        notice = f"{notice} · {actions_notice}" if notice else actions_notice
     try:
         from rfctui.app import run_app
     except ImportError as exc:
@@ -352,6 +355,22 @@ def _ui(config: Any, err: TextIO) -> int:
         )
         return EXIT_FAIL
     return int(run_app(config, notice=notice) or 0)
+
+
+def _actions_log_notice(config: Any) -> str | None:
+    """Open the actions log once before the UI: the one-line notice if it was moved
+    aside (or the error if it cannot be opened), so the person learns it either way."""
+    from rfctui.db import CacheError, open_actions
+
+    path = Path(config.actions_file)
+    if not path.exists():
+        return None
+    try:
+        log = open_actions(path)
+    except CacheError as exc:
+        return _one_line(exc)
+    log.close()
+    return log.notice
 
 
 def _open_cache_quietly(config: Any) -> Any:

@@ -369,3 +369,25 @@ def test_sync_never_moves_the_actions_log_aside(
     warnings = [ln for ln in err.splitlines() if "actions log" in ln]
     assert len(warnings) == 1 and "left as it is" in warnings[0], err
     assert sorted(p.name for p in log.parent.iterdir()) == [log.name]
+
+
+def test_ui_is_told_when_the_actions_log_was_moved_aside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for k, v in env_for(tmp_path, "http://127.0.0.1:9").items():
+        monkeypatch.setenv(k, v)
+    log = load_config().actions_file
+    log.parent.mkdir(parents=True)
+    log.write_bytes(b"garbage" * 100)
+    seen: dict[str, Any] = {}
+
+    def fake_run_app(config: Any, *, notice: str | None = None, **kw: Any) -> int:
+        seen["notice"] = notice
+        return 0
+
+    monkeypatch.setattr("rfctui.app.run_app", fake_run_app)
+    rc, _out, err = call()
+    assert rc == 0 and err == ""
+    notice = seen["notice"]
+    assert notice and "\n" not in notice and notice.startswith(f"actions log at {log}")
+    assert "moved aside to" in notice
