@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from textual.message import Message
 from ui_fixtures import (
@@ -554,3 +555,31 @@ def test_hostile_text_never_reaches_a_real_terminal(tmp_path: Path) -> None:
     assert b"Boom" in out and b"[@click=app.quit]" in out  # shown, as text
     for needle in (b"ZXZpbA==", b"\x1b]52", b"\x1b[31mred", "\u202e".encode(), b"\x1b[2J a"):
         assert needle not in out, needle
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """The sandbox's own transport, noting which token each request carried."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+        self.auth: list[str] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.auth.append(request.headers.get("authorization", ""))
+        return await self.inner.handle_async_request(request)
+
+
+async def test_sweeps_read_with_the_users_token(tmp_path: Path) -> None:
+    """Issue 5: background reads use the user's token; the bot's is for writes only."""
+    from ui_fixtures import build_cache_dir
+
+    cfg, sb = build_cache_dir(tmp_path)
+    rec = RecordingTransport(sb.transport)
+    app = RfcApp(cfg, clock=fixed_clock, sync=True, transport=rec)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+    assert rec.auth, "the sweeps sent no request"
+    assert all("ada-token" in a for a in rec.auth), rec.auth
+    assert not any("bot-token" in a for a in rec.auth)

@@ -658,13 +658,13 @@ class MainScreen(Screen[None]):
 
     async def _sweep(self, kind: str) -> Any:
         from rfctui.cache import Reconciler
-        from rfctui.gitea import GiteaClient
+        from rfctui.config import reader_client
 
         app = self.rfc_app
         cfg = app.config
         cache = app.get_cache()
-        token = getattr(cfg, "bot_token", None) or getattr(cfg, "user_token", None)
-        async with GiteaClient(cfg.gitea_url, token, transport=app.transport) as client:
+        # Reads use the user's own token; the bot's is for writes only (§6.1, issue 5).
+        async with reader_client(cfg, transport=app.transport) as client:
             if not self._identify_tried and getattr(cfg, "user_token", None):
                 self._identify_tried = True
                 await self._identify(cfg)
