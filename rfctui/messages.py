@@ -99,3 +99,21 @@ class DetailLoaded(Message, bubble=False):
         self.item = item
         self.detail = detail
         self.pulls = pulls
+
+
+class CacheChecked(Message, bubble=False):
+    """The cache's write generation and skipped entries, read in a worker (§4.1).
+
+    Another process (``rfctui --resync``, ``rfctui propose``) may write the shared cache;
+    a generation other than the one the list was read at means the list is out of date.
+    ``reload`` asks for a re-read whatever the generation (after a sweep that changed
+    rows). ``skipped`` is the reconciler's malformed entries as (path, reason).
+    """
+
+    def __init__(
+        self, generation: str | None, skipped: list[tuple[str, str]], *, reload: bool = False
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.skipped = skipped
+        self.reload = reload

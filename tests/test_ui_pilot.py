@@ -583,3 +583,78 @@ async def test_sweeps_read_with_the_users_token(tmp_path: Path) -> None:
     assert rec.auth, "the sweeps sent no request"
     assert all("ada-token" in a for a in rec.auth), rec.auth
     assert not any("bot-token" in a for a in rec.auth)
+
+
+async def _other_process_sweeps(cfg: Config, sb: Any) -> None:
+    """Another rfctui process (its own cache handle and client) syncs the same file."""
+    from rfctui.cache import Reconciler
+    from rfctui.db import open_cache
+    from rfctui.gitea import GiteaClient
+
+    cache = open_cache(cfg.cache_file, clock=fixed_clock)
+    try:
+        async with GiteaClient(cfg.gitea_url, cfg.read_token, transport=sb.transport) as client:
+            rec = Reconciler(client, cache, cfg.org, cfg.meta_repo, cfg.bot_user, clock=fixed_clock)
+            result = await rec.quick_sweep()
+            assert result.ok and result.rows_changed, result
+    finally:
+        cache.close()
+
+
+async def test_changes_written_by_another_process_show_up(tmp_path: Path) -> None:
+    """QA: a sweep that finds nothing new still notices the cache changed underneath."""
+    sb = make_sandbox()
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        await pilot.press("j", "j", "j")
+        await settle(pilot)
+        before = lst.highlighted_item
+        assert before is not None
+        sb.commit_files(
+            "main",
+            {"rfcs/from-elsewhere.md": b"---\nslug: from-elsewhere\ntitle: X\nstate: idea\n---\n"},
+            "Add from-elsewhere",
+        )
+        await _other_process_sweeps(app.config, sb)
+        assert "from-elsewhere" not in shown_slugs(app)
+        await pilot.press("r")  # our sweep: nothing left to change, yet the list is re-read
+        await settle(pilot)
+        assert "from-elsewhere" in shown_slugs(app)
+        after = lst.highlighted_item
+        assert after is not None and (after.kind, after.slug) == (before.kind, before.slug)
+        # And without any sweep of ours: the periodic check alone.
+        sb.commit_files(
+            "main",
+            {"rfcs/second-one.md": b"---\nslug: second-one\ntitle: Y\nstate: idea\n---\n"},
+            "Add second-one",
+        )
+        await _other_process_sweeps(app.config, sb)
+        app.screen.check_cache()
+        await settle(pilot)
+        assert "second-one" in shown_slugs(app)
+
+
+async def test_skipped_entries_are_counted_and_listed(tmp_path: Path) -> None:
+    sb = make_sandbox()
+    app = make_app(tmp_path, sync=True, sandbox=sb)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert status(app).skipped == 0
+        sb.commit_files(
+            "main",
+            {"rfcs/broken-one.md": b"---\nslug: broken-one\ntitle: [unclosed\n---\n"},
+            "Add a malformed entry",
+        )
+        await pilot.press("r")
+        await settle(pilot)
+        assert status(app).skipped == 1
+        assert "1 skipped" in str(status(app).render())
+        notes = [n for n in app._notifications if "malformed" in (n.title or "")]
+        assert notes and "rfcs/broken-one.md" in notes[-1].message
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = str(app.screen.query_one("#help-text").render())
+        assert "Skipped entries (1)" in text and "rfcs/broken-one.md" in text

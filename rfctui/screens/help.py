@@ -7,6 +7,8 @@ palette at once. Only the badge legend and the filter syntax are prose.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -14,6 +16,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rfctui.text import one_line
 from rfctui.widgets.rfc_list import BADGES
 
 __all__ = ["HelpScreen", "binding_sections", "help_content"]
@@ -87,9 +90,29 @@ def _table(rows: list[tuple[str, str]], key_width: int = 18) -> list[Content]:
     return [Content.assemble(("  " + f"{k:<{key_width}}", "bold $text-accent"), d) for k, d in rows]
 
 
-def help_content(app: object | None = None, screen_cls: type | None = None) -> Content:
-    """Keys (from the bindings), the badge legend and the filter syntax, as Content."""
+def help_content(
+    app: object | None = None,
+    screen_cls: type | None = None,
+    skipped: Sequence[tuple[str, str]] = (),
+) -> Content:
+    """Keys (from the bindings), the badge legend and the filter syntax, as Content.
+
+    ``skipped``: malformed entries the reconciler left out (path, reason), listed
+    first, since nothing else in the UI shows them.
+    """
     lines: list[Content] = [Content.styled("rfctui — keys", "bold $text-primary"), Content("")]
+    if skipped:
+        lines.append(
+            Content.styled(
+                f"Skipped entries ({len(skipped)}): not shown", "bold underline $warning"
+            )
+        )
+        for path, reason in skipped:
+            lines.append(
+                Content.assemble(("  " + one_line(path, 80), "bold"), ": " + one_line(reason, 160))
+            )
+        lines.append(Content("  Fix the file in the meta repository; the next sync picks it up."))
+        lines.append(Content(""))
     for title, bindings in binding_sections(screen_cls):
         lines.append(Content.styled(title, "bold underline"))
         rows = [(_keys(app, b), b.tooltip or b.description) for b in bindings]
@@ -122,13 +145,18 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,question_mark,f1", "close", "Close help", id="help-close"),
     ]
 
-    def __init__(self, screen_cls: type | None = None) -> None:
+    def __init__(
+        self, screen_cls: type | None = None, skipped: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__()
         self.screen_cls = screen_cls  # the main screen's class (it may be a subclass)
+        self.skipped = list(skipped)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(help_content(self.app, self.screen_cls), id="help-text", markup=False)
+            yield Static(
+                help_content(self.app, self.screen_cls, self.skipped), id="help-text", markup=False
+            )
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -30,6 +30,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from rfctui.db import ListItem
 from rfctui.filtering import Query, filter_items, index_texts, parse_query
 from rfctui.messages import (
+    CacheChecked,
     CacheFailed,
     CacheNotice,
     DetailLoaded,
@@ -52,6 +53,8 @@ if TYPE_CHECKING:
 __all__ = ["ConfirmOpen", "HeadLoaded", "MainScreen", "SweepFailure", "is_web_url"]
 
 LATER = "actions arrive in a later release"
+# How often the UI asks whether another process wrote the shared cache (one tiny read).
+CACHE_CHECK_SECONDS = 5.0
 
 
 def is_web_url(url: str | None) -> bool:
@@ -209,6 +212,12 @@ class MainScreen(Screen[None]):
         self._detail_shown_for: ListItem | None = None  # skip re-reading this detail once
         self._painted = threading.Event()  # the first screen is on the terminal
         self._first_detail = True
+        # The cache generation the list was read at (None: not known yet) and the
+        # reconciler's skipped (malformed) entries, for the status line and help.
+        self._generation: str | None = None
+        self._generation_known = False
+        self._watching = False
+        self.skipped: list[tuple[str, str]] = []
 
     @property
     def rfc_app(self) -> RfcApp:
@@ -367,6 +376,7 @@ class MainScreen(Screen[None]):
 
     def _maybe_start_sync(self) -> None:
         """After the first paint from the cache: a full sweep, then the timers (§4.1)."""
+        self._start_watch()
         if self._started_sync or not self.sync_enabled:
             return
         self._started_sync = True
@@ -380,6 +390,76 @@ class MainScreen(Screen[None]):
             )
         if full > 0:
             self.set_interval(full, lambda: self.start_sync("full", quiet=True), name="full-sweep")
+
+    # -- other writers of the shared cache ------------------------------------------------
+
+    def _start_watch(self) -> None:
+        """Notice another process's writes (§4.2: a UI and a ``--resync`` share the file)."""
+        if self._watching:
+            return
+        self._watching = True
+        self.check_cache()
+        self.set_interval(CACHE_CHECK_SECONDS, self._timed_check, name="cache-check")
+
+    def _timed_check(self) -> None:
+        if not self._sync_running:  # the sweep's own end checks (no double re-read)
+            self.check_cache()
+
+    @work(thread=True, exclusive=True, group="check", exit_on_error=False, description="Checking")
+    def check_cache(self, reload: bool = False) -> None:
+        """Read the generation and skipped entries (a few SyncState rows; never on the UI).
+
+        Read *before* any re-read of the list, so a write that lands in between shows up
+        as a new generation next time instead of being missed.
+        """
+        import json
+
+        from rfctui.cache import K_GEN, K_SKIPPED
+
+        try:
+            state = self.rfc_app.get_cache().state()
+        except Exception as exc:  # noqa: BLE001
+            if reload:
+                self.post_message(CacheFailed(describe_error(exc)[0]))
+            return
+        skipped: list[tuple[str, str]] = []
+        try:
+            raw = json.loads(state.get(K_SKIPPED) or "{}")
+            if isinstance(raw, dict):
+                for path, value in sorted(raw.items()):
+                    reason = value[1] if isinstance(value, list) and len(value) > 1 else ""
+                    skipped.append((str(path), str(reason or "unreadable")))
+        except ValueError:
+            pass
+        self.post_message(CacheChecked(state.get(K_GEN), skipped, reload=reload))
+
+    @on(CacheChecked)
+    def _cache_checked(self, message: CacheChecked) -> None:
+        changed = self._generation_known and message.generation != self._generation
+        self._generation, self._generation_known = message.generation, True
+        self._show_skipped(message.skipped)
+        if changed or message.reload:
+            self.load_items()  # the cursor stays on its slug (RfcList.set_items)
+
+    def _show_skipped(self, skipped: list[tuple[str, str]]) -> None:
+        """The "N skipped" status part; the reasons once per change (all of them in ``?``)."""
+        if skipped == self.skipped:
+            return
+        self.skipped = skipped
+        status = self.query_one(StatusLine)
+        status.skipped = len(skipped)
+        status.render_status()
+        if not skipped:
+            return
+        first = "; ".join(f"{one_line(p, 60)}: {one_line(r, 80)}" for p, r in skipped[:3])
+        more = f" (+{len(skipped) - 3} more)" if len(skipped) > 3 else ""
+        self.notify(
+            f"{first}{more}. ? lists them all.",
+            title=f"{len(skipped)} malformed entries skipped",
+            severity="warning",
+            markup=False,
+            timeout=10,
+        )
 
     # -- filtering --------------------------------------------------------------------
 
@@ -746,10 +826,10 @@ class MainScreen(Screen[None]):
         if getattr(result, "ok", False):
             status.synced_at = self._clock()
             status.render_status()
-        # Re-read the list only when the sweep changed rows (or on the first sweep):
-        # a quiet quick sweep every 30 s must not re-read 10,000 rows.
-        if getattr(result, "rows_changed", 0) or not self._synced_once:
-            self.load_items()
+        # Re-read the list when the sweep changed rows (or on the first sweep), or when
+        # another process wrote the cache (the check compares generations): a quiet
+        # quick sweep every 30 s must not re-read 10,000 rows.
+        self.check_cache(reload=bool(getattr(result, "rows_changed", 0)) or not self._synced_once)
         self._synced_once = self._synced_once or bool(getattr(result, "ok", False))
         queued, self._sync_queued = self._sync_queued, None
         if queued:
@@ -772,7 +852,7 @@ class MainScreen(Screen[None]):
     def action_help(self) -> None:
         from rfctui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(type(self)))
+        self.app.push_screen(HelpScreen(type(self), skipped=self.skipped))
 
     def action_quit(self) -> None:
         self.app.exit()

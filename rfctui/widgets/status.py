@@ -31,6 +31,7 @@ class StatusLine(Static):
         self.login: str | None = None
         self.demo = False
         self.hint: str | None = None  # e.g. a filter problem
+        self.skipped = 0  # malformed entries the last sweep skipped (listed in help)
 
     def render_status(self) -> None:
         """Rebuild the line from the fields (cheap; called on every change)."""
@@ -58,6 +59,8 @@ class StatusLine(Static):
         if self.loaded:
             parts.append(Content(f"{self.rfc_count} RFCs"))
             parts.append(Content(f"{self.pending_count} pending"))
+        if self.skipped:
+            parts.append(Content.styled(f"{self.skipped} skipped", "$text-warning"))
         if self.login:
             parts.append(Content.styled(f"you: {one_line(self.login, 40)}", "$text-muted"))
         self.update(Content(" · ").join(parts))
