@@ -658,3 +658,33 @@ async def test_skipped_entries_are_counted_and_listed(tmp_path: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("#help-text").render())
         assert "Skipped entries (1)" in text and "rfcs/broken-one.md" in text
+
+
+def detail_title(app: Any) -> str:
+    return str(app.screen.query_one("#detail-title").render())
+
+
+async def test_detail_follows_a_header_after_the_filter_is_cleared(tmp_path: Path) -> None:
+    """QA: the header under the cursor shows its new count once the filter is gone."""
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        await pilot.press("slash", *"tag:api", "enter")
+        await settle(pilot)
+        if isinstance(app.focused, FilterInput):
+            await pilot.press("escape")
+        await pilot.press("g")
+        target = next(i for i, r in enumerate(lst.rows) if r.key == ("group", "graduated"))
+        await pilot.press(*["j"] * target)
+        await settle(pilot)
+        row = lst.highlighted_row
+        assert row is not None and row.key == ("group", "graduated")
+        filtered = row.count
+        assert detail_title(app) == f"Graduated ({filtered})"
+        await pilot.press("escape")  # on the list: clears the filter
+        await settle(pilot)
+        row = lst.highlighted_row
+        assert row is not None and row.key == ("group", "graduated")
+        assert row.count > filtered
+        assert detail_title(app) == f"Graduated ({row.count})"

@@ -331,8 +331,10 @@ class RfcList(ScrollView, can_focus=True):
         if self.rows and key is None:
             # First fill: start on the first item, not a header.
             index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
-        if announce:
-            self._last_key = None  # re-announce even if the key is unchanged: data changed
+        if announce or (0 <= index < len(self.rows) and self.rows[index].is_header):
+            # Re-announce even if the key is unchanged: the data (or a header's count)
+            # changed, and the detail pane shows what the cursor is on.
+            self._last_key = None
         self.cursor = index
         self.refresh()
 
