@@ -15,6 +15,7 @@ costs a few milliseconds (bench/startup.py measures it).
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -89,8 +90,12 @@ def _split(query: str) -> list[str]:
         return query.replace('"', " ").replace("'", " ").split()
 
 
+_KEY_RE = re.compile(r"[a-z][a-z_-]*")
+
+
 def parse_query(query: str, *, login: str | None = None) -> Query:
-    """Parse ``query``; unknown ``field:`` prefixes are treated as free text."""
+    """Parse ``query``; an unknown ``key:`` is matched as free text and reported
+    (``Query.problems``) so a typo like ``tags:api`` does not just find nothing."""
     q = Query(text=query)
     for raw in _split(query):
         negate = raw.startswith("-") and len(raw) > 1
@@ -106,6 +111,10 @@ def parse_query(query: str, *, login: str | None = None) -> Query:
                 q.problems.append("mine: your login is not known yet (needs a user token)")
             q.predicates.append((negate, _mine_predicate(login)))
         elif low:
+            if sep and _KEY_RE.fullmatch(name) and not value.startswith("//"):
+                problem = f"unknown filter key '{name}:' ({', '.join(FIELDS)}, mine)"
+                if problem not in q.problems:
+                    q.problems.append(problem)
             q.predicates.append((negate, lambda _i, t, w=low: w in t))
     return q
 

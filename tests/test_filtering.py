@@ -76,3 +76,10 @@ def test_unclosed_quote_while_typing_does_not_crash() -> None:
 
 def test_unknown_prefix_is_free_text() -> None:
     assert slugs("foo:bar") == []
+
+
+def test_unknown_key_is_reported() -> None:
+    q = parse_query("foo:bar tag:api")
+    assert q.problems == ["unknown filter key 'foo:' (state, tag, owner, arbiter, mine)"]
+    assert parse_query("state:idea owner:ada").problems == []
+    assert parse_query("https://example.org/x").problems == []  # a pasted link is text

@@ -688,3 +688,30 @@ async def test_detail_follows_a_header_after_the_filter_is_cleared(tmp_path: Pat
         assert row is not None and row.key == ("group", "graduated")
         assert row.count > filtered
         assert detail_title(app) == f"Graduated ({row.count})"
+
+
+async def test_filter_unfolds_groups_and_restores_folds(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        pending = [r.item.slug for r in lst.rows if r.item is not None and r.item.kind == "pending"]
+        await pilot.press("g", "enter")  # fold "Pending ideas"
+        assert lst.rows[0].collapsed
+        await pilot.press("slash", *"state:pending")
+        assert [s for s in shown_slugs(app)] == pending  # the folded group shows its matches
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert lst.rows[0].is_header and lst.rows[0].collapsed  # the fold is back
+        assert lst.cursor == 0
+
+
+async def test_unknown_filter_key_is_explained(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"foo:bar")
+        await settle(pilot)
+        expected = "unknown filter key 'foo:' (state, tag, owner, arbiter, mine)"
+        assert status(app).hint == expected
+        assert expected in rfc_list(app).empty_message and not shown_slugs(app)

@@ -475,9 +475,12 @@ class MainScreen(Screen[None]):
                 if self.sync_enabled
                 else "The cache is empty."
             )
+        elif query.problems:
+            empty = f"Nothing matches: {'; '.join(query.problems)} — escape clears it."
         else:
             empty = "Nothing matches the filter — escape clears it."
         head = self._head_groups if query.empty else None
+        rfc_list.set_filtering(not query.empty)
         rfc_list.set_items(
             shown,
             empty_message=empty,
@@ -494,9 +497,10 @@ class MainScreen(Screen[None]):
         status.hint = "; ".join(problems) or None
         status.render_status()
         if not shown:
+            note = "; ".join([f"filter: {clean(self.query_text)}", *query.problems])
             self.query_one(DetailPane).show_message(
                 "No entries." if not self.items else "Nothing matches the filter.",
-                "" if not self.items else f"filter: {clean(self.query_text)}",
+                "" if not self.items else note,
             )
 
     @on(Input.Changed, "#filter")

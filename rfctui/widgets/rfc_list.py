@@ -273,6 +273,7 @@ class RfcList(ScrollView, can_focus=True):
         self._items: list[ListItem] = []
         self.rows: list[Row] = []
         self.collapsed: set[str] = set()
+        self._folds_before_filter: set[str] | None = None  # see ``set_filtering``
         self.empty_message = "Loading the cache…"
         self._styles: dict[str, Style] = {}
         # (row key, width) -> segments; rows are rebuilt per keystroke, their text is not.
@@ -317,7 +318,8 @@ class RfcList(ScrollView, can_focus=True):
         self._rebuild(announce=announce)
 
     def _rebuild(self, *, announce: bool = True) -> None:
-        key = self.rows[self.cursor].key if 0 <= self.cursor < len(self.rows) else None
+        old = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+        key = old.key if old else None
         self._now = self._clock()
         self._build()
         index = 0
@@ -327,7 +329,12 @@ class RfcList(ScrollView, can_focus=True):
                     index = i
                     break
             else:
-                index = min(self.cursor, max(len(self.rows) - 1, 0))
+                # Its group was folded again (the filter ended): onto that group's header.
+                header = ("group", old.group) if old else None
+                index = next(
+                    (i for i, r in enumerate(self.rows) if r.key == header),
+                    min(self.cursor, max(len(self.rows) - 1, 0)),
+                )
         if self.rows and key is None:
             # First fill: start on the first item, not a header.
             index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
@@ -337,6 +344,16 @@ class RfcList(ScrollView, can_focus=True):
             self._last_key = None
         self.cursor = index
         self.refresh()
+
+    def set_filtering(self, active: bool) -> None:
+        """While a filter is on every group is unfolded (its matches must show, the
+        pending ideas too); the person's folds come back when it is cleared."""
+        if active and self._folds_before_filter is None:
+            self._folds_before_filter = set(self.collapsed)
+            self.collapsed.clear()
+        elif not active and self._folds_before_filter is not None:
+            self.collapsed = self._folds_before_filter
+            self._folds_before_filter = None
 
     def _build(self) -> None:
         """``rows`` from the items; with ``_totals`` the headers and length of the whole."""
