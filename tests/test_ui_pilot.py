@@ -715,3 +715,33 @@ async def test_unknown_filter_key_is_explained(tmp_path: Path) -> None:
         expected = "unknown filter key 'foo:' (state, tag, owner, arbiter, mine)"
         assert status(app).hint == expected
         assert expected in rfc_list(app).empty_message and not shown_slugs(app)
+
+
+async def test_narrow_terminal_shows_one_pane_at_a_time(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(50, 16)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        left, detail = screen.query_one("#left"), screen.query_one(DetailPane)
+        assert screen.has_class("-narrow")
+        assert left.display and not detail.display and left.size.width == 50
+        await pilot.press("enter")  # read the entry: the detail takes the screen
+        await pilot.pause()
+        assert detail.display and not left.display and detail.outer_size.width == 50
+        await pilot.press("escape")
+        await pilot.pause()
+        assert left.display and not detail.display and rfc_list(app).has_focus
+        await pilot.resize_terminal(120, 30)
+        await pilot.pause()
+        assert left.display and detail.display and not screen.has_class("-narrow")
+
+
+async def test_status_line_puts_counts_before_the_error(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        st = status(app)
+        st.offline, st.error = True, "cannot reach http://gitea.test: " + "x" * 200
+        st.render_status()
+        text = str(st.render())
+        assert text.index("RFCs") < text.index("pending") < text.index("sync failed")

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -137,6 +137,9 @@ class ConfirmOpen(ModalScreen[bool]):
 
 class MainScreen(Screen[None]):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
+
+    # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-wide")]
 
     # The single key table: the footer, the help screen (screens/help.py) and the command
     # palette (app.BindingsProvider) are all generated from these bindings.
@@ -545,6 +548,13 @@ class MainScreen(Screen[None]):
             return  # the start-up read already shows exactly this row
         typing = isinstance(self.focused, FilterInput)
         self.load_detail(event.item, 0.12 if typing else 0.02)
+
+    @on(events.DescendantFocus)
+    def _focus_moved(self, event: events.DescendantFocus) -> None:
+        """On a narrow terminal the detail shows (instead of the list) while focused."""
+        detail = self.query_one(DetailPane)
+        widget = event.widget
+        self.set_class(widget is detail or detail in widget.ancestors, "-reading")
 
     @on(RfcList.Selected)
     def _selected(self, event: RfcList.Selected) -> None:

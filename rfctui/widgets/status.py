@@ -37,19 +37,14 @@ class StatusLine(Static):
         """Rebuild the line from the fields (cheap; called on every change)."""
         now = self._clock()
         parts: list[Content] = []
-        # Most urgent first: on an 80-column terminal the end of the line is cut.
+        # Short facts first, the (long) error text last: an 80-column terminal cuts the
+        # end of the line (with "…", see app.tcss), and the counts and age must survive.
         if self.demo:
             parts.append(Content.styled("DEMO", "bold $warning"))
         if self.offline:
             parts.append(Content.styled("● offline", "bold $error"))
         if self.syncing:
             parts.append(Content.styled(f"⟳ syncing ({self.syncing})…", "$accent"))
-        if self.error:
-            parts.append(Content.styled(f"sync failed: {one_line(self.error, 160)}", "$error"))
-        if self.hint:
-            parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
-        if self.shown is not None:
-            parts.append(Content.styled(f"filter: {self.shown} shown", "$text-accent"))
         if not self.loaded:
             parts.append(Content("loading cache…"))
         elif self.synced_at is not None:
@@ -61,6 +56,12 @@ class StatusLine(Static):
             parts.append(Content(f"{self.pending_count} pending"))
         if self.skipped:
             parts.append(Content.styled(f"{self.skipped} skipped", "$text-warning"))
+        if self.shown is not None:
+            parts.append(Content.styled(f"filter: {self.shown} shown", "$text-accent"))
+        if self.hint:
+            parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
         if self.login:
             parts.append(Content.styled(f"you: {one_line(self.login, 40)}", "$text-muted"))
+        if self.error:
+            parts.append(Content.styled(f"sync failed: {one_line(self.error, 160)}", "$error"))
         self.update(Content(" · ").join(parts))
