@@ -13,9 +13,11 @@ The whole list is read after the first paint.
 
 from __future__ import annotations
 
+import os
 import shutil
+import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.screen import Screen
 
 from rfctui.screens.main import MainScreen
 from rfctui.text import one_line
@@ -251,6 +254,32 @@ class RfcApp(App[None]):
                 severity="warning",
                 markup=False,
             )
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette commands that work here: Theme, Quit and a Screenshot that
+        saves where it can. "Keys" (a panel escape does not close; ``?`` is the help) and
+        "Maximize" (escape clears the filter instead of restoring) are left out."""
+        for command in super().get_system_commands(screen):
+            if command.title in ("Theme", "Quit"):
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG screenshot in the current directory (or the temp directory)",
+            lambda: self.set_timer(0.1, self._save_screenshot),
+        )
+
+    def _save_screenshot(self) -> None:
+        """Textual's default target (~/Downloads) often does not exist: use the cwd."""
+        cwd = Path.cwd()
+        directory = cwd if os.access(cwd, os.W_OK) else Path(tempfile.gettempdir())
+        try:
+            path = self.save_screenshot(path=str(directory))
+        except OSError as exc:
+            self.notify(
+                f"Screenshot not saved: {one_line(str(exc), 160)}", severity="error", markup=False
+            )
+            return
+        self.notify(f"Screenshot saved to {one_line(path, 200)}", markup=False)
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen(sync=self.sync, clock=self.clock)

@@ -745,3 +745,22 @@ async def test_status_line_puts_counts_before_the_error(tmp_path: Path) -> None:
         st.render_status()
         text = str(st.render())
         assert text.index("RFCs") < text.index("pending") < text.index("sync failed")
+
+
+async def test_palette_system_commands_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only Textual's commands that work here; Screenshot saves in the cwd."""
+    app = make_app(tmp_path / "cache")
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    monkeypatch.chdir(shots)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        commands = {c.title: c for c in app.get_system_commands(app.screen)}
+        assert set(commands) == {"Theme", "Quit", "Screenshot"}
+        commands["Screenshot"].callback()
+        await pilot.pause(0.3)
+        saved = list(shots.glob("*.svg"))
+        assert len(saved) == 1
+        assert any("Screenshot saved" in n.message for n in app._notifications)
