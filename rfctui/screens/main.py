@@ -535,11 +535,12 @@ class MainScreen(Screen[None]):
     def _highlighted(self, event: RfcList.Highlighted) -> None:
         pane = self.query_one(DetailPane)
         if event.item is None:
-            if event.group:
-                row = event.rfc_list.highlighted_row
-                count = row.count if row else 0
+            # The row under the cursor now, not the event's: a queued event from before a
+            # filter keystroke would show a header that is gone (or its old count).
+            row = event.rfc_list.highlighted_row
+            if row is not None and row.is_header:
                 pane.show_message(
-                    f"{GROUP_TITLES.get(event.group, event.group)} ({count})",
+                    f"{GROUP_TITLES.get(row.group, row.group)} ({row.count})",
                     "enter or space folds and unfolds this group.",
                 )
             return
