@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -38,6 +39,9 @@ __all__ = ["BindingsProvider", "CacheSnapshot", "FirstScreen", "RfcApp", "run_ap
 
 # Text-mode browsers webbrowser may pick on a machine without a display.
 CONSOLE_BROWSERS = frozenset({"www-browser", "lynx", "links", "links2", "elinks", "w3m"})
+
+# GIL switch interval while the first screen is read (seconds; Python's default is 0.005).
+PRELOAD_SWITCH_INTERVAL = 0.0002
 
 
 @dataclass(frozen=True)
@@ -139,16 +143,28 @@ class RfcApp(App[None]):
         # Textual's own start-up (CSS, compose); the screen's load worker then just
         # collects the result (first paint from the cache, §7.1).
         self._preload: Future[FirstScreen] | None = None
+        self._switch_interval = sys.getswitchinterval()
         if preload:
             self._preload = Future()
-            threading.Thread(target=self._run_preload, name="rfctui-preload", daemon=True).start()
+            # The preload's SQL runs without the GIL, but the thread must win the GIL back
+            # after every statement while the UI thread is busy starting Textual: with the
+            # default 5 ms switch interval that wait, not the SQL, is most of its time.
+            # Shorter until the first screen is read (``_run_preload`` restores it).
+            sys.setswitchinterval(min(self._switch_interval, PRELOAD_SWITCH_INTERVAL))
+            threading.Thread(
+                target=self._run_preload, args=(self._preload,), name="rfctui-preload", daemon=True
+            ).start()
 
-    def _run_preload(self) -> None:
-        assert self._preload is not None
+    def _run_preload(self, future: Future[FirstScreen]) -> None:
+        # ``future``, not ``self._preload``: the load worker takes that field (and clears
+        # it) whenever it gets there, possibly before this thread even starts.
         try:
-            self._preload.set_result(self._read_first_screen())
+            future.set_result(self._read_first_screen())
         except BaseException as exc:  # noqa: BLE001 - handed to the load worker
-            self._preload.set_exception(exc)
+            future.set_exception(exc)
+        finally:
+            if sys.getswitchinterval() == min(self._switch_interval, PRELOAD_SWITCH_INTERVAL):
+                sys.setswitchinterval(self._switch_interval)
 
     def _read_first_screen(self) -> FirstScreen:
         from rfctui.widgets.rfc_list import LIST_STATES

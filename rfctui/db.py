@@ -1016,6 +1016,10 @@ class Cache:
         state in ``state_order``, then every other state, each by slug (the left pane's
         order). Counts and ident lengths come from one aggregate scan in C; only the
         returned rows become Python objects. The items equal `list_items`' ones.
+
+        Each query comes back in one step (``_rows_in_one_step``): this runs on a thread
+        while the UI thread starts, and every row fetched on its own would wait for the
+        GIL again.
         """
         now = now or self.clock()
         threshold = now - timedelta(days=stale_days) if stale_days is not None else None
@@ -1023,55 +1027,72 @@ class Cache:
         counts: dict[str, int] = {}
         widths: dict[str, int] = {}
         rfc_count = 0
-        for state, removed, count, width in self.db.execute_sql(
-            "SELECT state, removed, COUNT(*), MAX(CASE WHEN rfc_id IS NOT NULL"
-            " THEN length(rfc_id) + 1 ELSE length(slug) END)"
-            " FROM cached_rfc GROUP BY state, removed"
+        for state, removed, count, width in self._rows_in_one_step(
+            "state, removed, n, w",
+            "SELECT state, removed, COUNT(*) AS n, MAX(CASE WHEN rfc_id IS NOT NULL"
+            " THEN length(rfc_id) + 1 ELSE length(slug) END) AS w"
+            " FROM cached_rfc GROUP BY state, removed",
         ):
             counts[state] = counts.get(state, 0) + count
             widths[state] = max(widths.get(state, 0), width or 0)
             if not removed:
                 rfc_count += count
         # Pending ideas (§7.3), as in list_items: open propose PRs without a live entry.
-        pending_rows = self.db.execute_sql(
-            "SELECT pr_number, rfc_slug, title, opened_by, opened_at, html_url, description"
+        pending_where = (
             " FROM cached_pr AS p WHERE state = 'open' AND pr_kind = 'idea' AND NOT EXISTS"
             " (SELECT 1 FROM cached_rfc AS r WHERE r.slug = p.rfc_slug AND r.removed = 0)"
-            " ORDER BY rfc_slug, pr_number"
-        ).fetchall()
-        rfc_rows: list[tuple[Any, ...]] = []
-        left = limit - min(len(pending_rows), limit)
-        columns = (
-            "SELECT slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
-            " proposed_at, removed, state_since, html_url, search_text FROM cached_rfc"
         )
-        for state in order:
+        pending_count, pending_len = self.db.execute_sql(
+            f"SELECT COUNT(*), MAX(length(rfc_slug)) {pending_where}"
+        ).fetchone()
+        pending_rows: list[list[Any]] = []
+        if pending_count:
+            pending_rows = sorted(
+                self._rows_in_one_step(
+                    "pr_number, rfc_slug, title, opened_by, opened_at, html_url, description",
+                    "SELECT pr_number, rfc_slug, title, opened_by, opened_at, html_url,"
+                    f" description {pending_where} ORDER BY rfc_slug, pr_number LIMIT ?",
+                    (limit,),
+                ),
+                key=lambda r: (r[1], r[0]),
+            )
+        rfc_rows: list[list[Any]] = []
+        columns = (
+            "slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
+            " proposed_at, removed, state_since, html_url, search_text"
+        )
+        others = ", ".join("?" for _ in order) or "''"
+        groups: list[tuple[str, tuple[Any, ...]]] = [
+            ("state = ?", (state,)) for state in order if counts.get(state)
+        ]
+        if any(s not in order for s in counts):
+            groups.append((f"state NOT IN ({others})", tuple(order)))
+        for where, params in groups:
+            left = limit - len(pending_rows) - len(rfc_rows)
             if left <= 0:
                 break
-            if counts.get(state):
-                rfc_rows += self.db.execute_sql(
-                    f"{columns} WHERE state = ? ORDER BY slug LIMIT ?", (state, left)
-                ).fetchall()
-                left = limit - min(len(pending_rows), limit) - len(rfc_rows)
-        if left > 0 and any(s not in order for s in counts):
-            marks = ", ".join("?" for _ in order) or "''"
-            rfc_rows += self.db.execute_sql(
-                f"{columns} WHERE state NOT IN ({marks}) ORDER BY slug LIMIT ?",
-                (*order, left),
-            ).fetchall()
-        slugs = {r[1] for r in pending_rows[:limit]} | {r[0] for r in rfc_rows}
+            rfc_rows += sorted(
+                self._rows_in_one_step(
+                    columns,
+                    f"SELECT {columns} FROM cached_rfc WHERE {where} ORDER BY slug LIMIT ?",
+                    (*params, left),
+                ),
+                key=lambda r: r[0],
+            )
+        slugs = {r[1] for r in pending_rows} | {r[0] for r in rfc_rows}
         badges: dict[str, dict[str, int]] = {}
         if slugs:
             marks = ", ".join("?" for _ in slugs)
-            for slug, kind, count in self.db.execute_sql(
-                "SELECT rfc_slug, pr_kind, COUNT(*) FROM cached_pr WHERE state = 'open'"
+            for slug, kind, count in self._rows_in_one_step(
+                "rfc_slug, pr_kind, n",
+                "SELECT rfc_slug, pr_kind, COUNT(*) AS n FROM cached_pr WHERE state = 'open'"
                 f" AND rfc_slug IN ({marks}) GROUP BY rfc_slug, pr_kind",
                 tuple(slugs),
             ):
                 badges.setdefault(slug, {})[kind] = count
         items: list[ListItem] = []
         for number, slug, title, opened_by, opened_at_text, html_url, description in (
-            pending_rows[:limit]
+            pending_rows
         ):
             opened_at = parse_dt(opened_at_text)
             items.append(
@@ -1122,7 +1143,10 @@ class Cache:
                     search_text=search_text,
                 )
             )
-        st = self.state()
+        st = json.loads(
+            self.db.execute_sql("SELECT json_group_object(key, value) FROM sync_state")
+            .fetchone()[0]
+        )
         ok = st.get("last_ok")
         status = SyncStatus(
             synced_at=parse_dt(st.get("synced_at")),
@@ -1130,7 +1154,7 @@ class Cache:
             last_ok=None if ok is None else ok == "1",
             last_error=st.get("last_error"),
             rfc_count=rfc_count,
-            pending_count=len(pending_rows),
+            pending_count=pending_count,
             offline=st.get("last_offline") == "1",
             last_attempt_at=parse_dt(st.get("last_attempt_at")),
         )
@@ -1138,10 +1162,25 @@ class Cache:
             items=items,
             state_counts=counts,
             ident_lens=widths,
-            pending_ident_len=max((len(r[1]) for r in pending_rows), default=0),
+            pending_ident_len=pending_len or 0,
             status=status,
-            complete=len(items) >= sum(counts.values()) + len(pending_rows),
+            complete=len(items) >= sum(counts.values()) + pending_count,
         )
+
+    def _rows_in_one_step(
+        self, columns: str, query: str, params: tuple[Any, ...] = ()
+    ) -> list[list[Any]]:
+        """The rows of ``query`` (which selects ``columns``, plain names) as lists.
+
+        Fetched as one JSON array, i.e. in a single ``sqlite3_step``: the sqlite3 module
+        releases the GIL around every step and must win it back after each one, which
+        costs up to a switch interval (5 ms) per row while another thread is busy.
+        The aggregate does not promise row order: callers sort.
+        """
+        text = self.db.execute_sql(
+            f"SELECT json_group_array(json_array({columns})) FROM ({query})", params
+        ).fetchone()[0]
+        return json.loads(text) if text else []
 
 
 @dataclass(frozen=True, slots=True)
