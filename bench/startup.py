@@ -42,6 +42,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PYCACHE = ""  # PYTHONPYCACHEPREFIX of the children (set in main: a temporary directory)
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 TYPED = "state:idea owner:u07 a"
 WORDS = (
@@ -167,16 +168,57 @@ from pathlib import Path
 from rfctui.app import RfcApp
 from rfctui.config import Config
 from rfctui.screens.main import MainScreen
+from rfctui.widgets.detail import DetailPane
 from rfctui.widgets.rfc_list import RfcList
-orig = RfcList.set_items
-def set_items(self, items, **kw):
-    orig(self, items, **kw)
-    if items:
-        self.call_after_refresh(done, self.app)
-def done(app):
+from rfctui.widgets.status import StatusLine
+seen = {}
+
+def first_screen(screen):
+    # The list's rows (group headers and items), the status line read from the cache
+    # and the detail of the highlighted (first) row: all on screen together.
+    lst = screen.query_one(RfcList)
+    item = lst.highlighted_item
+    return bool(lst.rows) and screen.query_one(StatusLine).loaded and item is not None \\
+        and screen.query_one(DetailPane).item == item
+
+def shown(screen):
+    lst = screen.query_one(RfcList)
+    height = lst.scrollable_content_region.height
+    rows = [(r.key, r.count) for r in lst.rows[:height]]
+    return rows, str(screen.query_one(StatusLine).render()), screen.query_one(DetailPane).item
+
+def check(widget):
+    screen = widget.screen
+    if not seen and isinstance(screen, MainScreen) and first_screen(screen):
+        seen["pending"] = True
+        screen.call_after_refresh(painted, screen)
+
+def painted(screen):
     print(f"PAINT {time.monotonic() - t0:.6f}", flush=True)
-    app.exit()
-RfcList.set_items = set_items
+    seen["first"] = shown(screen)
+    screen.set_interval(0.01, lambda: verify(screen))
+
+def verify(screen):
+    # Once the whole list is in: the first paint showed exactly what it shows now.
+    if not screen._loaded_once or getattr(screen, "_partial", False) or seen.get("done"):
+        return
+    seen["done"] = True
+    ok = shown(screen) == seen["first"]
+    print("CHECK " + ("ok" if ok else f"mismatch {seen['first']!r} != {shown(screen)!r}"),
+          flush=True)
+    screen.app.exit()
+
+def after(cls, name):
+    orig = getattr(cls, name)
+    def wrapper(self, *args, **kw):
+        result = orig(self, *args, **kw)
+        check(self)
+        return result
+    setattr(cls, name, wrapper)
+
+after(RfcList, "set_items")
+after(DetailPane, "show")
+after(StatusLine, "render_status")
 orig_mount = MainScreen.on_mount
 def on_mount(self):
     orig_mount(self)
@@ -289,9 +331,13 @@ asyncio.run(rfctui() if mode == "rfctui" else bare())
 def spawn(code: str, *args: str) -> tuple[str, float]:
     """Like run_child but with os.wait4 for this child's own rusage."""
     env = dict(os.environ)
-    for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS"):
+    for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "PYTHONDONTWRITEBYTECODE"):
         env.pop(var, None)
     env["PYTHONPATH"] = str(ROOT)
+    # Compiled bytecode, as an installed package has: both apps start from .pyc files
+    # (written to a private directory on the warm-up run, never into the source tree).
+    if PYCACHE:
+        env["PYTHONPYCACHEPREFIX"] = PYCACHE
     r, w = os.pipe()
     t0 = time.monotonic()
     argv = [sys.executable, "-c", code, *(a.replace("{t0}", repr(t0)) for a in args)]
@@ -333,8 +379,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     args = ap.parse_args()
 
+    global PYCACHE
     with tempfile.TemporaryDirectory(prefix="rfctui-bench-") as tmp:
         cache_dir = Path(tmp)
+        PYCACHE = str(cache_dir / "pycache")
         from rfctui.config import Config
 
         cfg = Config(gitea_url="http://gitea.invalid", cache_dir=cache_dir)
@@ -344,12 +392,16 @@ def main() -> None:
         print(f"cache with {args.entries:,} entries built in {built:.1f} s", file=sys.stderr)
 
         bare, rfc, shell, bare_rss, rfc_rss = [], [], [], [], []
+        spawn(CHILD_BARE, "{t0}")  # warm-up: writes the bytecode of both apps
+        spawn(CHILD_RFCTUI, "{t0}", str(cache_dir))
         for _ in range(args.runs):
             out, rss = spawn(CHILD_BARE, "{t0}")
             bare.append(field(out, "PAINT")[0])
             bare_rss.append(rss)
             out, rss = spawn(CHILD_RFCTUI, "{t0}", str(cache_dir))
             rfc.append(field(out, "PAINT")[0])
+            if "CHECK ok" not in out:
+                raise SystemExit(f"the first paint differs from the loaded list:\n{out}")
             shell.append(field(out, "SHELL")[0])
             rfc_rss.append(rss)
 
