@@ -401,22 +401,22 @@ class BotActionsMixin(_MixinBase):
     ``self.rfc_app`` (config, transport, get_cache) and `load_items()`.
     """
 
-    _actions_log: Any = None  # set per instance on first use
-    _actions_lock = threading.Lock()
-    _actor: Any = None  # the verified Actor, per instance once known
+    _bot_actions_log: Any = None  # set per instance on first use
+    _bot_actions_lock = threading.Lock()
+    _bot_actor: Any = None  # the verified Actor, per instance once known
 
     # -- helpers (host-provided pieces are looked up lazily so tests can stub them)
 
-    def _app_config(self) -> Any:
+    def _bot_app_config(self) -> Any:
         return self.app.config
 
-    def _get_actions_log(self) -> Any:
+    def _bot_get_actions_log(self) -> Any:
         """The §6.4 log (the app's handle when it has one), created on first use.
 
         Call from a worker thread: opening may check or move aside a bad file.
         """
-        with BotActionsMixin._actions_lock:
-            if self._actions_log is None:
+        with BotActionsMixin._bot_actions_lock:
+            if self._bot_actions_log is None:
                 getter = getattr(self.app, "get_actions", None)
                 log = getter() if callable(getter) else None
                 if log is None:
@@ -424,28 +424,28 @@ class BotActionsMixin(_MixinBase):
 
                     from rfctui.db import open_actions
 
-                    path = Path(self._app_config().actions_file)
+                    path = Path(self._bot_app_config().actions_file)
                     path.parent.mkdir(parents=True, exist_ok=True)
                     log = open_actions(path)
-                self._actions_log = log
-            return self._actions_log
+                self._bot_actions_log = log
+            return self._bot_actions_log
 
-    def _actions_disabled_reason(self) -> str | None:
-        cfg = self._app_config()
+    def _bot_actions_disabled_reason(self) -> str | None:
+        cfg = self._bot_app_config()
         if not getattr(cfg, "user_token", None):
             return "actions need your own Gitea token: set RFCTUI_USER_TOKEN"
         if not getattr(cfg, "bot_token", None):
             return "actions need the bot's token: set RFCTUI_BOT_TOKEN"
         return None
 
-    def _can_act(self) -> bool:
-        reason = self._actions_disabled_reason()
+    def _bot_can_act(self) -> bool:
+        reason = self._bot_actions_disabled_reason()
         if reason:
             self.notify(reason, severity="warning", markup=False)
             return False
         return True
 
-    def _selected(self) -> tuple[Any, Any] | None:
+    def _bot_selected(self) -> tuple[Any, Any] | None:
         """(item, detail) of the highlighted entry; detail None until the pane has it."""
         from rfctui.widgets.detail import DetailPane
         from rfctui.widgets.rfc_list import RfcList
@@ -459,8 +459,8 @@ class BotActionsMixin(_MixinBase):
             detail = None
         return item, detail
 
-    def _need_entry(self) -> tuple[Any, Any] | None:
-        sel = self._selected()
+    def _bot_need_entry(self) -> tuple[Any, Any] | None:
+        sel = self._bot_selected()
         if sel is None or sel[0].kind != "rfc":
             self.notify("Select an RFC entry first (not a pending idea).",
                         markup=False)
@@ -475,17 +475,17 @@ class BotActionsMixin(_MixinBase):
 
     def on_mount(self) -> None:
         """Called with the host's own on_mount (Textual dispatches along the MRO)."""
-        self._check_outbox()
+        self._bot_check_outbox()
 
     @work(thread=True, group="outbox", exit_on_error=False, description="Actions log")
-    def _check_outbox(self) -> None:
+    def _bot_check_outbox(self) -> None:
         from pathlib import Path
 
-        path = getattr(self._app_config(), "actions_file", None)
+        path = getattr(self._bot_app_config(), "actions_file", None)
         if path is None or not Path(path).exists():
             return  # nothing was ever done from this machine: do not create the file
         try:
-            log = self._get_actions_log()
+            log = self._bot_get_actions_log()
             waiting = len(log.pending()) + len(log.failed())
         except Exception:  # noqa: BLE001 - the Actions view will say why
             return
@@ -498,32 +498,32 @@ class BotActionsMixin(_MixinBase):
     # -- the four actions
 
     def action_propose(self) -> None:
-        if not self._can_act():
+        if not self._bot_can_act():
             return
-        self._open_form({"action": "propose"}, None)
+        self._bot_open_form({"action": "propose"}, None)
 
     def action_edit(self) -> None:
-        if not self._can_act() or (sel := self._need_entry()) is None:
+        if not self._bot_can_act() or (sel := self._bot_need_entry()) is None:
             return
         _, detail = sel
-        self._open_form({"action": "edit", "slug": detail.slug, "body": detail.body}, None)
+        self._bot_open_form({"action": "edit", "slug": detail.slug, "body": detail.body}, None)
 
     def action_claim(self) -> None:
-        if not self._can_act() or (sel := self._need_entry()) is None:
+        if not self._bot_can_act() or (sel := self._bot_need_entry()) is None:
             return
-        self._open_form({"action": "claim", "slug": sel[1].slug}, None)
+        self._bot_open_form({"action": "claim", "slug": sel[1].slug}, None)
 
     def action_metadata(self) -> None:
-        if not self._can_act() or (sel := self._need_entry()) is None:
+        if not self._bot_can_act() or (sel := self._bot_need_entry()) is None:
             return
-        self._open_form({"action": "metadata", "slug": sel[1].slug}, None)
+        self._bot_open_form({"action": "metadata", "slug": sel[1].slug}, None)
 
-    def _open_form(self, request: dict[str, Any], errors: dict[str, str] | None) -> None:
+    def _bot_open_form(self, request: dict[str, Any], errors: dict[str, str] | None) -> None:
         """Push the form for `request` (pre-filled when re-opened with errors)."""
         from rfctui.screens.forms import ClaimConfirm, EditBodyForm, MetadataForm, ProposeForm
 
         action = request.get("action")
-        sel = self._selected()
+        sel = self._bot_selected()
         detail = sel[1] if sel else None
         screen: Any
         if action == "propose":
@@ -538,7 +538,7 @@ class BotActionsMixin(_MixinBase):
                 screen = EditBodyForm(slug, detail.title, str(request.get("body", detail.body)),
                                       errors=errors, original=detail.body)
             elif action == "claim":
-                login = self._actor.login if self._actor else (getattr(self, "login", None)
+                login = self._bot_actor.login if self._bot_actor else (getattr(self, "login", None)
                                                                 or "you")
                 screen = ClaimConfirm(slug, detail.title, login, detail.owners, errors=errors)
             else:
@@ -565,7 +565,7 @@ class BotActionsMixin(_MixinBase):
         from rfctui.bot import ActionFailed, ActionsDisabled, ValidationError
 
         try:
-            result, items, status = asyncio.run(self._perform(request))
+            result, items, status = asyncio.run(self._bot_perform(request))
         except ValidationError as exc:
             self.post_message(BotActionFailed(request, one_line(str(exc)), exc.errors, None))
             return
@@ -584,15 +584,15 @@ class BotActionsMixin(_MixinBase):
         self.post_message(BotActionDone(result, str(request.get("slug", "")),
                                         str(request.get("action")), items, status))
 
-    async def _perform(self, request: dict[str, Any]) -> tuple[Any, list[Any] | None, Any]:
+    async def _bot_perform(self, request: dict[str, Any]) -> tuple[Any, list[Any] | None, Any]:
         from rfctui.bot import bot_session
 
         app: Any = self.app
-        log = self._get_actions_log()
+        log = self._bot_get_actions_log()
         cache = app.get_cache()
         async with bot_session(app.config, log, cache=cache, transport=app.transport,
-                               actor=self._actor) as (bot, actor):
-            self._actor = actor
+                               actor=self._bot_actor) as (bot, actor):
+            self._bot_actor = actor
             result = await bot.perform(actor, request)
         items = status = None
         try:  # the reconciler refreshed the cache: read it once more for the UI
@@ -640,7 +640,7 @@ class BotActionsMixin(_MixinBase):
     def on_bot_action_failed(self, message: BotActionFailed) -> None:
         if message.errors:
             # Nothing was sent: back to the form with what was typed and the errors.
-            self._open_form(message.request, message.errors)
+            self._bot_open_form(message.request, message.errors)
             return
         hint = (f" Saved as action #{message.action_id}: press a to retry or discard."
                 if message.action_id else "")
@@ -651,7 +651,7 @@ class BotActionsMixin(_MixinBase):
 
     def action_actions_view(self) -> None:
         def load() -> list[Any]:
-            log = self._get_actions_log()
+            log = self._bot_get_actions_log()
             return [*log.pending(), *log.failed()]
 
         def retry(action_id: int) -> str:
@@ -660,9 +660,10 @@ class BotActionsMixin(_MixinBase):
 
                 app: Any = self.app
                 cache = app.get_cache()
-                async with bot_session(app.config, self._get_actions_log(), cache=cache,
-                                       transport=app.transport, actor=self._actor) as (bot, actor):
-                    self._actor = actor
+                session = bot_session(app.config, self._bot_get_actions_log(), cache=cache,
+                                      transport=app.transport, actor=self._bot_actor)
+                async with session as (bot, actor):
+                    self._bot_actor = actor
                     res = await bot.retry(action_id, actor)
                 return str(res.html_url or f"PR #{res.pr_number}")
 
@@ -671,6 +672,6 @@ class BotActionsMixin(_MixinBase):
             return url
 
         def discard(action_id: int) -> None:
-            self._get_actions_log().discard(action_id)
+            self._bot_get_actions_log().discard(action_id)
 
         self.app.push_screen(ActionsScreen(load, retry, discard))

@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Footer, Input, Label, OptionList
+from textual.widgets import Button, Input, Label, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rfctui.db import ListItem
@@ -41,9 +41,11 @@ from rfctui.messages import (
     SyncStarted,
     UserIdentified,
 )
+from rfctui.screens.actions import BotActionsMixin
 from rfctui.text import clean, one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
+from rfctui.widgets.footer import LateFooter
 from rfctui.widgets.rfc_list import GROUP_TITLES, RfcList, group_totals
 from rfctui.widgets.status import StatusLine
 
@@ -52,7 +54,6 @@ if TYPE_CHECKING:
 
 __all__ = ["ConfirmOpen", "HeadLoaded", "MainScreen", "SweepFailure", "is_web_url"]
 
-LATER = "actions arrive in a later release"
 # How often the UI asks whether another process wrote the shared cache (one tiny read).
 CACHE_CHECK_SECONDS = 5.0
 
@@ -135,7 +136,7 @@ class ConfirmOpen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class MainScreen(Screen[None]):
+class MainScreen(BotActionsMixin, Screen[None]):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
@@ -235,7 +236,7 @@ class MainScreen(Screen[None]):
                 yield RfcList(id="rfc-list", clock=self._clock)
             yield DetailPane(id="detail", clock=self._clock)
         yield StatusLine(id="status", clock=self._clock)
-        yield Footer()
+        yield LateFooter()  # its keys appear right after the first screen of data
 
     def on_mount(self) -> None:
         status = self.query_one(StatusLine)
@@ -253,6 +254,7 @@ class MainScreen(Screen[None]):
         self.query_one(RfcList).focus()
         self.query_one(DetailPane).show_message("Loading…")
         self.load_items()
+        self.set_timer(1.0, self._first_paint_done)  # the footer's keys in any case
         # Ages ("synced 2 min ago") move on by themselves.
         self.set_interval(30, status.render_status, name="status-clock")
 
@@ -333,7 +335,12 @@ class MainScreen(Screen[None]):
         status.loaded = True
         self._status_loaded(StatusLoaded(head.status))
         self._apply_filter(announce=True)
-        self.call_after_refresh(self._painted.set)
+        self.call_after_refresh(self._first_paint_done)
+
+    def _first_paint_done(self) -> None:
+        """The first screen is painted: the big read may start, the footer fill in."""
+        self._painted.set()
+        self.query_one(LateFooter).release()
 
     @on(ItemsLoaded)
     def _items_loaded(self, message: ItemsLoaded) -> None:
@@ -354,6 +361,7 @@ class MainScreen(Screen[None]):
         self._apply_filter(announce=True)
         self._loaded_once = True
         self._painted.set()
+        self.call_after_refresh(self._first_paint_done)
         self._maybe_start_sync()
 
     @on(StatusLoaded)
@@ -872,18 +880,5 @@ class MainScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.exit()
 
-    # Hooks for the actions engineer (rfctui/screens/forms.py, actions.py) — §6.
-    def action_propose(self) -> None:
-        self.notify(LATER, markup=False)
-
-    def action_edit(self) -> None:
-        self.notify(LATER, markup=False)
-
-    def action_claim(self) -> None:
-        self.notify(LATER, markup=False)
-
-    def action_metadata(self) -> None:
-        self.notify(LATER, markup=False)
-
-    def action_actions_view(self) -> None:
-        self.notify(LATER, markup=False)
+    # n/e/c/m/a (action_propose/edit/claim/metadata/actions_view) come from
+    # BotActionsMixin (rfctui/screens/actions.py) — §6.
