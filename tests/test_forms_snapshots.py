@@ -314,20 +314,14 @@ async def test_retry_runs_in_a_worker_and_reloads(tmp_path: Path) -> None:
 
 
 def _wired_app(tmp_path: Path) -> Any:
-    """The real app over a synced cache and the sandbox, with the action keys wired."""
-    from ui_fixtures import fixed_clock, make_app
+    """The real app over a synced cache and the sandbox (n/e/c/m/a come from the mixin)."""
+    from ui_fixtures import make_app
 
     from rfctui.screens.actions import BotActionsMixin
     from rfctui.screens.main import MainScreen
 
-    app = make_app(tmp_path / "ui")
-    if not issubclass(MainScreen, BotActionsMixin):  # until main.py mixes it in
-
-        class Wired(BotActionsMixin, MainScreen):
-            pass
-
-        app.get_default_screen = lambda: Wired(sync=False, clock=fixed_clock)
-    return app
+    assert issubclass(MainScreen, BotActionsMixin)
+    return make_app(tmp_path / "ui")
 
 
 async def _settled(pilot: Pilot[Any]) -> None:
