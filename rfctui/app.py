@@ -317,5 +317,9 @@ def run_app(
     ``cache``: an already opened ``rfctui.db.Cache`` for ``config`` (the CLI opens one to
     learn the notice); passing it saves opening and checking the file a second time.
     """
-    RfcApp(config, notice=notice, clock=clock, cache=cache).run()
+    app = RfcApp(config, notice=notice, clock=clock, cache=cache)
+    cache_notice = getattr(cache, "notice", None)
+    if cache_notice and notice and cache_notice in notice:
+        app.cache_notice_shown = True  # the CLI's notice already says it: not twice
+    app.run()
     return 0

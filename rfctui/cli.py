@@ -340,8 +340,6 @@ def _ui(config: Any, err: TextIO) -> int:
     """Open (and if need be repair) the cache, then hand over to the Textual app."""
     cache = _open_cache_quietly(config)
     notice = getattr(cache, "notice", None) if cache is not None else None
-    if cache is not None:
-        cache.close()
     actions_notice = _actions_log_notice(config)
     if actions_notice:  # the outbox (§6.4) was moved aside or cannot be opened: say so
         notice = f"{notice} · {actions_notice}" if notice else actions_notice
@@ -354,7 +352,7 @@ def _ui(config: Any, err: TextIO) -> int:
             file=err,
         )
         return EXIT_FAIL
-    return int(run_app(config, notice=notice) or 0)
+    return int(run_app(config, notice=notice, cache=cache) or 0)  # checked once, not twice
 
 
 def _actions_log_notice(config: Any) -> str | None:
