@@ -768,30 +768,72 @@ class Bot:
             raise
         return pr if isinstance(pr, dict) else None
 
+    async def _branch_tip(self, name: str) -> str | None:
+        """The branch's head commit sha, or None when there is no such branch."""
+        try:
+            data = await self.client.get_branch(self.owner, self.repo, name)
+        except Exception as exc:
+            if _status(exc) == 404:
+                return None
+            raise
+        commit = data.get("commit") if isinstance(data, Mapping) else None
+        return str((commit or {}).get("id") or "") or None
+
+    async def _open_pull_for(
+        self, head: str
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """(the OPEN PR for `head` into main, some PR for `head` in any state).
+
+        `pulls/{base}/{head}` returns *one* PR of any state, and which one is undefined
+        when several share the head (API-NOTES §3.7): an open answer is the open PR
+        (Gitea allows only one per head and base), anything else is confirmed by
+        listing the open PRs.
+        """
+        any_pr = await self._pull_for(head)
+        if any_pr is None:
+            return None, None
+        if _is_open(any_pr):
+            return any_pr, any_pr
+        async for pr in self.client.iter_pulls(self.owner, self.repo, state="open"):
+            ref = (pr.get("head") or {}).get("ref")
+            base = (pr.get("base") or {}).get("ref")
+            if ref == head and base in (None, BASE) and _is_open(pr):
+                return pr, any_pr
+        return None, any_pr
+
+    def _pr_owner(self, slug: str, pr: Mapping[str, Any]) -> str:
+        """Whom an open PR was opened for (§6.3)."""
+        return trailer.on_behalf_of(str(pr.get("body") or "")) or _login(pr)
+
     async def _single_branch(
         self, plan: _Plan, actor: Actor
     ) -> tuple[dict[str, Any] | None, bool]:
         """`propose/claim/metadata/<slug>`: one branch per slug (§5).
 
         An open PR on it opened for someone else is theirs: refuse rather than pile a
-        second person's change onto it. A branch whose PR was closed or merged is stale:
-        delete it and start again from main.
+        second person's change onto it. A branch is deleted (and the action starts
+        again from main) only when no PR is open on it AND its tip is exactly the head
+        of its closed or merged PR — never on the strength of a lookup that may have
+        returned an older PR while a newer one is open.
         """
         head = plan.branch
-        pr = await self._pull_for(head)
-        exists = await self._branch_exists(head)
-        if pr is not None and pr.get("state") == "open" and not pr.get("merged"):
-            owner = trailer.on_behalf_of(str(pr.get("body") or "")) or _login(pr)
+        tip = await self._branch_tip(head)
+        if tip is None:
+            # No branch, no open PR: deleting a head branch closes its PRs.
+            return None, False
+        open_pr, any_pr = await self._open_pull_for(head)
+        if open_pr is not None:
+            owner = self._pr_owner(plan.slug, open_pr)
             if owner != actor.login:
                 raise ActionFailed(
-                    f"{head} already has open PR #{pr.get('number')} opened for {owner}; "
-                    f"review or comment there"
+                    f"{head} already has open PR #{open_pr.get('number')} opened for "
+                    f"{owner}; review or comment there"
                 )
-            return pr, exists
-        if pr is not None and exists:  # closed or merged: a leftover branch
+            return open_pr, True
+        if any_pr is not None and _head_sha(any_pr) == tip:  # a leftover branch
             await self.client.delete_branch(self.owner, self.repo, head)
-            exists = False
-        return None, exists
+            return None, False
+        return None, True
 
     async def _edit_branch(
         self, plan: _Plan, main_text: str | None
@@ -835,6 +877,15 @@ def _mark_done(log: Any, action_id: int, number: int, url: str) -> None:
         fn(action_id, number, url)
     else:
         fn(action_id, number)
+
+
+def _is_open(pr: Mapping[str, Any]) -> bool:
+    return pr.get("state") == "open" and not pr.get("merged")
+
+
+def _head_sha(pr: Mapping[str, Any]) -> str | None:
+    head = pr.get("head")
+    return str(head.get("sha") or "") or None if isinstance(head, Mapping) else None
 
 
 def _login(pr: Mapping[str, Any]) -> str:

@@ -591,3 +591,28 @@ async def test_nothing_to_change_opens_nothing_and_offers_no_retry(sb: Sandbox, 
     assert sb.pulls == {} and set(sb.git.branches) == {"main"}
     assert log.failed() == [] and log.pending() == []
     assert [r.status for r in log.all()] == ["discarded", "discarded"]
+
+
+# ---------------------------------------------------------------- review findings
+
+
+GRACE = Actor("grace", "Grace Hopper")
+ADMIN = Actor("admin", "Site Admin")
+
+
+async def test_a_merged_claims_kept_branch_never_closes_someone_elses_open_pr(
+    sb: Sandbox, log: Any
+) -> None:
+    """ada's claim merged with its branch kept, grace's claim open on the same head:
+    the lookup by head may return the merged PR (API-NOTES §3.7), which must not make
+    the bot delete the branch under grace's open PR."""
+    async with _client(sb) as c:
+        bot = _bot(c, log)
+        first = await bot.claim(ADA, "typed-config")
+        await c.merge_pull("rfcs", "meta", first.pr_number)  # branch kept
+        second = await bot.claim(GRACE, "typed-config")
+        assert second.pr_number != first.pr_number
+        with pytest.raises(ActionFailed, match=f"#{second.pr_number} opened for grace"):
+            await bot.claim(ADMIN, "typed-config")
+    assert sb.pulls[second.pr_number].state == "open"
+    assert sb.git.branches["claim/typed-config"] == sb.pull_refs[second.pr_number]

@@ -1853,7 +1853,10 @@ def get_pull_by_base_head(ctx: Ctx, m: re.Match[str]) -> Response:
     hits = [p for p in ctx.sb.pulls.values() if p.base == base and p.head == head]
     if not hits:
         raise not_found()
-    hits.sort(key=lambda p: (p.state != "open", -p.number))
+    # Gitea's lookup (xorm ``Get`` without ORDER BY, API-NOTES §3.7) leaves the choice
+    # undefined when several PRs share a head; the table order makes the OLDEST the
+    # likely answer. Return that, so clients that assume "the open one" are caught.
+    hits.sort(key=lambda p: p.number)
     return json_response(ctx.pull_json(hits[0], single=True))
 
 
