@@ -802,8 +802,17 @@ class Bot:
         return None, any_pr
 
     def _pr_owner(self, slug: str, pr: Mapping[str, Any]) -> str:
-        """Whom an open PR was opened for (§6.3)."""
-        return trailer.on_behalf_of(str(pr.get("body") or "")) or _login(pr)
+        """Whom an open PR was opened for, in §6.3's order: a Gitea author other than
+        the bot; else our actions log; else the final trailer block; else the bot."""
+        user = _login(pr)
+        if user and user != self.bot_login:
+            return user
+        find = getattr(self.actions, "find_pr_actor", None)
+        if find is not None and pr.get("number") is not None:
+            who = find(slug, int(pr["number"]))
+            if who:
+                return str(who)
+        return trailer.on_behalf_of(str(pr.get("body") or "")) or self.bot_login
 
     async def _single_branch(
         self, plan: _Plan, actor: Actor

@@ -616,3 +616,18 @@ async def test_a_merged_claims_kept_branch_never_closes_someone_elses_open_pr(
             await bot.claim(ADMIN, "typed-config")
     assert sb.pulls[second.pr_number].state == "open"
     assert sb.git.branches["claim/typed-config"] == sb.pull_refs[second.pr_number]
+
+
+async def test_an_open_pr_by_a_person_is_theirs_whatever_its_trailer_says(
+    sb: Sandbox, log: Any
+) -> None:
+    """§6.3: a non-bot Gitea author is the owner; the trailer is only the last resort."""
+    async with _client(sb, "admin-token") as admin:
+        await admin.create_branch("rfcs", "meta", "claim/typed-config", "main")
+        sb.commit_files("claim/typed-config", {"rfcs/typed-config.md": ENTRY.replace(
+            "owners: []", "owners: [ada]").encode()}, "claim")
+        pr = await admin.create_pull("rfcs", "meta", head="claim/typed-config", base="main",
+                                     title="Claim", body="Mine.\n\n" + ADA_TRAILER)
+    async with _client(sb) as c:
+        with pytest.raises(ActionFailed, match=f"#{pr['number']} opened for admin"):
+            await _bot(c, log).claim(ADA, "typed-config")
