@@ -681,7 +681,9 @@ class Bot:
         if plan.must_exist and main_text is None:
             raise ActionFailed(f"{path} does not exist on {BASE}; nothing to change")
         if plan.kind == "edit":
-            plan.branch, open_pr, branch_exists = await self._edit_branch(plan, main_text)
+            plan.branch, open_pr, branch_exists = await self._edit_branch(
+                plan, actor, main_text
+            )
         else:
             plan.branch = f"{plan.kind}/{plan.slug}"
             open_pr, branch_exists = await self._single_branch(plan, actor)
@@ -845,10 +847,11 @@ class Bot:
         return None, True
 
     async def _edit_branch(
-        self, plan: _Plan, main_text: str | None
+        self, plan: _Plan, actor: Actor, main_text: str | None
     ) -> tuple[str, dict[str, Any] | None, bool]:
-        """Pick `edit/<slug>/<n>`: the first n a previous attempt of this edit left
-        (same content), else the next free n (no branch and no PR ever used it)."""
+        """Pick `edit/<slug>/<n>`: the first n a previous attempt of this edit by this
+        actor left (same content; an open PR only if it is theirs, §6.3), else the next
+        free n (no branch and no PR ever used it)."""
         intended = plan.transform(main_text)
         for n in range(1, 1000):
             head = f"edit/{plan.slug}/{n}"
@@ -856,7 +859,9 @@ class Bot:
             exists = await self._branch_exists(head)
             if pr is None and not exists:
                 return head, None, False
-            is_open = pr is not None and pr.get("state") == "open" and not pr.get("merged")
+            is_open = pr is not None and _is_open(pr)
+            if is_open and pr is not None and self._pr_owner(plan.slug, pr) != actor.login:
+                continue  # the same text, but someone else's PR: not ours to take over
             if exists and (pr is None or is_open):
                 current = await self._read(f"rfcs/{plan.slug}.md", head)
                 if current is not None and (

@@ -631,3 +631,15 @@ async def test_an_open_pr_by_a_person_is_theirs_whatever_its_trailer_says(
     async with _client(sb) as c:
         with pytest.raises(ActionFailed, match=f"#{pr['number']} opened for admin"):
             await _bot(c, log).claim(ADA, "typed-config")
+
+
+async def test_the_same_body_edit_by_someone_else_gets_its_own_pr(sb: Sandbox, log: Any) -> None:
+    async with _client(sb) as c:
+        bot = _bot(c, log)
+        mine = await bot.edit_body(ADA, "typed-config", "Same text.")
+        theirs = await bot.edit_body(GRACE, "typed-config", "Same text.")
+        again = await bot.edit_body(ADA, "typed-config", "Same text.")  # ada's own: reused
+    assert (theirs.branch, theirs.reused_pr) == ("edit/typed-config/2", False)
+    assert theirs.pr_number != mine.pr_number
+    assert trailer.on_behalf_of(sb.pulls[theirs.pr_number].body) == "grace"
+    assert (again.pr_number, again.reused_pr) == (mine.pr_number, True)
