@@ -686,7 +686,7 @@ class Bot:
             )
         else:
             plan.branch = f"{plan.kind}/{plan.slug}"
-            open_pr, branch_exists = await self._single_branch(plan, actor)
+            open_pr, branch_exists = await self._single_branch(plan, actor, main_text)
         head = plan.branch
         # 1. the branch
         if not branch_exists:
@@ -817,7 +817,7 @@ class Bot:
         return trailer.on_behalf_of(str(pr.get("body") or "")) or self.bot_login
 
     async def _single_branch(
-        self, plan: _Plan, actor: Actor
+        self, plan: _Plan, actor: Actor, main_text: str | None
     ) -> tuple[dict[str, Any] | None, bool]:
         """`propose/claim/metadata/<slug>`: one branch per slug (§5).
 
@@ -825,7 +825,9 @@ class Bot:
         second person's change onto it. A branch is deleted (and the action starts
         again from main) only when no PR is open on it AND its tip is exactly the head
         of its closed or merged PR — never on the strength of a lookup that may have
-        returned an older PR while a newer one is open.
+        returned an older PR while a newer one is open. A PR-less branch (an
+        interrupted attempt, maybe someone else's) is built on only if its file is
+        main's or exactly this action's; otherwise it is replaced from main.
         """
         head = plan.branch
         tip = await self._branch_tip(head)
@@ -844,7 +846,12 @@ class Bot:
         if any_pr is not None and _head_sha(any_pr) == tip:  # a leftover branch
             await self.client.delete_branch(self.owner, self.repo, head)
             return None, False
-        return None, True
+        current = await self._read(f"rfcs/{plan.slug}.md", head)
+        if current == main_text or current == _intended(plan, main_text):
+            return None, True
+        # No open PR uses it, so nobody's review is lost: start again from main.
+        await self.client.delete_branch(self.owner, self.repo, head)
+        return None, False
 
     async def _edit_branch(
         self, plan: _Plan, actor: Actor, main_text: str | None
@@ -891,6 +898,14 @@ def _mark_done(log: Any, action_id: int, number: int, url: str) -> None:
         fn(action_id, number, url)
     else:
         fn(action_id, number)
+
+
+def _intended(plan: _Plan, text: str | None) -> str | None:
+    """What the action would make of `text` (None when it cannot apply to it)."""
+    try:
+        return plan.transform(text)
+    except ActionFailed:
+        return None
 
 
 def _is_open(pr: Mapping[str, Any]) -> bool:

@@ -643,3 +643,19 @@ async def test_the_same_body_edit_by_someone_else_gets_its_own_pr(sb: Sandbox, l
     assert theirs.pr_number != mine.pr_number
     assert trailer.on_behalf_of(sb.pulls[theirs.pr_number].body) == "grace"
     assert (again.pr_number, again.reused_pr) == (mine.pr_number, True)
+
+
+async def test_a_pr_less_branch_from_someone_elses_attempt_is_not_built_on(
+    sb: Sandbox, log: Any
+) -> None:
+    """ada's interrupted claim left claim/<slug> with her commit and no PR: grace's
+    claim must not open a PR that also adds ada."""
+    async with _client(sb) as c:
+        await c.create_branch("rfcs", "meta", "claim/typed-config", "main")
+        sb.commit_files("claim/typed-config", {"rfcs/typed-config.md": ENTRY.replace(
+            "owners: []", "owners: [ada]").encode()}, "ada's interrupted claim")
+        result = await _bot(c, log).claim(GRACE, "typed-config")
+        text = await _file(c, "rfcs/typed-config.md", result.branch)
+        commits = await _branch_commits(c, result.branch)
+    assert parse_entry("rfcs/typed-config.md", text.encode()).owners == ["grace"]
+    assert len(commits) == 1
