@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import difflib
+import hmac
 import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -952,6 +953,20 @@ def _pr_body(intro: str, text: str, who: str) -> str:
 # ---------------------------------------------------------------- wiring (CLI and UI)
 
 
+BOT_TOKEN_AS_USER = "RFCTUI_USER_TOKEN is the bot's token; use your own"
+
+
+def _reveal(token: Any) -> str:
+    """A token's text (a `config.Secret` or a plain string); never logged or shown."""
+    reveal = getattr(token, "reveal", None)
+    return str(reveal() if callable(reveal) else token or "")
+
+
+def _same_secret(a: Any, b: Any) -> bool:
+    ta, tb = _reveal(a), _reveal(b)
+    return bool(ta) and hmac.compare_digest(ta.encode(), tb.encode())
+
+
 def _has_rows(cache: Any) -> bool:
     """An empty (never synced) cache cannot say which entries exist: do not use it."""
     try:
@@ -979,15 +994,20 @@ async def bot_session(
     base = config.gitea_url
     transport = transport if transport is not None else getattr(config, "transport", None)
     kw: dict[str, Any] = {"transport": transport} if transport is not None else {}
+    bot_login = getattr(config, "bot_user", None) or "rfc-bot"
     if actor is None:
         user_token = getattr(config, "user_token", None)
         if not user_token:
             actor = await verify_actor(None)
         else:
+            if _same_secret(user_token, getattr(config, "bot_token", None)):
+                raise ActionsDisabled(BOT_TOKEN_AS_USER)
             async with GiteaClient(base, user_token, **kw) as uc:
                 actor = await verify_actor(uc)
+    if actor.login == bot_login:
+        # The bot acting "on behalf of" itself would attribute nothing to anyone (§6.2).
+        raise ActionsDisabled(BOT_TOKEN_AS_USER)
     async with GiteaClient(base, getattr(config, "bot_token", None), **kw) as client:
-        bot_login = getattr(config, "bot_user", None) or "rfc-bot"
         refresh: Refresh | None = None
         if cache is not None:
             from rfctui.cache import Reconciler

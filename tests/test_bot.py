@@ -659,3 +659,24 @@ async def test_a_pr_less_branch_from_someone_elses_attempt_is_not_built_on(
         commits = await _branch_commits(c, result.branch)
     assert parse_entry("rfcs/typed-config.md", text.encode()).owners == ["grace"]
     assert len(commits) == 1
+
+
+def _config(sb: Sandbox, tmp_path: Path, user_token: str | None = "ada-token",
+            transport: Any = None) -> Any:
+    from rfctui.config import Config, Secret
+
+    return Config(gitea_url=BASE_URL, bot_token=Secret("bot-token"),
+                  user_token=Secret(user_token) if user_token else None,
+                  cache_dir=tmp_path / "cache", data_dir=tmp_path / "data",
+                  transport=transport or sb.transport)
+
+
+async def test_the_bots_own_token_as_the_user_token_disables_actions(
+    sb: Sandbox, log: Any, tmp_path: Path
+) -> None:
+    from rfctui.bot import bot_session
+
+    with pytest.raises(ActionsDisabled, match="RFCTUI_USER_TOKEN is the bot's token"):
+        async with bot_session(_config(sb, tmp_path, "bot-token"), log) as (bot, actor):
+            await bot.claim(actor, "typed-config")
+    assert sb.pulls == {} and log.all() == []
