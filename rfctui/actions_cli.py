@@ -31,6 +31,7 @@ from rfctui.bot import (
     parse_metadata_value,
 )
 from rfctui.entry import InvalidSlug, validate_slug
+from rfctui.text import one_line
 
 __all__ = ["COMMANDS", "main"]
 
@@ -108,20 +109,23 @@ def _check_slug(slug: str) -> None:
 
 
 def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
+    return one_line(str(text), 400)
 
 
 def _cfg(config: Any, name: str, default: Any = None) -> Any:
     return getattr(config, name, default)
 
 
-def _open_actions(config: Any) -> Any:
+def _open_actions(config: Any, err: TextIO | None = None) -> Any:
     from rfctui import db
 
     path = _cfg(config, "actions_file")
     if path is not None:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    return db.open_actions(path)
+    log = db.open_actions(path)
+    if getattr(log, "notice", None):  # the old file was moved aside: say so, once
+        print(f"rfctui: {_one_line(log.notice)}", file=err or sys.stderr)
+    return log
 
 
 def _row(row: Any, name: str) -> Any:
@@ -212,12 +216,23 @@ def main(
             async def run(bot: Bot, actor: Actor) -> ActionResult:
                 return await bot.edit_metadata(actor, args.slug, changes)
         else:  # actions
-            log = _open_actions(config)
+            log = _open_actions(config, err)
             if args.discard is not None:
                 if log.get(args.discard) is None:
                     print(f"rfctui: no action #{args.discard} in the log", file=err)
                     return EXIT_FAILED
-                log.discard(args.discard)
+                from rfctui.db import ActionStateError
+
+                try:
+                    log.discard(args.discard)
+                except ActionStateError:
+                    row = log.get(args.discard)
+                    number = _row(row, "pr_number")
+                    pr = f" (PR #{number})" if number is not None else ""
+                    print(f"rfctui: cannot discard action #{args.discard}: it is "
+                          f"{_row(row, 'status')}{pr}; only pending or failed actions can "
+                          "be discarded", file=err)
+                    return EXIT_FAILED
                 print(f"discarded action #{args.discard}", file=out)
                 return 0
             if args.retry is None:
@@ -229,7 +244,7 @@ def main(
 
             result = asyncio.run(_with_bot(config, run, log))
             return _report(result, out, err)
-        log = _open_actions(config)
+        log = _open_actions(config, err)
         result = asyncio.run(_with_bot(config, run, log))
         return _report(result, out, err)
     except _Usage as exc:

@@ -29,6 +29,7 @@ from urllib.parse import urlsplit
 from rfctui import entry as entry_mod
 from rfctui import trailer
 from rfctui.entry import STATES, Entry, EntryError, InvalidSlug, validate_slug
+from rfctui.text import one_line
 
 __all__ = [
     "KINDS",
@@ -130,8 +131,7 @@ Refresh = Callable[[str, int], Awaitable[Any]]
 
 
 def _one_line(text: str) -> str:
-    text = " ".join(str(text).split())
-    return "".join(c if c.isprintable() else "?" for c in text)[:400]
+    return one_line(str(text), 400)
 
 
 def _err_text(exc: BaseException) -> str:

@@ -198,3 +198,25 @@ def test_a_refused_bot_token_is_one_line_without_the_token(
     listing = rfctui(env, "actions")
     assert "not-the-bot-secret" not in listing.stdout
     assert "401" in line or "token" in line
+
+
+def test_a_moved_aside_log_is_said_and_a_done_action_is_not_discarded(
+    served: tuple[Sandbox, str, dict[str, str]]
+) -> None:
+    from rfctui.config import load_config
+
+    _, _, env = served
+    path = load_config(environ=env).actions_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a database at all" * 100)
+    listing = rfctui(env, "actions")
+    assert listing.returncode == 0
+    assert "no pending or failed actions" in listing.stdout
+    [notice] = listing.stderr.splitlines()
+    assert notice.startswith("rfctui: ") and "actions log" in notice
+    assert rfctui(env, "claim", "typed-config").returncode == 0
+    proc = rfctui(env, "actions", "--discard", "1")
+    assert proc.returncode == 1
+    assert _one_error_line(proc) == (
+        "rfctui: cannot discard action #1: it is done (PR #1); only pending or failed "
+        "actions can be discarded")
