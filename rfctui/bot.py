@@ -429,12 +429,24 @@ class Bot:
     def _check_known(self, slug: str) -> Any | None:
         """The cache's row for an entry, if it has one.
 
-        Not a gate: the cache may lag behind Gitea (an entry merged since the last
-        sweep), and Gitea is truth (§4.0); a missing entry fails cleanly at Gitea.
+        A synced cache (`existing` given) that has neither the entry nor a pending idea
+        for it refuses before anything is saved or sent: such an action could never
+        succeed, so it must not become a failed action offering a retry. With no synced
+        cache, Gitea decides (§4.0) and a missing file is not offered for retry.
         """
-        for row in self._rows():
-            if getattr(row, "slug", None) == slug and getattr(row, "kind", "rfc") != "pending":
+        rows = self._rows()
+        pending = False
+        for row in rows:
+            if getattr(row, "slug", None) != slug or getattr(row, "removed", False):
+                continue
+            if getattr(row, "kind", "rfc") == "pending":
+                pending = True
+            else:
                 return row
+        if rows and not pending:
+            raise ValidationError(
+                {"slug": f"no entry {slug!r} in the cache (run rfctui --sync if it is new)"}
+            )
         return None
 
     async def propose(
@@ -680,7 +692,8 @@ class Bot:
         path = f"rfcs/{plan.slug}.md"
         main_text = await self._read(path, BASE)
         if plan.must_exist and main_text is None:
-            raise ActionFailed(f"{path} does not exist on {BASE}; nothing to change")
+            # Not offered for retry (kept for audit): retrying would find the same.
+            raise NothingToChange(f"{path} does not exist on {BASE}; nothing to change")
         if plan.kind == "edit":
             plan.branch, open_pr, branch_exists = await self._edit_branch(
                 plan, actor, main_text
@@ -968,9 +981,12 @@ def _same_secret(a: Any, b: Any) -> bool:
 
 
 def _has_rows(cache: Any) -> bool:
-    """An empty (never synced) cache cannot say which entries exist: do not use it."""
+    """Only a cache that has listed the entries (a quick/full sweep, not just targeted
+    refreshes) can say which entries exist: otherwise do not use it as a gate."""
     try:
-        return bool(cache.list_items())
+        from rfctui.cache import K_PULLS_TOTAL  # written by listing sweeps only
+
+        return K_PULLS_TOTAL in cache.state() and bool(cache.list_items())
     except Exception:
         return False
 

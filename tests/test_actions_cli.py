@@ -119,26 +119,30 @@ def test_failed_action_is_listed_retried_and_discarded(
     served: tuple[Sandbox, str, dict[str, str]]
 ) -> None:
     sb, base, env = served
-    # the entry does not exist yet: the action fails after its row was written
-    failed = rfctui(env, "claim", "late-entry")
+    # the bot's token is refused: the action fails after its row was written
+    bad = env | {"RFCTUI_BOT_TOKEN": "not-the-bot-secret"}
+    failed = rfctui(bad, "claim", "typed-config")
     line = _one_error_line(failed)
     assert failed.returncode == 1
-    assert "does not exist" in line and "rfctui actions --retry 1" in line
+    assert "401" in line and "rfctui actions --retry 1" in line
     listing = rfctui(env, "actions")
     assert listing.returncode == 0
     [row] = [ln for ln in listing.stdout.splitlines() if ln.strip().startswith("1 ")]
-    assert "open_claim_pr" in row and "late-entry" in row and "failed" in row
-    assert "does not exist" in row
+    assert "open_claim_pr" in row and "typed-config" in row and "failed" in row
+    assert "401" in row
     # fix the cause, then retry from the stored payload
-    sb.commit_files("main", {"rfcs/late-entry.md": ENTRY.replace(
-        "typed-config", "late-entry").encode()}, "Add late-entry")
     retried = rfctui(env, "actions", "--retry", "1")
     assert retried.returncode == 0, retried.stderr
-    assert retried.stdout == f"{base}/rfcs/meta/pulls/{_pr(sb, 'claim/late-entry').number}\n"
+    assert retried.stdout == f"{base}/rfcs/meta/pulls/{_pr(sb, 'claim/typed-config').number}\n"
+    assert "no pending or failed actions" in rfctui(env, "actions").stdout
+    # an entry Gitea does not have: nothing to retry, so no retry is offered
+    missing = rfctui(env, "claim", "never-there")
+    assert missing.returncode == 1
+    assert "does not exist" in _one_error_line(missing) and "retry" not in missing.stderr
     assert "no pending or failed actions" in rfctui(env, "actions").stdout
     # a second failure, discarded
-    assert rfctui(env, "claim", "never-there").returncode == 1
-    assert rfctui(env, "actions", "--discard", "2").returncode == 0
+    assert rfctui(bad, "edit", "typed-config", "--body-file", "-", stdin="x").returncode == 1
+    assert rfctui(env, "actions", "--discard", "3").returncode == 0
     assert "no pending or failed actions" in rfctui(env, "actions").stdout
 
 
@@ -220,3 +224,19 @@ def test_a_moved_aside_log_is_said_and_a_done_action_is_not_discarded(
     assert _one_error_line(proc) == (
         "rfctui: cannot discard action #1: it is done (PR #1); only pending or failed "
         "actions can be discarded")
+
+
+@pytest.mark.skipif(not HAS_CLI, reason="needs rfctui --sync")
+def test_an_entry_missing_from_the_synced_cache_is_bad_input(
+    served: tuple[Sandbox, str, dict[str, str]]
+) -> None:
+    sb, _, env = served
+    assert rfctui(env, "--sync").returncode == 0
+    before = sb.requests_served
+    proc = rfctui(env, "claim", "nonexistent")
+    assert proc.returncode == 2
+    assert _one_error_line(proc) == (
+        "rfctui: nothing was sent: slug: no entry 'nonexistent' in the cache "
+        "(run rfctui --sync if it is new)")
+    assert sb.requests_served - before <= 1  # GET /user only: nothing saved, nothing written
+    assert "no pending or failed actions" in rfctui(env, "actions").stdout

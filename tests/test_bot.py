@@ -574,9 +574,41 @@ async def test_no_token_in_log_rows_or_errors(sb: Sandbox, log: Any) -> None:
 
 
 async def test_a_missing_entry_fails_cleanly(sb: Sandbox, log: Any) -> None:
+    """Gitea says the file is not on main: nothing to retry, so none is offered."""
     async with _client(sb) as c:
-        with pytest.raises(ActionFailed, match="does not exist"):
+        with pytest.raises(NothingToChange, match="does not exist") as info:
             await _bot(c, log).claim(ADA, "no-such-entry")
+    assert "retry" not in str(info.value) and info.value.action_id is None
+    assert [r.status for r in log.all()] == ["discarded"]
+    assert log.failed() == []
+
+
+@pytest.mark.parametrize("action", ["edit", "claim", "metadata"])
+async def test_an_entry_the_synced_cache_lacks_is_refused_before_sending(
+    sb: Sandbox, log: Any, action: str
+) -> None:
+    class Row:
+        def __init__(self, slug: str, kind: str = "rfc") -> None:
+            self.slug, self.title, self.kind, self.owners = slug, slug, kind, ()
+
+    rows = [Row("typed-config"), Row("pending-one", "pending")]
+    async with _client(sb) as c:
+        bot = _bot(c, log, existing=lambda: rows)
+        before = sb.requests_served
+        with pytest.raises(ValidationError) as info:
+            if action == "edit":
+                await bot.edit_body(ADA, "nonexistent", "Body.")
+            elif action == "claim":
+                await bot.claim(ADA, "nonexistent")
+            else:
+                await bot.edit_metadata(ADA, "nonexistent", {"state": "parked"})
+        assert sb.requests_served == before
+        # a pending idea is not refused here: Gitea decides
+        with pytest.raises(NothingToChange):
+            await bot.claim(ADA, "pending-one")
+    assert info.value.errors == {
+        "slug": "no entry 'nonexistent' in the cache (run rfctui --sync if it is new)"}
+    assert [r.slug for r in log.all()] == ["pending-one"]
 
 
 async def test_nothing_to_change_opens_nothing_and_offers_no_retry(sb: Sandbox, log: Any) -> None:
