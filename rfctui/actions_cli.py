@@ -257,8 +257,13 @@ def main(
         print(f"rfctui: {_one_line(exc)}", file=err)
         return EXIT_DISABLED
     except ActionFailed as exc:
-        hint = f" (saved as action #{exc.action_id}: rfctui actions --retry {exc.action_id})"
-        print(f"rfctui: {_one_line(exc)}{hint if exc.action_id else ''}", file=err)
+        aid = exc.action_id
+        if aid and getattr(exc, "offline", False):
+            print(f"rfctui: Gitea unreachable; kept as action #{aid}: "
+                  f"rfctui actions --retry {aid}", file=err)
+            return EXIT_FAILED
+        hint = f" (saved as action #{aid}: rfctui actions --retry {aid})"
+        print(f"rfctui: {_one_line(exc)}{hint if aid else ''}", file=err)
         return EXIT_FAILED
     except Exception as exc:  # never a traceback (HELPERS: one actionable line)
         print(f"rfctui: {_one_line(exc) or type(exc).__name__}", file=err)

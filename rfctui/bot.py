@@ -18,11 +18,15 @@ from __future__ import annotations
 import base64
 import contextlib
 import difflib
+import hashlib
 import hmac
 import inspect
+import json
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
@@ -36,6 +40,7 @@ __all__ = [
     "ActionFailed",
     "ActionResult",
     "ActionsDisabled",
+    "IdentityUnreachable",
     "Actor",
     "NothingToChange",
     "Bot",
@@ -72,6 +77,13 @@ class ActionsDisabled(Exception):
     """No verified identity (§6.2): actions are off, reading still works. One line."""
 
 
+class IdentityUnreachable(ActionsDisabled):
+    """`GET /user` got no answer (network, timeout, 5xx): who you are is unknown *now*.
+
+    `bot_session` turns this into an offline session that saves what was typed.
+    """
+
+
 class ValidationError(ValueError):
     """Input rejected before anything was sent. `errors` maps a form field to a message."""
 
@@ -87,8 +99,11 @@ class ActionFailed(Exception):
     retry/discard.
     """
 
-    def __init__(self, message: str, action_id: int | None = None) -> None:
+    def __init__(
+        self, message: str, action_id: int | None = None, *, offline: bool = False
+    ) -> None:
         self.action_id = action_id
+        self.offline = offline  # Gitea could not be reached: the same action may work later
         super().__init__(_one_line(message))
 
 
@@ -102,6 +117,9 @@ class Actor:
 
     login: str
     full_name: str
+    # Not verified just now (Gitea unreachable): the last verified identity for this
+    # token, or login "" if it was never verified. Such an actor only saves actions.
+    offline: bool = field(default=False, compare=False)
 
     @property
     def display_name(self) -> str:
@@ -134,6 +152,16 @@ def _one_line(text: str) -> str:
     return one_line(str(text), 400)
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """No usable answer from Gitea: worth trying again later, unchanged."""
+    from rfctui.gitea import GiteaTimeout, GiteaUnreachable
+
+    status = getattr(exc, "status", None)
+    return isinstance(exc, GiteaUnreachable | GiteaTimeout) or (
+        isinstance(status, int) and status >= 500
+    )
+
+
 def _err_text(exc: BaseException) -> str:
     """One line for any exception; Gitea errors already know how to say it safely."""
     text = _one_line(str(exc)) or type(exc).__name__
@@ -158,6 +186,10 @@ async def verify_actor(user_client: Any | None) -> Actor:
         if status == 401:
             raise ActionsDisabled(
                 "Gitea refused your token (401): check RFCTUI_USER_TOKEN"
+            ) from None
+        if _unreachable(exc):
+            raise IdentityUnreachable(
+                f"cannot verify who you are: {_err_text(exc)}"
             ) from None
         raise ActionsDisabled(f"cannot verify who you are: {_err_text(exc)}") from None
     login = str(user.get("login") or "")
@@ -399,6 +431,9 @@ class Bot:
         self._existing = existing
         self.clock = clock or (lambda: datetime.now(UTC))
         self.host = host or self._client_host()
+        # Set by `bot_session` when Gitea could not be reached to verify the actor:
+        # actions are then saved (§6.4) and failed at once, for a retry later.
+        self.offline: str | None = None
 
     def __repr__(self) -> str:  # never a token, never the client's repr
         return f"Bot({self.owner}/{self.repo} as {self.bot_login})"
@@ -507,9 +542,16 @@ class Bot:
         who = payload.get("actor") or {}
         if status == "discarded":
             raise ActionFailed(f"action #{action_id} was discarded")
-        stored = Actor(str(who.get("login") or _field(row, "on_behalf_of")),
-                       str(who.get("full_name") or _field(row, "on_behalf_of")))
-        if actor is not None and actor.login != stored.login:
+        stored = Actor(str(who.get("login") or _field(row, "on_behalf_of") or ""),
+                       str(who.get("full_name") or _field(row, "on_behalf_of") or ""))
+        if not stored.login:  # saved while nobody could be verified (Gitea unreachable)
+            if actor is None or not actor.login or self.offline is not None:
+                if self.offline is not None:
+                    self._fail_offline(action_id, stored)
+                raise ActionFailed(f"action #{action_id} needs who you are verified first")
+            stored = actor
+            payload["actor"] = {"login": actor.login, "full_name": actor.full_name}
+        elif actor is not None and actor.login != stored.login:
             raise ActionFailed(
                 f"action #{action_id} was made on behalf of {stored.login}; "
                 f"only they can retry it"
@@ -517,6 +559,8 @@ class Bot:
         prefix = {v: k for k, v in KINDS.items()}.get(str(_field(row, "kind")))
         if prefix is None:
             raise ActionFailed(f"action #{action_id} has an unknown kind {_field(row, 'kind')!r}")
+        if self.offline is not None:
+            self._fail_offline(action_id, stored)
         if hasattr(self.actions, "mark_pending"):
             self.actions.mark_pending(action_id)
         return await self._execute(action_id, prefix, stored, payload, [])
@@ -548,10 +592,20 @@ class Bot:
     async def _start(
         self, prefix: str, actor: Actor, slug: str, payload: dict[str, Any], warnings: list[str]
     ) -> ActionResult:
-        payload = {**payload, "actor": {"login": actor.login, "full_name": actor.full_name}}
+        who = {"login": actor.login, "full_name": actor.full_name} if actor.login else None
+        payload = {**payload, "actor": who}
         # §6.4: the row exists before the first Gitea call.
         action_id = self.actions.add(KINDS[prefix], slug, actor.login, payload)
+        if self.offline is not None:
+            self._fail_offline(action_id, actor)
         return await self._execute(action_id, prefix, actor, payload, warnings)
+
+    def _fail_offline(self, action_id: int, actor: Actor) -> None:
+        """Gitea is unreachable: keep the action as failed, to retry later (§6.4)."""
+        note = "" if actor.login else "; who you are is verified when you retry"
+        message = f"Gitea unreachable: {self.offline}{note}"
+        self.actions.mark_failed(action_id, message)
+        raise ActionFailed(message, action_id, offline=True)
 
     async def _execute(
         self,
@@ -580,7 +634,7 @@ class Bot:
         except Exception as exc:  # GiteaError, transport errors, a malformed entry
             msg = _err_text(exc)
             self.actions.mark_failed(action_id, msg)
-            raise ActionFailed(msg, action_id) from None
+            raise ActionFailed(msg, action_id, offline=_unreachable(exc)) from None
         _mark_done(self.actions, action_id, number, url)
         refresh_error = None
         if self.refresh is not None:
@@ -969,6 +1023,57 @@ def _pr_body(intro: str, text: str, who: str) -> str:
 BOT_TOKEN_AS_USER = "RFCTUI_USER_TOKEN is the bot's token; use your own"
 
 
+class _IdentityFile:
+    """The last verified actor per user token, so an action typed while Gitea is
+    unreachable is saved under the right name (§6.4).
+
+    Keyed by a SHA-256 fingerprint of server URL and token — never the token itself —
+    in a 0600 JSON file next to the actions log. Best effort: any I/O error means
+    "not known", never a failed action.
+    """
+
+    def __init__(self, config: Any, token: Any) -> None:
+        log = getattr(config, "actions_file", None)
+        self.path = Path(log).with_suffix(".identity.json") if log else None
+        material = f"{getattr(config, 'gitea_url', '')}\n{_reveal(token)}".encode()
+        self.key = hashlib.sha256(material).hexdigest()
+
+    def _read(self) -> dict[str, Any]:
+        if self.path is None:
+            return {}
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def load(self) -> Actor | None:
+        entry = self._read().get(self.key)
+        if not isinstance(entry, dict):
+            return None
+        login = str(entry.get("login") or "")
+        if not login or not set(login) <= _LOGIN_CHARS:
+            return None
+        return Actor(login, _one_line(str(entry.get("full_name") or "")) or login, offline=True)
+
+    def save(self, actor: Actor) -> None:
+        if self.path is None:
+            return
+        data = self._read()
+        if data.get(self.key) == {"login": actor.login, "full_name": actor.full_name}:
+            return
+        data[self.key] = {"login": actor.login, "full_name": actor.full_name}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_name(self.path.name + ".tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, sort_keys=True)
+            os.replace(tmp, self.path)
+        except OSError:
+            pass
+
+
 def _reveal(token: Any) -> str:
     """A token's text (a `config.Secret` or a plain string); never logged or shown."""
     reveal = getattr(token, "reveal", None)
@@ -1011,6 +1116,7 @@ async def bot_session(
     transport = transport if transport is not None else getattr(config, "transport", None)
     kw: dict[str, Any] = {"transport": transport} if transport is not None else {}
     bot_login = getattr(config, "bot_user", None) or "rfc-bot"
+    offline: str | None = None
     if actor is None:
         user_token = getattr(config, "user_token", None)
         if not user_token:
@@ -1018,8 +1124,18 @@ async def bot_session(
         else:
             if _same_secret(user_token, getattr(config, "bot_token", None)):
                 raise ActionsDisabled(BOT_TOKEN_AS_USER)
-            async with GiteaClient(base, user_token, **kw) as uc:
-                actor = await verify_actor(uc)
+            ids = _IdentityFile(config, user_token)
+            try:
+                async with GiteaClient(base, user_token, **kw) as uc:
+                    actor = await verify_actor(uc)
+            except IdentityUnreachable as exc:
+                # §6.4: nothing typed is lost. Save under the identity last verified
+                # for this token (or none), fail it, and verify again on retry.
+                offline = str(exc).removeprefix("cannot verify who you are: ")
+                actor = ids.load() or Actor("", "", offline=True)
+            else:
+                if actor.login != bot_login:
+                    ids.save(actor)
     if actor.login == bot_login:
         # The bot acting "on behalf of" itself would attribute nothing to anyone (§6.2).
         raise ActionsDisabled(BOT_TOKEN_AS_USER)
@@ -1039,4 +1155,5 @@ async def bot_session(
             existing=cache if cache is not None and _has_rows(cache) else None,
             host=urlsplit(str(base)).hostname or None,
         )
+        bot.offline = offline
         yield bot, actor

@@ -240,3 +240,34 @@ def test_an_entry_missing_from_the_synced_cache_is_bad_input(
         "(run rfctui --sync if it is new)")
     assert sb.requests_served - before <= 1  # GET /user only: nothing saved, nothing written
     assert "no pending or failed actions" in rfctui(env, "actions").stdout
+
+
+@pytest.mark.parametrize("verified_before", [True, False], ids=["known-actor", "never-verified"])
+def test_a_proposal_typed_while_gitea_is_down_is_kept(
+    served: tuple[Sandbox, str, dict[str, str]], verified_before: bool
+) -> None:
+    sb, base, env = served
+    first = 1
+    if verified_before:
+        assert rfctui(env, "claim", "typed-config").returncode == 0
+        first = 2
+    sb.faults.down = True
+    try:
+        proc = rfctui(env, "propose", "--slug", "offline-idea", "--title", "Typed offline",
+                      "--body-file", "-", stdin="Do not lose me.\n")
+        assert _one_error_line(proc) == (
+            f"rfctui: Gitea unreachable; kept as action #{first}: "
+            f"rfctui actions --retry {first}")
+        assert proc.returncode == 1
+        listing = rfctui(env, "actions")
+        assert f"{first:>4}  propose_rfc" in listing.stdout and "failed" in listing.stdout
+    finally:
+        sb.faults.down = False
+    retried = rfctui(env, "actions", "--retry", str(first))
+    assert retried.returncode == 0, retried.stderr
+    pr = _pr(sb, "propose/offline-idea")
+    assert pr.body.endswith("On-behalf-of: Ada Lovelace <ada>")
+    assert "Do not lose me." in pr.body
+    token_files = "".join(
+        p.read_text(errors="replace") for p in Path(env["RFCTUI_DATA_DIR"]).rglob("*.json"))
+    assert "ada-token" not in token_files

@@ -592,7 +592,8 @@ class BotActionsMixin(_MixinBase):
         cache = app.get_cache()
         async with bot_session(app.config, log, cache=cache, transport=app.transport,
                                actor=self._bot_actor) as (bot, actor):
-            self._bot_actor = actor
+            if not actor.offline:  # an unverified (offline) actor is not remembered
+                self._bot_actor = actor
             result = await bot.perform(actor, request)
         items = status = None
         try:  # the reconciler refreshed the cache: read it once more for the UI
@@ -663,7 +664,8 @@ class BotActionsMixin(_MixinBase):
                 session = bot_session(app.config, self._bot_get_actions_log(), cache=cache,
                                       transport=app.transport, actor=self._bot_actor)
                 async with session as (bot, actor):
-                    self._bot_actor = actor
+                    if not actor.offline:
+                        self._bot_actor = actor
                     res = await bot.retry(action_id, actor)
                 return str(res.html_url or f"PR #{res.pr_number}")
 
