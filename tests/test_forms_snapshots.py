@@ -435,9 +435,11 @@ async def test_failed_action_goes_to_the_actions_view_and_retries(
     assert len([p for p in sb.pulls.values() if p.head == "propose/offline-idea"]) == 1
 
 
-async def test_unverifiable_identity_keeps_the_form_and_what_was_typed(
+async def test_unverifiable_identity_keeps_what_was_typed_in_the_actions_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Gitea unreachable while verifying who you are: the proposal is saved as a
+    failed action (§6.4) for a retry, not lost with the form."""
     from ui_fixtures import quiet_environment
 
     quiet_environment(monkeypatch)
@@ -451,9 +453,10 @@ async def test_unverifiable_identity_keeps_the_form_and_what_was_typed(
         app.sandbox.faults.down = True
         await pilot.press("ctrl+s")
         await _settled(pilot)
-        assert isinstance(app.screen, ProposeForm)
-        assert app.screen.query_one("#f-title", Input).value == "Typed while offline"
-        assert "cannot verify who you are" in str(app.screen.query_one("#err-form").render())
+        assert not isinstance(app.screen, ProposeForm)
+        [row] = app.screen._bot_get_actions_log().failed()
+        assert (row.kind, row.payload["title"]) == ("propose_rfc", "Typed while offline")
+        assert row.error.startswith("Gitea unreachable")
     assert app.sandbox.pulls == {} or all(
         p.head != "propose/offline-idea" for p in app.sandbox.pulls.values())
 
