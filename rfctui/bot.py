@@ -15,6 +15,7 @@ Textual-free: the CLI and the UI (in a worker) call the same `Bot`.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import contextlib
 import difflib
@@ -23,6 +24,7 @@ import hmac
 import inspect
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -145,7 +147,7 @@ class _Log(Protocol):  # the parts of db.ActionsLog the bot uses
     def get(self, action_id: int) -> Any: ...
 
 
-Refresh = Callable[[str, int], Awaitable[Any]]
+Refresh = Callable[[str | None, int], Awaitable[Any]]  # (slug or None, PR number)
 
 
 def _one_line(text: str) -> str:
@@ -639,7 +641,8 @@ class Bot:
         refresh_error = None
         if self.refresh is not None:
             try:
-                await self.refresh(plan.slug, number)
+                # a proposal's file is only on its branch: refresh just the PR
+                await self.refresh(None if plan.kind == "propose" else plan.slug, number)
             except Exception as exc:  # the PR exists; a failed refresh is not a failed action
                 refresh_error = _err_text(exc)
         return ActionResult(
@@ -741,50 +744,55 @@ class Bot:
         raise ActionFailed(f"unknown action {prefix!r}")
 
     async def _run(self, plan: _Plan, actor: Actor) -> tuple[int, str, bool]:
-        """Branch → commit → PR, each step reusing what an earlier attempt left."""
+        """Branch+commit → PR, each step reusing what an earlier attempt left.
+
+        Independent reads run together (main's file and the head's state), and a new
+        branch is created by the commit itself (`new_branch`), so a fresh action costs
+        two reads, one commit and one PR.
+        """
         c, o, r = self.client, self.owner, self.repo
         path = f"rfcs/{plan.slug}.md"
-        main_text = await self._read(path, BASE)
-        if plan.must_exist and main_text is None:
-            # Not offered for retry (kept for audit): retrying would find the same.
-            raise NothingToChange(f"{path} does not exist on {BASE}; nothing to change")
         if plan.kind == "edit":
-            plan.branch, open_pr, branch_exists = await self._edit_branch(
-                plan, actor, main_text
+            plan.branch, open_pr, branch_exists, main_text, main_sha = (
+                await self._edit_branch(plan, actor, path)
             )
         else:
             plan.branch = f"{plan.kind}/{plan.slug}"
-            open_pr, branch_exists = await self._single_branch(plan, actor, main_text)
+            (main_text, main_sha), tip = await asyncio.gather(
+                self._read_sha(path, BASE), self._branch_tip(plan.branch)
+            )
+            _must_exist(plan, path, main_text)
+            open_pr, branch_exists = await self._single_branch(plan, actor, main_text, tip)
         head = plan.branch
-        # 1. the branch
+        message = trailer.compose(f"{plan.subject}\n\n{plan.commit_body}",
+                                  actor.display_name, actor.login)
+        people = {
+            "author": {"name": actor.display_name, "email": self._noreply(actor.login)},
+            "committer": {"name": self.bot_name, "email": self._noreply(self.bot_login)},
+        }
+        # 1. a new branch and its commit in one request
         if not branch_exists:
-            if plan.transform(main_text) == main_text:
+            intended = plan.transform(main_text)
+            if intended == main_text:
                 if plan.kind == "claim":
                     raise NothingToChange(f"{actor.login} already owns {plan.slug}")
                 raise NothingToChange(f"nothing to change: {path} on {BASE} already says that")
             try:
-                await c.create_branch(o, r, head, BASE)
+                await c.change_files(o, r, [_file_op(path, intended, main_text, main_sha)],
+                                     message, branch=BASE, new_branch=head, **people)
             except Exception as exc:
-                if _status(exc) != 409:  # 409: an earlier attempt created it
+                # 422 "branch already exists": another attempt made it meanwhile
+                if _status(exc) != 422 or "already exists" not in str(exc):
                     raise
-        # 2. the commit (skipped when the branch already has the intended content)
-        current, sha = await self._read_sha(path, head)
-        base_text = current if current is not None else main_text
-        intended = plan.transform(base_text)
-        if current != intended:
-            message = trailer.compose(f"{plan.subject}\n\n{plan.commit_body}",
-                                      actor.display_name, actor.login)
-            op: dict[str, Any] = {"path": path, "content": _b64(intended)}
-            if current is None:
-                op["operation"] = "create"
-            else:
-                op["operation"] = "update"
-                op["sha"] = sha
-            await c.change_files(
-                o, r, [op], message, branch=head,
-                author={"name": actor.display_name, "email": self._noreply(actor.login)},
-                committer={"name": self.bot_name, "email": self._noreply(self.bot_login)},
-            )
+                branch_exists = True
+        # 2. an existing branch: commit only if it lacks the intended content
+        if branch_exists:
+            current, sha = await self._read_sha(path, head)
+            base_text = current if current is not None else main_text
+            intended = plan.transform(base_text)
+            if current != intended:
+                await c.change_files(o, r, [_file_op(path, intended, current, sha)],
+                                     message, branch=head, **people)
         # 3. the PR (an open one for this head is reused, never duplicated)
         if open_pr is not None:
             return int(open_pr["number"]), str(open_pr.get("html_url") or ""), True
@@ -795,10 +803,32 @@ class Bot:
         except Exception as exc:
             if _status(exc) != 409:
                 raise
-            pr = await self._pull_for(head)
-            if pr is None or pr.get("state") != "open":
+            # 409 names the open PR for this head (API-NOTES §3.3): reuse it if it is
+            # this actor's, never someone else's.
+            pr = await self._conflicting_pull(exc, head)
+            if pr is None:
                 raise
+            owner = self._pr_owner(plan.slug, pr)
+            if owner != actor.login:
+                raise ActionFailed(
+                    f"{head} already has open PR #{pr.get('number')} opened for {owner}; "
+                    "review or comment there"
+                ) from None
             return int(pr["number"]), str(pr.get("html_url") or ""), True
+
+    async def _conflicting_pull(self, exc: BaseException, head: str) -> dict[str, Any] | None:
+        """The open PR a 409 on create was about: by its `issue_id`, else by listing."""
+        m = re.search(r"issue_id: (\d+)", str(getattr(exc, "message", "") or exc))
+        if m:
+            try:
+                pr = await self.client.get_pull(self.owner, self.repo, int(m.group(1)))
+            except Exception as err:
+                if _status(err) != 404:
+                    raise
+            else:
+                if isinstance(pr, dict) and _is_open(pr):
+                    return pr
+        return (await self._open_pull_for(head))[0]
 
     async def _read(self, path: str, ref: str) -> str | None:
         """The file's text at `ref`, or None if absent."""
@@ -819,15 +849,6 @@ class Bot:
             return raw.decode("utf-8"), data.get("sha")
         except UnicodeDecodeError:
             raise ActionFailed(f"{path} on {ref} is not UTF-8 text") from None
-
-    async def _branch_exists(self, name: str) -> bool:
-        try:
-            await self.client.get_branch(self.owner, self.repo, name)
-        except Exception as exc:
-            if _status(exc) == 404:
-                return False
-            raise
-        return True
 
     async def _pull_for(self, head: str) -> dict[str, Any] | None:
         try:
@@ -885,7 +906,7 @@ class Bot:
         return trailer.on_behalf_of(str(pr.get("body") or "")) or self.bot_login
 
     async def _single_branch(
-        self, plan: _Plan, actor: Actor, main_text: str | None
+        self, plan: _Plan, actor: Actor, main_text: str | None, tip: str | None
     ) -> tuple[dict[str, Any] | None, bool]:
         """`propose/claim/metadata/<slug>`: one branch per slug (§5).
 
@@ -898,7 +919,6 @@ class Bot:
         main's or exactly this action's; otherwise it is replaced from main.
         """
         head = plan.branch
-        tip = await self._branch_tip(head)
         if tip is None:
             # No branch, no open PR: deleting a head branch closes its PRs.
             return None, False
@@ -921,29 +941,69 @@ class Bot:
         await self.client.delete_branch(self.owner, self.repo, head)
         return None, False
 
+    def _taken_edit_numbers(self, slug: str, actor: Actor) -> set[int]:
+        """`n`s the cache already knows are not this actor's to reuse: a closed or merged
+        edit PR, or an open one opened for someone else. Skipping them saves two
+        requests each; anything the cache does not know is asked of Gitea."""
+        src = self._existing
+        pulls_for = getattr(src, "pulls_for", None)
+        if pulls_for is None:
+            return set()
+        try:
+            rows = list(pulls_for(slug))
+        except Exception:
+            return set()
+        taken: set[int] = set()
+        prefix = f"edit/{slug}/"
+        for row in rows:
+            branch = str(getattr(row, "head_branch", "") or "")
+            if not branch.startswith(prefix) or not branch[len(prefix):].isdigit():
+                continue
+            if getattr(row, "state", None) != "open" or getattr(row, "opened_by", None) != (
+                actor.login
+            ):
+                taken.add(int(branch[len(prefix):]))
+        return taken
+
     async def _edit_branch(
-        self, plan: _Plan, actor: Actor, main_text: str | None
-    ) -> tuple[str, dict[str, Any] | None, bool]:
+        self, plan: _Plan, actor: Actor, path: str
+    ) -> tuple[str, dict[str, Any] | None, bool, str | None, str | None]:
         """Pick `edit/<slug>/<n>`: the first n a previous attempt of this edit by this
         actor left (same content; an open PR only if it is theirs, §6.3), else the next
-        free n (no branch and no PR ever used it)."""
-        intended = plan.transform(main_text)
-        for n in range(1, 1000):
+        free n (no branch and no PR ever used it). Returns the branch, its open PR,
+        whether it exists, and main's text and blob sha (read alongside the first n)."""
+        taken = self._taken_edit_numbers(plan.slug, actor)
+        candidates = (n for n in range(1, 1000) if n not in taken)
+
+        async def probe(n: int) -> tuple[str | None, dict[str, Any] | None]:
             head = f"edit/{plan.slug}/{n}"
-            pr = await self._pull_for(head)
-            exists = await self._branch_exists(head)
-            if pr is None and not exists:
-                return head, None, False
+            tip, pr = await asyncio.gather(self._branch_tip(head), self._pull_for(head))
+            return tip, pr
+
+        first = next(candidates)
+        (main_text, main_sha), state = await asyncio.gather(
+            self._read_sha(path, BASE), probe(first)
+        )
+        _must_exist(plan, path, main_text)
+        intended = plan.transform(main_text)
+        n = first
+        while True:
+            head = f"edit/{plan.slug}/{n}"
+            tip, pr = state
+            if pr is None and tip is None:
+                return head, None, False, main_text, main_sha
             is_open = pr is not None and _is_open(pr)
-            if is_open and pr is not None and self._pr_owner(plan.slug, pr) != actor.login:
-                continue  # the same text, but someone else's PR: not ours to take over
-            if exists and (pr is None or is_open):
-                current = await self._read(f"rfcs/{plan.slug}.md", head)
+            mine = not is_open or (pr is not None and self._pr_owner(plan.slug, pr) == actor.login)
+            if tip is not None and mine and (pr is None or is_open):
+                current = await self._read(path, head)
                 if current is not None and (
                     current == intended or (pr is None and current == main_text)
                 ):
-                    return head, pr if is_open else None, True
-        raise ActionFailed(f"too many edit branches for {plan.slug}")
+                    return head, pr if is_open else None, True, main_text, main_sha
+            n = next(candidates, 0)
+            if not n:
+                raise ActionFailed(f"too many edit branches for {plan.slug}")
+            state = await probe(n)
 
 
 # ---------------------------------------------------------------- helpers
@@ -966,6 +1026,23 @@ def _mark_done(log: Any, action_id: int, number: int, url: str) -> None:
         fn(action_id, number, url)
     else:
         fn(action_id, number)
+
+
+def _must_exist(plan: _Plan, path: str, main_text: str | None) -> None:
+    if plan.must_exist and main_text is None:
+        # Not offered for retry (kept for audit): retrying would find the same.
+        raise NothingToChange(f"{path} does not exist on {BASE}; nothing to change")
+
+
+def _file_op(path: str, text: str, current: str | None, sha: str | None) -> dict[str, Any]:
+    """A `change_files` operation turning `current` (None: absent) into `text`."""
+    op: dict[str, Any] = {"path": path, "content": _b64(text)}
+    if current is None:
+        op["operation"] = "create"
+    else:
+        op["operation"] = "update"
+        op["sha"] = sha
+    return op
 
 
 def _intended(plan: _Plan, text: str | None) -> str | None:
@@ -1147,7 +1224,7 @@ async def bot_session(
             rec = Reconciler(client, cache, config.org, config.meta_repo, bot_login,
                              actions=actions)
 
-            async def refresh(slug: str, pr_number: int) -> Any:
+            async def refresh(slug: str | None, pr_number: int) -> Any:
                 return await rec.refresh(slug=slug, pr_number=pr_number)
 
         bot = Bot(
