@@ -230,6 +230,11 @@ class MainScreen(BotActionsMixin, Screen[None]):
     # -- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        # Start in the breakpoint class of the current width, so the first Resize finds
+        # nothing to change instead of restyling every widget just before the first paint.
+        breakpoints = self.HORIZONTAL_BREAKPOINTS
+        on = self._get_breakpoint_classes(self.app.size.width, breakpoints)
+        self.update_classes({name: name in on for _edge, name in breakpoints})
         with Horizontal(id="panes"):
             with Vertical(id="left"):
                 yield FilterInput(id="filter")
