@@ -30,7 +30,7 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -82,6 +82,17 @@ SEARCH_BODY_CAP = 20_000  # chars of body that go into ListItem.search_text
 # to rest, so flagging them would be noise; unknown states are flagged like parked.
 STALE_STATES = frozenset({"idea", "parked", "pending"})
 _TERMINAL_STATES = frozenset({"graduated", "declined", "superseded", "withdrawn"})
+
+# The left pane's columns of cached_rfc, in the order Cache._rfc_items unpacks them.
+_LIST_COLUMNS = (
+    "slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
+    " proposed_at, removed, state_since, html_url, search_text"
+)
+# Pending ideas (§3, §7.3): open propose PRs whose slug has no live (non-removed) entry.
+_PENDING_WHERE = (
+    " FROM cached_pr AS p WHERE state = 'open' AND pr_kind = 'idea' AND NOT EXISTS"
+    " (SELECT 1 FROM cached_rfc AS r WHERE r.slug = p.rfc_slug AND r.removed = 0)"
+)
 
 ACTION_KINDS = ("propose_rfc", "open_body_edit_pr", "open_claim_pr", "open_metadata_pr")
 ACTION_STATUSES = ("pending", "done", "failed", "discarded")
@@ -821,42 +832,77 @@ class Cache:
         (pass both for deterministic tests; `now` defaults to the cache clock).
         Selects only list columns as raw tuples, so 10,000 rows stay well under 100 ms.
         """
+        threshold = self._stale_threshold(now, stale_days)
+        badges = self._open_pr_badges()
+        # Raw SQL with no converters: parsing only the two datetimes we need per row.
+        rows = self.db.execute_sql(
+            f"SELECT {_LIST_COLUMNS} FROM cached_rfc ORDER BY slug"
+        ).fetchall()
+        items = self._rfc_items(rows, threshold, badges)
+        items += self._pending_items(self._pending_rows(), threshold, badges)
+        return items
+
+    # The row -> ListItem conversions below are shared by list_items and list_head, so
+    # that the first screen and the whole list can never disagree about an item.
+
+    def _stale_threshold(
+        self, now: datetime | None, stale_days: int | float | None
+    ) -> datetime | None:
+        """The `state_since` before which a non-terminal item is stale (None: never)."""
         now = now or self.clock()
-        threshold = now - timedelta(days=stale_days) if stale_days is not None else None
-        pr = self.CachedPR
+        return now - timedelta(days=stale_days) if stale_days is not None else None
+
+    def _open_pr_badges(self, slugs: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
+        """Open PRs per slug per §5 kind (`ListItem.open_prs`); only `slugs` if given."""
+        where, params = "", ()
+        if slugs is not None:
+            params = tuple(slugs)
+            if not params:
+                return {}
+            where = f" AND rfc_slug IN ({', '.join('?' for _ in params)})"
         badges: dict[str, dict[str, int]] = {}
-        for slug, kind, count in (
-            pr.select(pr.rfc_slug, pr.pr_kind, pw.fn.COUNT(pr.id))
-            .where(pr.state == "open")
-            .group_by(pr.rfc_slug, pr.pr_kind)
-            .tuples()
-            .execute()
+        for slug, kind, count in self._rows_in_one_step(
+            "rfc_slug, pr_kind, n",
+            "SELECT rfc_slug, pr_kind, COUNT(*) AS n FROM cached_pr WHERE state = 'open'"
+            f"{where} GROUP BY rfc_slug, pr_kind",
+            params,
         ):
             badges.setdefault(slug, {})[kind] = count
-        # Raw SQL with no converters: parsing only the two datetimes we need per row.
-        cursor = self.db.execute_sql(
-            "SELECT slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
-            " proposed_at, removed, state_since, html_url, search_text"
-            " FROM cached_rfc ORDER BY slug"
+        return badges
+
+    def _pending_rows(self, limit: int = -1) -> list[list[Any]]:
+        """The first `limit` (all: -1) pending ideas' rows, by slug then PR number (§7.3).
+
+        Columns: ``pr_number, rfc_slug, title, opened_by, opened_at, html_url,
+        description`` (`opened_at` as stored text).
+        """
+        return sorted(
+            self._rows_in_one_step(
+                "pr_number, rfc_slug, title, opened_by, opened_at, html_url, description",
+                "SELECT pr_number, rfc_slug, title, opened_by, opened_at, html_url,"
+                f" description {_PENDING_WHERE} ORDER BY rfc_slug, pr_number LIMIT ?",
+                (limit,),
+            ),
+            key=lambda r: (r[1], r[0]),
         )
-        items: list[ListItem] = []
-        live: set[str] = set()
+
+    def _rfc_items(
+        self,
+        rows: Iterable[Sequence[Any]],
+        threshold: datetime | None,
+        badges: Mapping[str, dict[str, int]],
+    ) -> list[ListItem]:
+        """Entry rows (``_LIST_COLUMNS``, raw) as ListItems; one loop, no per-row calls
+        beyond the constructor and parsing, since list_items runs it 10,000 times."""
         tup = self._tuple
+        items: list[ListItem] = []
+        append = items.append
         for (
             slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,
             proposed_at, removed, state_since, html_url, search_text,
-        ) in cursor.fetchall():
+        ) in rows:
             since = parse_dt(state_since)
-            if not removed:
-                live.add(slug)
-            stale = bool(
-                threshold is not None
-                and not removed
-                and since is not None
-                and since < threshold
-                and state not in _TERMINAL_STATES
-            )
-            items.append(
+            append(
                 ListItem(
                     kind="rfc",
                     slug=slug,
@@ -869,24 +915,31 @@ class Cache:
                     proposed_by=proposed_by,
                     proposed_at=parse_dt(proposed_at),
                     removed=bool(removed),
-                    stale=stale,
+                    stale=bool(
+                        threshold is not None
+                        and not removed
+                        and since is not None
+                        and since < threshold
+                        and state not in _TERMINAL_STATES
+                    ),
                     state_since=since,
                     open_prs=badges.get(slug, {}),
                     html_url=html_url,
                     search_text=search_text,
                 )
             )
-        for number, slug, title, opened_by, opened_at, html_url, description in (
-            pr.select(
-                pr.pr_number, pr.rfc_slug, pr.title, pr.opened_by, pr.opened_at,
-                pr.html_url, pr.description,
-            )
-            .where((pr.state == "open") & (pr.pr_kind == "idea"))
-            .order_by(pr.rfc_slug, pr.pr_number)
-            .tuples()
-        ):
-            if slug in live:
-                continue
+        return items
+
+    @staticmethod
+    def _pending_items(
+        rows: Iterable[Sequence[Any]],
+        threshold: datetime | None,
+        badges: Mapping[str, dict[str, int]],
+    ) -> list[ListItem]:
+        """`_pending_rows` as ListItems (state "pending", stale by age of the PR)."""
+        items: list[ListItem] = []
+        for number, slug, title, opened_by, opened_at_text, html_url, description in rows:
+            opened_at = parse_dt(opened_at_text)
             items.append(
                 ListItem(
                     kind="pending",
@@ -961,17 +1014,7 @@ class Cache:
             .where((pr.state == "open") & (pr.pr_kind == "idea") & pr.rfc_slug.not_in(live))
             .count()
         )
-        ok = st.get("last_ok")
-        return SyncStatus(
-            synced_at=parse_dt(st.get("synced_at")),
-            last_kind=st.get("last_kind"),
-            last_ok=None if ok is None else ok == "1",
-            last_error=st.get("last_error"),
-            rfc_count=rfc_count,
-            pending_count=pending,
-            offline=st.get("last_offline") == "1",
-            last_attempt_at=parse_dt(st.get("last_attempt_at")),
-        )
+        return _sync_status(st, rfc_count, pending)
 
     def export(self, volatile: bool = True) -> dict[str, Any]:
         """The whole cache as JSON-able data (``rfctui --export json``); no network.
@@ -1021,8 +1064,7 @@ class Cache:
         while the UI thread starts, and every row fetched on its own would wait for the
         GIL again.
         """
-        now = now or self.clock()
-        threshold = now - timedelta(days=stale_days) if stale_days is not None else None
+        threshold = self._stale_threshold(now, stale_days)
         order = [s for s in dict.fromkeys(state_order) if s != "pending"]
         counts: dict[str, int] = {}
         widths: dict[str, int] = {}
@@ -1037,30 +1079,11 @@ class Cache:
             widths[state] = max(widths.get(state, 0), width or 0)
             if not removed:
                 rfc_count += count
-        # Pending ideas (§7.3), as in list_items: open propose PRs without a live entry.
-        pending_where = (
-            " FROM cached_pr AS p WHERE state = 'open' AND pr_kind = 'idea' AND NOT EXISTS"
-            " (SELECT 1 FROM cached_rfc AS r WHERE r.slug = p.rfc_slug AND r.removed = 0)"
-        )
         pending_count, pending_len = self.db.execute_sql(
-            f"SELECT COUNT(*), MAX(length(rfc_slug)) {pending_where}"
+            f"SELECT COUNT(*), MAX(length(rfc_slug)) {_PENDING_WHERE}"
         ).fetchone()
-        pending_rows: list[list[Any]] = []
-        if pending_count:
-            pending_rows = sorted(
-                self._rows_in_one_step(
-                    "pr_number, rfc_slug, title, opened_by, opened_at, html_url, description",
-                    "SELECT pr_number, rfc_slug, title, opened_by, opened_at, html_url,"
-                    f" description {pending_where} ORDER BY rfc_slug, pr_number LIMIT ?",
-                    (limit,),
-                ),
-                key=lambda r: (r[1], r[0]),
-            )
+        pending_rows = self._pending_rows(limit) if pending_count else []
         rfc_rows: list[list[Any]] = []
-        columns = (
-            "slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
-            " proposed_at, removed, state_since, html_url, search_text"
-        )
         others = ", ".join("?" for _ in order) or "''"
         groups: list[tuple[str, tuple[Any, ...]]] = [
             ("state = ?", (state,)) for state in order if counts.get(state)
@@ -1073,97 +1096,26 @@ class Cache:
                 break
             rfc_rows += sorted(
                 self._rows_in_one_step(
-                    columns,
-                    f"SELECT {columns} FROM cached_rfc WHERE {where} ORDER BY slug LIMIT ?",
+                    _LIST_COLUMNS,
+                    f"SELECT {_LIST_COLUMNS} FROM cached_rfc WHERE {where} ORDER BY slug"
+                    " LIMIT ?",
                     (*params, left),
                 ),
                 key=lambda r: r[0],
             )
-        slugs = {r[1] for r in pending_rows} | {r[0] for r in rfc_rows}
-        badges: dict[str, dict[str, int]] = {}
-        if slugs:
-            marks = ", ".join("?" for _ in slugs)
-            for slug, kind, count in self._rows_in_one_step(
-                "rfc_slug, pr_kind, n",
-                "SELECT rfc_slug, pr_kind, COUNT(*) AS n FROM cached_pr WHERE state = 'open'"
-                f" AND rfc_slug IN ({marks}) GROUP BY rfc_slug, pr_kind",
-                tuple(slugs),
-            ):
-                badges.setdefault(slug, {})[kind] = count
-        items: list[ListItem] = []
-        for number, slug, title, opened_by, opened_at_text, html_url, description in (
-            pending_rows
-        ):
-            opened_at = parse_dt(opened_at_text)
-            items.append(
-                ListItem(
-                    kind="pending",
-                    slug=slug,
-                    title=title,
-                    state="pending",
-                    proposed_by=opened_by,
-                    proposed_at=opened_at,
-                    stale=bool(threshold is not None and opened_at and opened_at < threshold),
-                    state_since=opened_at,
-                    open_prs=badges.get(slug, {}),
-                    pr_number=number,
-                    html_url=html_url,
-                    search_text=_search_text(slug, title, description or ""),
-                )
-            )
-        tup = self._tuple
-        for (
-            slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,
-            proposed_at, removed, state_since, html_url, search_text,
-        ) in rfc_rows:
-            since = parse_dt(state_since)
-            items.append(
-                ListItem(
-                    kind="rfc",
-                    slug=slug,
-                    title=title,
-                    state=state,
-                    rfc_id=rfc_id,
-                    owners=tup(owners),
-                    arbiters=tup(arbiters),
-                    tags=tup(tags),
-                    proposed_by=proposed_by,
-                    proposed_at=parse_dt(proposed_at),
-                    removed=bool(removed),
-                    stale=bool(
-                        threshold is not None
-                        and not removed
-                        and since is not None
-                        and since < threshold
-                        and state not in _TERMINAL_STATES
-                    ),
-                    state_since=since,
-                    open_prs=badges.get(slug, {}),
-                    html_url=html_url,
-                    search_text=search_text,
-                )
-            )
+        badges = self._open_pr_badges({r[1] for r in pending_rows} | {r[0] for r in rfc_rows})
+        items = self._pending_items(pending_rows, threshold, badges)
+        items += self._rfc_items(rfc_rows, threshold, badges)
         st = json.loads(
             self.db.execute_sql("SELECT json_group_object(key, value) FROM sync_state")
             .fetchone()[0]
-        )
-        ok = st.get("last_ok")
-        status = SyncStatus(
-            synced_at=parse_dt(st.get("synced_at")),
-            last_kind=st.get("last_kind"),
-            last_ok=None if ok is None else ok == "1",
-            last_error=st.get("last_error"),
-            rfc_count=rfc_count,
-            pending_count=pending_count,
-            offline=st.get("last_offline") == "1",
-            last_attempt_at=parse_dt(st.get("last_attempt_at")),
         )
         return ListHead(
             items=items,
             state_counts=counts,
             ident_lens=widths,
             pending_ident_len=pending_len or 0,
-            status=status,
+            status=_sync_status(st, rfc_count, pending_count),
             complete=len(items) >= sum(counts.values()) + pending_count,
         )
 
@@ -1200,6 +1152,21 @@ class ListHead:
     pending_ident_len: int
     status: SyncStatus
     complete: bool = False
+
+
+def _sync_status(st: Mapping[str, str], rfc_count: int, pending_count: int) -> SyncStatus:
+    """The status line's data from the sync_state pairs and the two counts (§7.1)."""
+    ok = st.get("last_ok")
+    return SyncStatus(
+        synced_at=parse_dt(st.get("synced_at")),
+        last_kind=st.get("last_kind"),
+        last_ok=None if ok is None else ok == "1",
+        last_error=st.get("last_error"),
+        rfc_count=rfc_count,
+        pending_count=pending_count,
+        offline=st.get("last_offline") == "1",
+        last_attempt_at=parse_dt(st.get("last_attempt_at")),
+    )
 
 
 def comparable_export(data: Mapping[str, Any]) -> dict[str, Any]:

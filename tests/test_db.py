@@ -422,3 +422,50 @@ def test_actions_log_without_repair_leaves_a_bad_file(tmp_path: Path) -> None:
     with pytest.raises(db.CacheError, match="left as it is"):
         open_actions(path, repair=False)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["actions.sqlite"]
+
+
+def test_list_head_equals_the_start_of_list_items(cache: db.Cache) -> None:
+    """The first screen (list_head) must show exactly what the whole list shows later."""
+    order = ("pending", "idea", "parked", "graduated", "declined")
+    with cache.write():
+        cache.upsert_rfcs([
+            _rfc("alpha", state="parked", state_since=NOW - timedelta(days=61)),
+            _rfc("beta", state="graduated", rfc_id=7, state_since=NOW - timedelta(days=400)),
+            _rfc("delta", state="idea", owners=["ada"], state_since=NOW - timedelta(days=90)),
+            _rfc("echo", state="idea"),
+            _rfc("gone", removed=True),
+            _rfc("weird", state="Frozen", state_since=NOW - timedelta(days=90)),
+            _rfc("zulu", state="declined", rfc_id=12),
+        ])
+        cache.upsert_prs([
+            _pr(1, "alpha", "meta_claim"),
+            _pr(2, "delta", "meta_body_edit"),
+            _pr(3, "delta", "meta_body_edit"),
+            _pr(4, "echo", "meta_metadata", state="merged"),
+            _pr(5, "newidea", "idea", title="A new idea", opened_at=NOW - timedelta(days=100)),
+            _pr(6, "gone", "idea"),  # only a removed entry: pending
+            _pr(7, "beta", "idea"),  # a live entry: not pending
+            _pr(8, "other-idea", "idea"),
+            _pr(9, "newidea", "meta_claim"),
+        ])
+        cache.set_state({"synced_at": "2026-11-01T11:00:00Z", "last_kind": "full",
+                         "last_ok": "1"})
+    full = cache.list_items(now=NOW, stale_days=60)
+    pending = [i for i in full if i.kind == "pending"]
+    # The left pane's order: pending ideas, then each state of `order`, then the rest.
+    rank = {s: n for n, s in enumerate(order)}
+    rfcs = sorted((i for i in full if i.kind == "rfc"),
+                  key=lambda i: (rank.get(i.state, len(order)), i.slug))
+    expected = pending + rfcs
+    assert [i.slug for i in pending] == ["gone", "newidea", "other-idea"]
+    assert any(i.stale for i in expected) and any(i.open_prs for i in expected)
+    counts: dict[str, int] = {}
+    for i in rfcs:
+        counts[i.state] = counts.get(i.state, 0) + 1
+    for limit in (0, 1, 2, 3, 4, 6, len(expected), len(expected) + 5):
+        head = cache.list_head(order, limit, now=NOW, stale_days=60)
+        assert head.items == expected[:limit], limit
+        assert head.state_counts == counts
+        assert head.status == cache.sync_status()
+        assert (head.status.rfc_count, head.status.pending_count) == (6, 3)
+        assert head.complete == (limit >= len(expected))
