@@ -255,3 +255,12 @@ def test_populate_ignores_then_restores_faults() -> None:
     sb = build_sample_sandbox(faults=faults, clock=lambda: FIXED_NOW)
     assert sb.pulls and sb.faults is faults
     assert (faults.latency_ms, faults.error_rate, faults.down) == (40, 1.0, False)
+
+
+def test_sandbox_field_order_matches_the_entry_module() -> None:
+    """The sandbox keeps its own copy of §2's key order (it does not import rfctui.entry,
+    so it stays an independent stand-in for Gitea); the two copies must not drift."""
+    from rfctui import entry
+    from rfctui.sandbox import sample
+
+    assert tuple(sample.FIELD_ORDER) == entry.FIELD_ORDER
