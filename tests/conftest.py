@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -27,3 +28,42 @@ def served_sandbox() -> Iterator[tuple[Sandbox, str]]:
     sb = Sandbox()
     with sb.serve(port=0) as base_url:
         yield sb, base_url
+
+
+# A graduated-to-be entry with an unknown key, on main in `typed_config_sandbox`; the bot
+# and actions-CLI tests edit, claim and re-tag it. Import it (``from conftest import``)
+# where a test needs the original text.
+TYPED_CONFIG_ENTRY = textwrap.dedent(
+    """\
+    ---
+    slug: typed-config
+    title: Typed configuration loading
+    state: idea
+    proposed_by: grace
+    proposed_at: 2026-01-02T10:00:00Z
+    owners: []
+    arbiters: [grace]
+    tags: [config]
+    custom_field: keep me
+    ---
+    Why we need typed configuration.
+    """
+)
+
+
+@pytest.fixture
+def typed_config_sandbox() -> Sandbox:
+    """A sandbox at ``FIXED_NOW`` with ``rfcs/typed-config.md`` (TYPED_CONFIG_ENTRY) on main."""
+    sb = Sandbox(clock=lambda: FIXED_NOW)
+    sb.commit_files(
+        "main", {"rfcs/typed-config.md": TYPED_CONFIG_ENTRY.encode()}, "Add typed-config"
+    )
+    return sb
+
+
+def idea_entry(slug: str, title: str, body: str = "Body.") -> bytes:
+    """A valid §2 entry file in state idea (by ada, arbiter grace): sweep/cache test data."""
+    return (
+        f"---\nslug: {slug}\ntitle: {title}\nstate: idea\nproposed_by: ada\n"
+        f"owners: [ada]\narbiters: [grace]\ntags: [t]\n---\n{body}\n"
+    ).encode()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,20 +19,6 @@ import pytest
 from rfctui.sandbox import Sandbox
 
 FIXED = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
-ENTRY = textwrap.dedent(
-    """\
-    ---
-    slug: typed-config
-    title: Typed configuration loading
-    state: idea
-    owners: []
-    arbiters: [grace]
-    tags: [config]
-    custom_field: keep me
-    ---
-    Why we need typed configuration.
-    """
-)
 # Until cli.py dispatches the subcommands, call actions_cli the way it will.
 SHIM = (
     "import sys; from rfctui.config import load_config; from rfctui import actions_cli; "
@@ -43,9 +28,10 @@ HAS_CLI = (Path(__file__).parent.parent / "rfctui" / "cli.py").exists()
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[Sandbox, str, dict[str, str]]]:
-    sb = Sandbox(clock=lambda: FIXED)
-    sb.commit_files("main", {"rfcs/typed-config.md": ENTRY.encode()}, "Add typed-config")
+def served(
+    tmp_path: Path, typed_config_sandbox: Sandbox
+) -> Iterator[tuple[Sandbox, str, dict[str, str]]]:
+    sb = typed_config_sandbox
     config = tmp_path / "config.toml"
     config.write_text("")
     env = {

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import TYPED_CONFIG_ENTRY as ENTRY
 
 from rfctui import trailer
 from rfctui.bot import (
@@ -45,23 +46,6 @@ FIXED = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
 ADA = Actor("ada", "Ada Lovelace")
 ADA_TRAILER = "On-behalf-of: Ada Lovelace <ada>"
 TOKENS = ("bot-token", "ada-token", "grace-token", "admin-token")
-
-ENTRY = textwrap.dedent(
-    """\
-    ---
-    slug: typed-config
-    title: Typed configuration loading
-    state: idea
-    proposed_by: grace
-    proposed_at: 2026-01-02T10:00:00Z
-    owners: []
-    arbiters: [grace]
-    tags: [config]
-    custom_field: keep me
-    ---
-    Why we need typed configuration.
-    """
-)
 
 FORGED = textwrap.dedent(
     """\
@@ -105,10 +89,8 @@ class FailingTransport(httpx.AsyncBaseTransport):
 
 
 @pytest.fixture
-def sb() -> Sandbox:
-    s = Sandbox(clock=lambda: FIXED)
-    s.commit_files("main", {"rfcs/typed-config.md": ENTRY.encode()}, "Add typed-config")
-    return s
+def sb(typed_config_sandbox: Sandbox) -> Sandbox:
+    return typed_config_sandbox
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from conftest import idea_entry as entry
 
 from rfctui.cache import Reconciler
 from rfctui.config import load_config
@@ -25,13 +26,6 @@ from rfctui.gitea import GiteaClient
 from rfctui.sandbox import Sandbox
 
 OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"
-
-
-def entry(slug: str, title: str) -> bytes:
-    return (
-        f"---\nslug: {slug}\ntitle: {title}\nstate: idea\nproposed_by: ada\n"
-        f"owners: [ada]\narbiters: [grace]\ntags: [t]\n---\nWhy {slug}.\n"
-    ).encode()
 
 
 def seed(sb: Sandbox, n: int, n_prs: int) -> None:

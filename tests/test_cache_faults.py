@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import pytest
+from conftest import idea_entry as entry
 
 from rfctui.cache import Reconciler
 from rfctui.db import open_cache
@@ -37,13 +38,6 @@ from rfctui.sandbox import Sandbox
 OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"
 HOST = "http://sandbox.local"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def entry(slug: str, title: str, body: str = "Body.") -> bytes:
-    return (
-        f"---\nslug: {slug}\ntitle: {title}\nstate: idea\nproposed_by: ada\n"
-        f"owners: [ada]\narbiters: [grace]\ntags: [t]\n---\n{body}\n"
-    ).encode()
 
 
 def seed(sb: Sandbox, n_entries: int, n_prs: int) -> None:
