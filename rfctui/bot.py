@@ -688,10 +688,8 @@ class Bot:
         if prefix == "edit":
             body = str(payload["body"])
 
-            def edit(current: str | None) -> str:
-                e = _parse(slug, current)
+            def edit(e: Entry) -> None:
                 e.body = body
-                return entry_mod.dump_entry(e)
 
             return _Plan(
                 "edit", slug,
@@ -699,15 +697,13 @@ class Bot:
                 commit_body=f"Replaces the body of rfcs/{slug}.md for {who}.",
                 pr_title=f"Edit body of {slug}",
                 pr_body=_pr_body(f"Replaces the body of `{slug}` with:", body, who),
-                transform=edit,
+                transform=_rewrite(slug, edit),
             )
         if prefix == "claim":
 
-            def claim(current: str | None) -> str:
-                e = _parse(slug, current)
+            def claim(e: Entry) -> None:
                 if actor.login not in e.owners:
                     e.owners = [*e.owners, actor.login]
-                return entry_mod.dump_entry(e)
 
             return _Plan(
                 "claim", slug,
@@ -715,20 +711,18 @@ class Bot:
                 commit_body=f"Adds {actor.login} to the owners of rfcs/{slug}.md.",
                 pr_title=f"Claim {slug} for {actor.login}",
                 pr_body=_pr_body(f"{who} claims `{slug}`: adds them to `owners`.", "", who),
-                transform=claim,
+                transform=_rewrite(slug, claim),
             )
         if prefix == "metadata":
             changes = check_metadata(slug, payload.get("changes") or {})
 
-            def update(current: str | None) -> str:
-                e = _parse(slug, current)
+            def update(e: Entry) -> None:
                 for key, value in changes.items():
                     attr = "rfc_id" if key == "id" else key
                     if key in entry_mod.FIELD_ORDER:
                         setattr(e, attr, value)
                     else:
                         e.extra[key] = value
-                return entry_mod.dump_entry(e)
 
             summary = "\n".join(
                 f"- `{k}`: {_show(v)}" for k, v in changes.items()
@@ -739,7 +733,7 @@ class Bot:
                 commit_body=f"Changes front matter of rfcs/{slug}.md:\n{summary}",
                 pr_title=f"Update metadata of {slug}",
                 pr_body=_pr_body(f"Changes the front matter of `{slug}`:", summary, who),
-                transform=update,
+                transform=_rewrite(slug, update),
             )
         raise ActionFailed(f"unknown action {prefix!r}")
 
@@ -1065,6 +1059,18 @@ def _head_sha(pr: Mapping[str, Any]) -> str | None:
 def _login(pr: Mapping[str, Any]) -> str:
     user = pr.get("user") or {}
     return str(user.get("login") or "") if isinstance(user, Mapping) else ""
+
+
+def _rewrite(slug: str, change: Callable[[Entry], None]) -> Callable[[str | None], str]:
+    """A `_Plan.transform` for an existing entry: parse the current text, let `change`
+    edit the Entry in place, write it back (edit, claim and metadata differ only there)."""
+
+    def transform(current: str | None) -> str:
+        e = _parse(slug, current)
+        change(e)
+        return entry_mod.dump_entry(e)
+
+    return transform
 
 
 def _parse(slug: str, text: str | None) -> Entry:
