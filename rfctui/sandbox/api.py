@@ -276,49 +276,40 @@ class Ctx:
         )
         signed = viewer is not None
         email = user.email if signed else f"{uid}+{user.login.lower()}@noreply.localhost"
-        created = fmt_time(self.sb.created)
-        return {
-            "id": uid,
-            "login": user.login,
-            "login_name": "" if not authed else user.login,
-            "source_id": 0,
-            "full_name": user.full_name,
-            "email": email,
-            "avatar_url": f"{self.base}/avatars/{hashlib.md5(user.email.encode()).hexdigest()}",
-            "html_url": f"{self.base}/{user.login}",
-            "language": "en-US" if authed else "",
-            "is_admin": user.is_admin if authed else False,
-            "last_login": created if authed else ZERO_TIME,
-            "created": created,
-            "restricted": False,
-            "active": True if authed else False,
-            "prohibit_login": False,
-            "location": "",
-            "website": "",
-            "description": "",
-            "visibility": "public",
-            "followers_count": 0,
-            "following_count": 0,
-            "starred_repos_count": 0,
-            "username": user.login,
-        }
+        return self._account_json(
+            uid,
+            user.login,
+            user.email,
+            login_name="" if not authed else user.login,
+            full_name=user.full_name,
+            email=email,
+            language="en-US" if authed else "",
+            is_admin=user.is_admin if authed else False,
+            last_login=fmt_time(self.sb.created) if authed else ZERO_TIME,
+            active=True if authed else False,
+        )
 
     def org_json(self) -> dict[str, Any]:
-        created = fmt_time(self.sb.created)
-        org = self.sb.org
-        return {
-            "id": 1,
-            "login": org,
+        return self._account_json(1, self.sb.org, self.sb.org)
+
+    def _account_json(
+        self, uid: int, login: str, avatar_seed: str, **private: Any
+    ) -> dict[str, Any]:
+        """swagger ``User`` as Gitea renders it to a stranger (an organization is one too),
+        with `private` overriding fields in place (the key order stays Gitea's)."""
+        out: dict[str, Any] = {
+            "id": uid,
+            "login": login,
             "login_name": "",
             "source_id": 0,
             "full_name": "",
             "email": "",
-            "avatar_url": f"{self.base}/avatars/{hashlib.md5(org.encode()).hexdigest()}",
-            "html_url": f"{self.base}/{org}",
+            "avatar_url": f"{self.base}/avatars/{hashlib.md5(avatar_seed.encode()).hexdigest()}",
+            "html_url": f"{self.base}/{login}",
             "language": "",
             "is_admin": False,
             "last_login": ZERO_TIME,
-            "created": created,
+            "created": fmt_time(self.sb.created),
             "restricted": False,
             "active": False,
             "prohibit_login": False,
@@ -329,8 +320,10 @@ class Ctx:
             "followers_count": 0,
             "following_count": 0,
             "starred_repos_count": 0,
-            "username": org,
+            "username": login,
         }
+        out.update(private)
+        return out
 
     def repo_json(self) -> dict[str, Any]:
         """swagger ``Repository``; ``permissions`` are the caller's. Built once per
