@@ -210,6 +210,19 @@ async def test_propose_form_dismisses_with_the_request() -> None:
     }]
 
 
+async def test_keys_typed_as_the_form_opens_go_field_by_field() -> None:
+    """Found in tmux: the scrolling frame took focus, so the first keys went nowhere."""
+    app = Host(lambda: ProposeForm(existing=EXISTING))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"retry-jitter", "tab", *"Jitter", "tab", *"dx", "tab", *"grace")
+        await pilot.press("tab", *"Body", "ctrl+s")
+        await pilot.pause()
+    assert app.results == [{
+        "action": "propose", "slug": "retry-jitter", "title": "Jitter",
+        "tags": ["dx"], "arbiters": ["grace"], "body": "Body",
+    }]
+
+
 async def test_propose_form_keeps_open_on_errors_and_on_first_duplicate_warning() -> None:
     app = Host(lambda: ProposeForm(existing=EXISTING))
     async with app.run_test(size=SIZE) as pilot:

@@ -135,6 +135,9 @@ class _Form(ModalScreen[Request | None]):
         Binding("escape", "cancel", "Cancel", tooltip="Close without sending anything"),
     ]
     FIELDS: ClassVar[tuple[str, ...]] = ()
+    # The first field takes the keys as soon as the form opens (the scrolling frame
+    # around the fields is not a stop of its own, so Tab goes field to field).
+    AUTO_FOCUS = "Input, TextArea"
     SUBMIT_LABEL = "Submit"
     EXTRA_CLASSES: ClassVar[str] = ""
 
@@ -159,7 +162,7 @@ class _Form(ModalScreen[Request | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="form"):
             yield Static(self.heading(), id="form-title", markup=False)
-            with VerticalScroll(id="fields"):
+            with VerticalScroll(id="fields", can_focus=False):
                 yield from self.compose_fields()
                 yield Static("", id="err-form", classes="field-error", markup=False)
                 yield Static("", id="form-warning", classes="form-warning", markup=False)
