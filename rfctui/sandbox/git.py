@@ -177,20 +177,21 @@ class GitRepo:
         obj = self.objects.get(sha)
         return obj[0] if obj else None
 
-    def blob(self, sha: str) -> bytes:
+    def _payload(self, sha: str, kind: str) -> bytes:
+        """The stored bytes of object `sha` if it is a `kind`; else git's "does not exist"."""
         obj = self.objects.get(sha)
-        if obj is None or obj[0] != "blob":
+        if obj is None or obj[0] != kind:
             raise GitError(f"object does not exist [id: {sha}]")
         return obj[1]
+
+    def blob(self, sha: str) -> bytes:
+        return self._payload(sha, "blob")
 
     def tree(self, sha: str) -> list[TreeEntry]:
         cached = self._trees.get(sha)
         if cached is not None:
             return cached
-        obj = self.objects.get(sha)
-        if obj is None or obj[0] != "tree":
-            raise GitError(f"object does not exist [id: {sha}]")
-        entries = parse_tree(obj[1])
+        entries = parse_tree(self._payload(sha, "tree"))
         self._trees[sha] = entries
         return entries
 
@@ -198,10 +199,7 @@ class GitRepo:
         cached = self._commits.get(sha)
         if cached is not None:
             return cached
-        obj = self.objects.get(sha)
-        if obj is None or obj[0] != "commit":
-            raise GitError(f"object does not exist [id: {sha}]")
-        c = parse_commit(sha, obj[1])
+        c = parse_commit(sha, self._payload(sha, "commit"))
         self._commits[sha] = c
         return c
 
