@@ -18,7 +18,8 @@ from rfctui.sandbox import Faults, Sandbox, SandboxUser, default_users
 def parse_user(spec: str) -> tuple[str, str, str]:
     parts = spec.split(":", 2)
     if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise argparse.ArgumentTypeError(f"--user wants LOGIN:TOKEN[:Full Name], got {spec!r}")
+        # The value is not echoed back: it holds a token.
+        raise argparse.ArgumentTypeError("--user wants LOGIN:TOKEN[:Full Name]")
     return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
 
 
