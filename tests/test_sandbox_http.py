@@ -324,3 +324,14 @@ def test_cli_refuses_public_host() -> None:
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert "loopback" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_cli_does_not_echo_a_malformed_user_token() -> None:
+    """A bad --user value holds a token: the usage error must not repeat it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "rfctui.sandbox", "--user", "s3cr3t-t0ken"],
+        capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == 2
+    assert "--user wants LOGIN:TOKEN" in proc.stderr
+    assert "s3cr3t-t0ken" not in proc.stderr + proc.stdout
