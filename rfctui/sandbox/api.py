@@ -192,6 +192,15 @@ def link_header(req: Request, total: int, page_size: int, page: int) -> str | No
     return ",".join(links) or None
 
 
+def list_headers(req: Request, total: int, page_size: int, page: int) -> list[tuple[str, str]]:
+    """``X-Total-Count`` and, when there is more than one page, ``Link`` (notes §0)."""
+    headers = [("X-Total-Count", str(total))]
+    link = link_header(req, total, page_size, page)
+    if link:
+        headers.append(("Link", link))
+    return headers
+
+
 def json_body(req: Request) -> dict[str, Any]:
     if not req.body.strip():
         return {}
@@ -875,10 +884,7 @@ def list_org_repos(ctx: Ctx, m: re.Match[str]) -> Response:
         raise not_found()
     page, limit = list_options(ctx.req)
     repos = [ctx.repo_json()] if ctx.can_read() else []  # private: only for readers
-    headers = [("X-Total-Count", str(len(repos)))]
-    link = link_header(ctx.req, len(repos), limit, page)
-    if link:
-        headers.append(("Link", link))
+    headers = list_headers(ctx.req, len(repos), limit, page)
     return json_response(repos[(page - 1) * limit : page * limit], headers=headers)
 
 
@@ -894,11 +900,7 @@ def list_branches(ctx: Ctx, m: re.Match[str]) -> Response:
     q = (ctx.req.arg("q") or "").lower()
     names = sorted(n for n in ctx.git.branches if q in n.lower())
     items = [ctx.branch_json(n) for n in names[(page - 1) * limit : page * limit]]
-    headers = [("X-Total-Count", str(len(names)))]
-    link = link_header(ctx.req, len(names), limit, page)
-    if link:
-        headers.append(("Link", link))
-    return json_response(items, headers=headers)
+    return json_response(items, headers=list_headers(ctx.req, len(names), limit, page))
 
 
 @route("GET", r"/branches/(.+)")
@@ -1603,11 +1605,7 @@ def list_pulls(ctx: Ctx, m: re.Match[str]) -> Response:
     pulls.sort(key=SORTS.get(req.arg("sort") or "", newest))
     total = len(pulls)
     items = [ctx.pull_json(p, single=False) for p in pulls[(page - 1) * limit : page * limit]]
-    headers = [("X-Total-Count", str(total))]
-    link = link_header(req, total, limit, page)
-    if link:
-        headers.append(("Link", link))
-    return json_response(items, headers=headers)
+    return json_response(items, headers=list_headers(req, total, limit, page))
 
 
 def strip_head_owner(head: str, sb: Sandbox) -> str:
