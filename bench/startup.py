@@ -177,8 +177,13 @@ CHILD_RFCTUI = """
 import sys, time
 t0 = float(sys.argv[1]); cache_dir = sys.argv[2]
 from pathlib import Path
-from rfctui.app import RfcApp
 from rfctui.config import Config
+from rfctui import startup
+# As `rfctui` does (cli._ui): the first screen's read starts before Textual is imported.
+cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
+             quick_interval=0, full_interval=0)
+first = startup.begin(cfg)
+from rfctui.app import RfcApp
 from rfctui.screens.main import MainScreen
 from rfctui.widgets.detail import DetailPane
 from rfctui.widgets.rfc_list import RfcList
@@ -238,9 +243,7 @@ def on_mount(self):
         lambda: print(f"SHELL {time.monotonic() - t0:.6f}", flush=True)
     )
 MainScreen.on_mount = on_mount
-cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
-             quick_interval=0, full_interval=0)
-RfcApp(cfg, sync=False).run(headless=True, size=(160, 50))
+RfcApp(cfg, sync=False, first_screen=first).run(headless=True, size=(160, 50))
 """
 
 CHILD_PHASES = """

@@ -4,18 +4,15 @@ It holds the configuration, the lazily opened cache handle (opened in a worker t
 ``open_cache`` may run ``quick_check``), the clock and the command palette provider.
 Orchestration lives in ``rfctui.screens.main``.
 
-Start-up (§7.1, issue 4: first paint within 1.5× a bare Textual app): a plain thread
-started in ``__init__`` opens and checks the cache and reads only what the first screen
-shows (``FirstScreen``: group sizes, the first rows, the status, the first row's
-detail) while Textual starts; that is mostly SQLite's C code, which releases the GIL.
-The whole list is read after the first paint.
+Start-up (§7.1, issue 4: first paint within 1.5× a bare Textual app): the first screen
+(``FirstScreen``: group sizes, the first rows, the status, the first row's detail) is
+read on a thread by ``rfctui.startup``, which ``rfctui`` starts before it even imports
+Textual; the app only collects it. The whole list is read after the first paint.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable
@@ -33,6 +30,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
 from rfctui.screens.main import MainScreen
+from rfctui.startup import FirstScreen, read_first_screen, start_first_screen
 from rfctui.text import one_line
 
 __all__ = ["BindingsProvider", "CacheSnapshot", "FirstScreen", "RfcApp", "run_app"]
@@ -40,33 +38,14 @@ __all__ = ["BindingsProvider", "CacheSnapshot", "FirstScreen", "RfcApp", "run_ap
 # Text-mode browsers webbrowser may pick on a machine without a display.
 CONSOLE_BROWSERS = frozenset({"www-browser", "lynx", "links", "links2", "elinks", "w3m"})
 
-# GIL switch interval while the first screen is read (seconds; Python's default is 0.005).
-PRELOAD_SWITCH_INTERVAL = 0.0002
-
 
 @dataclass(frozen=True)
 class CacheSnapshot:
-    """What one read of the cache hands the UI."""
+    """What one read of the whole cache hands the UI."""
 
     items: list[Any]
     notice: str | None
     status: Any = None  # not read here: the screen reads it after the first paint
-
-
-@dataclass(frozen=True)
-class FirstScreen:
-    """What the first paint needs, read before the whole list (``RfcApp.read_first_screen``).
-
-    ``head`` is a ``db.ListHead`` (the first rows, every group's size, the status);
-    ``item`` the first row and ``detail``/``pulls`` its right pane, as ``load_detail``
-    reads them.
-    """
-
-    head: Any
-    notice: str | None
-    item: Any = None
-    detail: Any = None
-    pulls: list[Any] | None = None
 
 
 class BindingsProvider(Provider):
@@ -124,6 +103,7 @@ class RfcApp(App[None]):
         cache: Any = None,
         transport: Any = None,
         preload: bool = True,
+        first_screen: Future[FirstScreen] | None = None,
     ) -> None:
         super().__init__()
         self.config = config
@@ -135,62 +115,46 @@ class RfcApp(App[None]):
         self._cache = cache
         self._cache_lock = threading.Lock()
         self._actions: Any = None
+        self._actions_tried = False  # opening it failed once: not again each time
+        self._actions_notice: str | None = None  # to be told once (check_actions_log)
         self.cache_notice_shown = False
         self.theme = "textual-dark"
-        # Rows to read for the first screen: its height (or more; an unknown terminal).
-        self.head_rows = max(shutil.get_terminal_size((80, 60)).lines, 60)
-        # Read the first screen on a plain thread from the start, so the SQL overlaps
-        # Textual's own start-up (CSS, compose); the screen's load worker then just
-        # collects the result (first paint from the cache, §7.1).
-        self._preload: Future[FirstScreen] | None = None
-        self._switch_interval = sys.getswitchinterval()
-        if preload:
-            self._preload = Future()
-            # The preload's SQL runs without the GIL, but the thread must win the GIL back
-            # after every statement while the UI thread is busy starting Textual: with the
-            # default 5 ms switch interval that wait, not the SQL, is most of its time.
-            # Shorter until the first screen is read (``_run_preload`` restores it).
-            sys.setswitchinterval(min(self._switch_interval, PRELOAD_SWITCH_INTERVAL))
-            threading.Thread(
-                target=self._run_preload, args=(self._preload,), name="rfctui-preload", daemon=True
-            ).start()
+        # The first screen is read on a thread from the start (``rfctui.startup``), so
+        # the SQL overlaps Textual's own start-up; the screen's load worker collects it.
+        # ``rfctui`` starts that thread even before Textual is imported (first_screen).
+        self._preload: Future[FirstScreen] | None = first_screen
+        if first_screen is None and preload:
+            self._preload = start_first_screen(config, clock=self.clock, cache=cache)
 
-    def _run_preload(self, future: Future[FirstScreen]) -> None:
-        # ``future``, not ``self._preload``: the load worker takes that field (and clears
-        # it) whenever it gets there, possibly before this thread even starts.
-        try:
-            future.set_result(self._read_first_screen())
-        except BaseException as exc:  # noqa: BLE001 - handed to the load worker
-            future.set_exception(exc)
-        finally:
-            if sys.getswitchinterval() == min(self._switch_interval, PRELOAD_SWITCH_INTERVAL):
-                sys.setswitchinterval(self._switch_interval)
+    def first_screen_if_ready(self) -> FirstScreen | None:
+        """The start-up read if it is done already (UI thread: never waits for it).
 
-    def _read_first_screen(self) -> FirstScreen:
-        from rfctui.widgets.rfc_list import LIST_STATES
-
-        cache = self.get_cache()  # opened and checked before any row is trusted
-        now, stale_days = self.clock(), getattr(self.config, "stale_days", 60)
-        if hasattr(cache, "list_head"):
-            head = cache.list_head(LIST_STATES, self.head_rows, now=now, stale_days=stale_days)
-        else:  # a stand-in with only the list_items read API (tests): all of it at once
-            from rfctui.db import ListHead
-
-            items = cache.list_items(now=now, stale_days=stale_days)
-            head = ListHead(items, {}, {}, 0, cache.sync_status(), complete=True)
-        item = head.items[0] if head.items else None
-        detail = pulls = None
-        if item is not None:
-            detail = cache.rfc(item.slug) if item.kind == "rfc" else None
-            pulls = list(cache.pulls_for(item.slug))
-        return FirstScreen(head, getattr(cache, "notice", None), item, detail, pulls)
+        None if it is still running, failed, or took the long way (the worker reports
+        those and keeps the opened cache).
+        """
+        preload = self._preload
+        if preload is None or not preload.done() or preload.exception() is not None:
+            return None
+        first = preload.result()
+        if first.cache is not None:
+            return None
+        self._preload = None
+        return first
 
     def read_first_screen(self) -> FirstScreen:
-        """The first screen's data (worker threads): the start-up preload, else read now."""
+        """The first screen's data (worker threads): the start-up read, else read now."""
         preload, self._preload = self._preload, None
         if preload is not None:
-            return preload.result()
-        return self._read_first_screen()
+            first = preload.result()
+        else:
+            first = read_first_screen(self.config, clock=self.clock, cache=self._cache)
+        if first.cache is not None:  # opened (created or repaired) on the way: keep it
+            with self._cache_lock:
+                if self._cache is None:
+                    self._cache = first.cache
+                elif self._cache is not first.cache:
+                    first.cache.close()
+        return first
 
     def _read_snapshot(self) -> CacheSnapshot:
         cache = self.get_cache()
@@ -212,20 +176,36 @@ class RfcApp(App[None]):
                 self._cache = open_cache(self.config.cache_file, clock=self.clock)
             return self._cache
 
+    def check_actions_log(self) -> str | None:
+        """Open the actions log (§6.4) if there is one: its one-line notice if it had to
+        be moved aside, or why it cannot be opened; once (worker threads, after the
+        paint), whoever opened it first."""
+        with self._cache_lock:
+            self._open_actions_locked()
+            notice, self._actions_notice = self._actions_notice, None
+            return notice
+
     def get_actions(self) -> Any:
         """The actions log (§6.4) for who-opened-what (§6.3), or None if unavailable."""
         with self._cache_lock:
-            if self._actions is None:
-                path = getattr(self.config, "actions_file", None)
-                if path is None or not Path(path).exists():
-                    return None  # nothing was ever done from this machine
-                from rfctui.db import open_actions
-
-                try:
-                    self._actions = open_actions(path)
-                except Exception:  # noqa: BLE001 - attribution falls back to trailers
-                    return None
+            self._open_actions_locked()
             return self._actions
+
+    def _open_actions_locked(self) -> None:
+        if self._actions is not None or self._actions_tried:
+            return
+        path = getattr(self.config, "actions_file", None)
+        if path is None or not Path(path).exists():
+            return  # nothing was ever done from this machine (yet: try again later)
+        self._actions_tried = True
+        from rfctui.db import open_actions
+
+        try:
+            self._actions = open_actions(path)
+        except Exception as exc:  # noqa: BLE001 - attribution falls back to trailers
+            self._actions_notice = one_line(str(exc), 500)
+            return
+        self._actions_notice = self._actions.notice
 
     def open_in_browser(self, url: str) -> None:
         """Open an http(s) ``url`` (checked by the caller) without freezing the UI.
@@ -308,18 +288,13 @@ class RfcApp(App[None]):
 def run_app(
     config: Any,
     *,
-    notice: str | None = None,
+    first_screen: Future[FirstScreen] | None = None,
     clock: Callable[[], datetime] | None = None,
-    cache: Any = None,
 ) -> int:
     """Run the UI until the person quits (called by ``rfctui`` in cli.py).
 
-    ``cache``: an already opened ``rfctui.db.Cache`` for ``config`` (the CLI opens one to
-    learn the notice); passing it saves opening and checking the file a second time.
+    ``first_screen``: the read ``rfctui.startup.start_first_screen`` began before
+    Textual was imported.
     """
-    app = RfcApp(config, notice=notice, clock=clock, cache=cache)
-    cache_notice = getattr(cache, "notice", None)
-    if cache_notice and notice and cache_notice in notice:
-        app.cache_notice_shown = True  # the CLI's notice already says it: not twice
-    app.run()
+    RfcApp(config, clock=clock, first_screen=first_screen).run()
     return 0

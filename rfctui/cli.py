@@ -337,12 +337,14 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
 
 
 def _ui(config: Any, err: TextIO) -> int:
-    """Open (and if need be repair) the cache, then hand over to the Textual app."""
-    cache = _open_cache_quietly(config)
-    notice = getattr(cache, "notice", None) if cache is not None else None
-    actions_notice = _actions_log_notice(config)
-    if actions_notice:  # the outbox (§6.4) was moved aside or cannot be opened: say so
-        notice = f"{notice} · {actions_notice}" if notice else actions_notice
+    """Start reading the first screen, then import Textual and hand over (§7.1).
+
+    The cache is checked (and if need be repaired) on that thread, while Textual is
+    imported; the app shows its notices.
+    """
+    from rfctui import startup
+
+    first = startup.begin(config)
     try:
         from rfctui.app import run_app
     except ImportError as exc:
@@ -351,30 +353,9 @@ def _ui(config: Any, err: TextIO) -> int:
             "still work: rfctui --sync, --resync, --export json",
             file=err,
         )
+        startup.end()
         return EXIT_FAIL
-    return int(run_app(config, notice=notice, cache=cache) or 0)  # checked once, not twice
-
-
-def _actions_log_notice(config: Any) -> str | None:
-    """Open the actions log once before the UI: the one-line notice if it was moved
-    aside (or the error if it cannot be opened), so the person learns it either way."""
-    from rfctui.db import CacheError, open_actions
-
-    path = Path(config.actions_file)
-    if not path.exists():
-        return None
     try:
-        log = open_actions(path)
-    except CacheError as exc:
-        return _one_line(exc)
-    log.close()
-    return log.notice
-
-
-def _open_cache_quietly(config: Any) -> Any:
-    from rfctui.db import CacheError, open_cache
-
-    try:
-        return open_cache(Path(config.cache_file))
-    except CacheError:
-        return None  # the app reports it where the person looks
+        return int(run_app(config, first_screen=first) or 0)
+    finally:
+        startup.end()

@@ -30,15 +30,29 @@ import os
 import sqlite3
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import peewee as pw
 
+from rfctui.rows import (
+    CACHE_APP_ID,
+    SCHEMA_VERSION,
+    STALE_STATES,
+    ListHead,
+    ListItem,
+    PRRow,
+    Reader,
+    RFCDetail,
+    SyncStatus,
+    format_dt,
+    parse_dt,
+    search_text,
+)
 from rfctui.text import one_line
 
 __all__ = [
@@ -65,34 +79,15 @@ __all__ = [
     "open_actions",
     "open_cache",
     "parse_dt",
+    "search_text",
 ]
 
-# Bump when the cache tables change shape: an older/newer file is moved aside and rebuilt.
-SCHEMA_VERSION = 1
 ACTIONS_SCHEMA_VERSION = 1
-# PRAGMA application_id: tells our files apart from any other SQLite file ("rfct", "rfca").
-_CACHE_APP_ID = 0x72666374
+# PRAGMA application_id of the actions log ("rfca"; the cache's is rows.CACHE_APP_ID).
 _ACTIONS_APP_ID = 0x72666361
 EXPORT_SCHEMA = 1
 
 BUSY_TIMEOUT_MS = 10_000
-SEARCH_BODY_CAP = 20_000  # chars of body that go into ListItem.search_text
-# States in which an entry can go stale (§3: "longer in one state than a threshold").
-# Terminal states (graduated, declined, superseded, withdrawn) are where entries are meant
-# to rest, so flagging them would be noise; unknown states are flagged like parked.
-STALE_STATES = frozenset({"idea", "parked", "pending"})
-_TERMINAL_STATES = frozenset({"graduated", "declined", "superseded", "withdrawn"})
-
-# The left pane's columns of cached_rfc, in the order Cache._rfc_items unpacks them.
-_LIST_COLUMNS = (
-    "slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
-    " proposed_at, removed, state_since, html_url, search_text"
-)
-# Pending ideas (§3, §7.3): open propose PRs whose slug has no live (non-removed) entry.
-_PENDING_WHERE = (
-    " FROM cached_pr AS p WHERE state = 'open' AND pr_kind = 'idea' AND NOT EXISTS"
-    " (SELECT 1 FROM cached_rfc AS r WHERE r.slug = p.rfc_slug AND r.removed = 0)"
-)
 
 ACTION_KINDS = ("propose_rfc", "open_body_edit_pr", "open_claim_pr", "open_metadata_pr")
 ACTION_STATUSES = ("pending", "done", "failed", "discarded")
@@ -107,44 +102,6 @@ class ActionStateError(CacheError):
 
 
 # ---------------------------------------------------------------- value helpers
-
-
-def format_dt(value: datetime | date | str | None) -> str | None:
-    """RFC 3339 UTC text with ``Z``; naive datetimes are taken as UTC, dates as midnight."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        parsed = parse_dt(value)
-        return format_dt(parsed) if parsed is not None else None
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}"
-    return text + "Z"
-
-
-def parse_dt(text: str | None) -> datetime | None:
-    """Parse RFC 3339 (any offset, or ``Z``) into an aware UTC datetime; junk -> None.
-
-    Gitea's zero time ``0001-01-01T00:00:00Z`` means "unset" and reads as None.
-    """
-    if not text:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return None
-    if value.tzinfo is UTC and value.year > 1:  # our own stored form: nothing to convert
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    if value.year <= 1:
-        return None
-    return value.astimezone(UTC)
 
 
 def _json_default(value: object) -> object:
@@ -295,87 +252,6 @@ def _bound_models(db: pw.Database, models: Iterable[type[_Base]]) -> dict[str, A
             model.__name__, (model,), {"Meta": meta, "__module__": __name__}
         )
     return out
-
-
-# ---------------------------------------------------------------- read model (UI contract)
-
-
-@dataclass(frozen=True, slots=True)
-class ListItem:
-    """One left-pane row: an RFC entry or a pending idea (an open propose PR, §7.3)."""
-
-    kind: str  # "rfc" | "pending"
-    slug: str
-    title: str
-    state: str  # a §3 state, an unknown state as-is, or "pending"
-    rfc_id: int | None = None
-    owners: tuple[str, ...] = ()
-    arbiters: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    proposed_by: str | None = None
-    proposed_at: datetime | None = None
-    removed: bool = False
-    stale: bool = False
-    state_since: datetime | None = None
-    # open PRs against this entry, by §5 kind: {"meta_body_edit": 2, "meta_claim": 1}
-    open_prs: dict[str, int] = field(default_factory=dict)
-    pr_number: int | None = None  # for pending ideas: the propose PR
-    html_url: str | None = None  # pending: the PR page; rfc: the entry's page
-    search_text: str = ""  # lower-cased slug, title and body, for the filter
-
-
-@dataclass(frozen=True, slots=True)
-class PRRow:
-    number: int
-    kind: str
-    state: str  # open | closed | merged
-    title: str
-    opened_by: str
-    opened_at: datetime | None
-    merged_at: datetime | None
-    closed_at: datetime | None
-    updated_at: datetime | None
-    head_branch: str
-    html_url: str
-    description: str = ""
-    slug: str = ""
-    user_login: str | None = None  # Gitea's PR author (the bot for bot-opened PRs)
-
-
-@dataclass(frozen=True, slots=True)
-class RFCDetail:
-    slug: str
-    title: str
-    state: str
-    rfc_id: int | None
-    repo: str | None
-    proposed_by: str | None
-    proposed_at: datetime | None
-    graduated_at: datetime | None
-    graduated_by: str | None
-    owners: tuple[str, ...]
-    arbiters: tuple[str, ...]
-    tags: tuple[str, ...]
-    body: str
-    removed: bool
-    state_since: datetime | None
-    html_url: str | None
-    pulls: tuple[PRRow, ...] = ()
-    extra: dict[str, object] = field(default_factory=dict)  # unknown front-matter keys
-    last_entry_commit_at: datetime | None = None
-    body_sha: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    synced_at: datetime | None  # end of the last successful sweep of any kind
-    last_kind: str | None  # quick | full | resync | refresh
-    last_ok: bool | None
-    last_error: str | None  # one line, token-free
-    rfc_count: int = 0
-    pending_count: int = 0
-    offline: bool = False  # the last sweep failed because Gitea was unreachable/timed out
-    last_attempt_at: datetime | None = None  # end of the last sweep, successful or not
 
 
 # ---------------------------------------------------------------- opening files safely
@@ -644,7 +520,7 @@ def open_cache(
         bound["SyncState"].insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
 
     p, db, bound, notice = _open_or_replace(
-        path, "cache", _CACHE_MODELS, _CACHE_APP_ID, SCHEMA_VERSION,
+        path, "cache", _CACHE_MODELS, CACHE_APP_ID, SCHEMA_VERSION,
         "started an empty cache (the next sync rebuilds it from Gitea)", clock, init_state,
     )
     return Cache(p, db, bound, notice, clock)
@@ -805,216 +681,44 @@ class Cache:
         self.SyncState.delete().where(self.SyncState.key != "schema_version").execute()
 
     # ------------------------------------------------------------ reading (UI)
+    # The queries live in `rfctui.rows` (peewee-free, so the UI's start-up can use them
+    # before this module is imported); here they run on this thread's connection.
 
-    def _tuple(self, text: str | None) -> tuple[str, ...]:
-        """Decode a JSON list column, memoised: most rows repeat the same few lists."""
-        if not text:
-            return ()
-        got = self._json_memo.get(text)
-        if got is None:
-            try:
-                value = json.loads(text)
-            except ValueError:
-                value = []
-            got = tuple(str(v) for v in value) if isinstance(value, list) else ()
-            if len(self._json_memo) < 50_000:
-                self._json_memo[text] = got
-        return got
+    def reader(self) -> Reader:
+        """The read API (`rfctui.rows.Reader`) on this thread's connection."""
+        return Reader(self.db.connection(), self.clock, self._json_memo)
 
     def list_items(
         self, now: datetime | None = None, stale_days: int | float = 60
     ) -> list[ListItem]:
-        """Light rows for the left pane: every entry (removed ones flagged) + pending ideas.
+        """Every left-pane item (`Reader.list_items`)."""
+        return self.reader().list_items(now, stale_days)
 
-        Pending ideas (§3, §7.3) are open ``propose/<slug>`` PRs whose slug has no
-        non-removed entry. `open_prs` counts open PRs per §5 kind for each slug. `stale`
-        means "in an idea/parked/pending state for more than `stale_days`" at `now`
-        (pass both for deterministic tests; `now` defaults to the cache clock).
-        Selects only list columns as raw tuples, so 10,000 rows stay well under 100 ms.
-        """
-        threshold = self._stale_threshold(now, stale_days)
-        badges = self._open_pr_badges()
-        # Raw SQL with no converters: parsing only the two datetimes we need per row.
-        rows = self.db.execute_sql(
-            f"SELECT {_LIST_COLUMNS} FROM cached_rfc ORDER BY slug"
-        ).fetchall()
-        items = self._rfc_items(rows, threshold, badges)
-        items += self._pending_items(self._pending_rows(), threshold, badges)
-        return items
-
-    # The row -> ListItem conversions below are shared by list_items and list_head, so
-    # that the first screen and the whole list can never disagree about an item.
-
-    def _stale_threshold(
-        self, now: datetime | None, stale_days: int | float | None
-    ) -> datetime | None:
-        """The `state_since` before which a non-terminal item is stale (None: never)."""
-        now = now or self.clock()
-        return now - timedelta(days=stale_days) if stale_days is not None else None
-
-    def _open_pr_badges(self, slugs: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
-        """Open PRs per slug per §5 kind (`ListItem.open_prs`); only `slugs` if given."""
-        where, params = "", ()
-        if slugs is not None:
-            params = tuple(slugs)
-            if not params:
-                return {}
-            where = f" AND rfc_slug IN ({', '.join('?' for _ in params)})"
-        badges: dict[str, dict[str, int]] = {}
-        for slug, kind, count in self._rows_in_one_step(
-            "rfc_slug, pr_kind, n",
-            "SELECT rfc_slug, pr_kind, COUNT(*) AS n FROM cached_pr WHERE state = 'open'"
-            f"{where} GROUP BY rfc_slug, pr_kind",
-            params,
-        ):
-            badges.setdefault(slug, {})[kind] = count
-        return badges
-
-    def _pending_rows(self, limit: int = -1) -> list[list[Any]]:
-        """The first `limit` (all: -1) pending ideas' rows, by slug then PR number (§7.3).
-
-        Columns: ``pr_number, rfc_slug, title, opened_by, opened_at, html_url,
-        description`` (`opened_at` as stored text).
-        """
-        return sorted(
-            self._rows_in_one_step(
-                "pr_number, rfc_slug, title, opened_by, opened_at, html_url, description",
-                "SELECT pr_number, rfc_slug, title, opened_by, opened_at, html_url,"
-                f" description {_PENDING_WHERE} ORDER BY rfc_slug, pr_number LIMIT ?",
-                (limit,),
-            ),
-            key=lambda r: (r[1], r[0]),
-        )
-
-    def _rfc_items(
+    def list_head(
         self,
-        rows: Iterable[Sequence[Any]],
-        threshold: datetime | None,
-        badges: Mapping[str, dict[str, int]],
-    ) -> list[ListItem]:
-        """Entry rows (``_LIST_COLUMNS``, raw) as ListItems; one loop, no per-row calls
-        beyond the constructor and parsing, since list_items runs it 10,000 times."""
-        tup = self._tuple
-        items: list[ListItem] = []
-        append = items.append
-        for (
-            slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,
-            proposed_at, removed, state_since, html_url, search_text,
-        ) in rows:
-            since = parse_dt(state_since)
-            append(
-                ListItem(
-                    kind="rfc",
-                    slug=slug,
-                    title=title,
-                    state=state,
-                    rfc_id=rfc_id,
-                    owners=tup(owners),
-                    arbiters=tup(arbiters),
-                    tags=tup(tags),
-                    proposed_by=proposed_by,
-                    proposed_at=parse_dt(proposed_at),
-                    removed=bool(removed),
-                    stale=bool(
-                        threshold is not None
-                        and not removed
-                        and since is not None
-                        and since < threshold
-                        and state not in _TERMINAL_STATES
-                    ),
-                    state_since=since,
-                    open_prs=badges.get(slug, {}),
-                    html_url=html_url,
-                    search_text=search_text,
-                )
-            )
-        return items
-
-    @staticmethod
-    def _pending_items(
-        rows: Iterable[Sequence[Any]],
-        threshold: datetime | None,
-        badges: Mapping[str, dict[str, int]],
-    ) -> list[ListItem]:
-        """`_pending_rows` as ListItems (state "pending", stale by age of the PR)."""
-        items: list[ListItem] = []
-        for number, slug, title, opened_by, opened_at_text, html_url, description in rows:
-            opened_at = parse_dt(opened_at_text)
-            items.append(
-                ListItem(
-                    kind="pending",
-                    slug=slug,
-                    title=title,
-                    state="pending",
-                    proposed_by=opened_by,
-                    proposed_at=opened_at,
-                    stale=bool(threshold is not None and opened_at and opened_at < threshold),
-                    state_since=opened_at,
-                    open_prs=badges.get(slug, {}),
-                    pr_number=number,
-                    html_url=html_url,
-                    search_text=_search_text(slug, title, description or ""),
-                )
-            )
-        return items
+        state_order: Iterable[str],
+        limit: int,
+        now: datetime | None = None,
+        stale_days: int | float = 60,
+    ) -> ListHead:
+        """The left pane's first screen (`Reader.list_head`)."""
+        return self.reader().list_head(state_order, limit, now, stale_days)
 
     def pulls_for(self, slug: str) -> list[PRRow]:
-        """Every cached PR for `slug`, open ones first, newest first within a state."""
-        pr = self.CachedPR
-        rows = (
-            pr.select()
-            .where(pr.rfc_slug == slug)
-            .order_by((pr.state != "open"), pr.pr_number.desc())
-        )
-        return [_pr_row(r) for r in rows]
+        """Every cached PR for `slug` (`Reader.pulls_for`)."""
+        return self.reader().pulls_for(slug)
 
     def rfc(self, slug: str) -> RFCDetail | None:
-        """The right pane's data for one entry (with its PRs), or None if not cached."""
-        m = self.CachedRFC
-        row = m.get_or_none(m.slug == slug)
-        if row is None:
-            return None
-        return RFCDetail(
-            slug=row.slug,
-            title=row.title,
-            state=row.state,
-            rfc_id=row.rfc_id,
-            repo=row.repo,
-            proposed_by=row.proposed_by,
-            proposed_at=row.proposed_at,
-            graduated_at=row.graduated_at,
-            graduated_by=row.graduated_by,
-            owners=tuple(row.owners or ()),
-            arbiters=tuple(row.arbiters or ()),
-            tags=tuple(row.tags or ()),
-            body=row.body,
-            removed=bool(row.removed),
-            state_since=row.state_since,
-            html_url=row.html_url,
-            pulls=tuple(self.pulls_for(slug)),
-            extra=dict(row.extra or {}),
-            last_entry_commit_at=row.last_entry_commit_at,
-            body_sha=row.body_sha,
-        )
+        """One entry's right pane (`Reader.rfc`)."""
+        return self.reader().rfc(slug)
 
     def pull(self, number: int) -> PRRow | None:
-        """One cached PR by number (pending-idea detail)."""
-        pr = self.CachedPR
-        row = pr.get_or_none(pr.pr_number == number)
-        return _pr_row(row) if row is not None else None
+        """One cached PR by number (`Reader.pull`)."""
+        return self.reader().pull(number)
 
     def sync_status(self) -> SyncStatus:
-        """What the status line shows: last success, last outcome, counts (§7.1)."""
-        st = self.state()
-        rfc, pr = self.CachedRFC, self.CachedPR
-        rfc_count = rfc.select().where(rfc.removed == False).count()  # noqa: E712
-        live = rfc.select(rfc.slug).where(rfc.removed == False)  # noqa: E712
-        pending = (
-            pr.select()
-            .where((pr.state == "open") & (pr.pr_kind == "idea") & pr.rfc_slug.not_in(live))
-            .count()
-        )
-        return _sync_status(st, rfc_count, pending)
+        """What the status line shows (`Reader.sync_status`)."""
+        return self.reader().sync_status()
 
     def export(self, volatile: bool = True) -> dict[str, Any]:
         """The whole cache as JSON-able data (``rfctui --export json``); no network.
@@ -1043,132 +747,6 @@ class Cache:
         }
         return data if volatile else comparable_export(data)
 
-    # ------------------------------------------------------------ the first screen (UI)
-
-    def list_head(
-        self,
-        state_order: Iterable[str],
-        limit: int,
-        now: datetime | None = None,
-        stale_days: int | float = 60,
-    ) -> ListHead:
-        """The left pane's first ``limit`` items, its group sizes and the status (§7.1).
-
-        What the first screen needs, read before `list_items` so that the UI paints
-        within a few milliseconds of SQL: pending ideas come first, then entries by
-        state in ``state_order``, then every other state, each by slug (the left pane's
-        order). Counts and ident lengths come from one aggregate scan in C; only the
-        returned rows become Python objects. The items equal `list_items`' ones.
-
-        Each query comes back in one step (``_rows_in_one_step``): this runs on a thread
-        while the UI thread starts, and every row fetched on its own would wait for the
-        GIL again.
-        """
-        threshold = self._stale_threshold(now, stale_days)
-        order = [s for s in dict.fromkeys(state_order) if s != "pending"]
-        counts: dict[str, int] = {}
-        widths: dict[str, int] = {}
-        rfc_count = 0
-        for state, removed, count, width in self._rows_in_one_step(
-            "state, removed, n, w",
-            "SELECT state, removed, COUNT(*) AS n, MAX(CASE WHEN rfc_id IS NOT NULL"
-            " THEN length(rfc_id) + 1 ELSE length(slug) END) AS w"
-            " FROM cached_rfc GROUP BY state, removed",
-        ):
-            counts[state] = counts.get(state, 0) + count
-            widths[state] = max(widths.get(state, 0), width or 0)
-            if not removed:
-                rfc_count += count
-        pending_count, pending_len = self.db.execute_sql(
-            f"SELECT COUNT(*), MAX(length(rfc_slug)) {_PENDING_WHERE}"
-        ).fetchone()
-        pending_rows = self._pending_rows(limit) if pending_count else []
-        rfc_rows: list[list[Any]] = []
-        others = ", ".join("?" for _ in order) or "''"
-        groups: list[tuple[str, tuple[Any, ...]]] = [
-            ("state = ?", (state,)) for state in order if counts.get(state)
-        ]
-        if any(s not in order for s in counts):
-            groups.append((f"state NOT IN ({others})", tuple(order)))
-        for where, params in groups:
-            left = limit - len(pending_rows) - len(rfc_rows)
-            if left <= 0:
-                break
-            rfc_rows += sorted(
-                self._rows_in_one_step(
-                    _LIST_COLUMNS,
-                    f"SELECT {_LIST_COLUMNS} FROM cached_rfc WHERE {where} ORDER BY slug"
-                    " LIMIT ?",
-                    (*params, left),
-                ),
-                key=lambda r: r[0],
-            )
-        badges = self._open_pr_badges({r[1] for r in pending_rows} | {r[0] for r in rfc_rows})
-        items = self._pending_items(pending_rows, threshold, badges)
-        items += self._rfc_items(rfc_rows, threshold, badges)
-        st = json.loads(
-            self.db.execute_sql("SELECT json_group_object(key, value) FROM sync_state")
-            .fetchone()[0]
-        )
-        return ListHead(
-            items=items,
-            state_counts=counts,
-            ident_lens=widths,
-            pending_ident_len=pending_len or 0,
-            status=_sync_status(st, rfc_count, pending_count),
-            complete=len(items) >= sum(counts.values()) + pending_count,
-        )
-
-    def _rows_in_one_step(
-        self, columns: str, query: str, params: tuple[Any, ...] = ()
-    ) -> list[list[Any]]:
-        """The rows of ``query`` (which selects ``columns``, plain names) as lists.
-
-        Fetched as one JSON array, i.e. in a single ``sqlite3_step``: the sqlite3 module
-        releases the GIL around every step and must win it back after each one, which
-        costs up to a switch interval (5 ms) per row while another thread is busy.
-        The aggregate does not promise row order: callers sort.
-        """
-        text = self.db.execute_sql(
-            f"SELECT json_group_array(json_array({columns})) FROM ({query})", params
-        ).fetchone()[0]
-        return json.loads(text) if text else []
-
-
-@dataclass(frozen=True, slots=True)
-class ListHead:
-    """`Cache.list_head`: the first screen of the left pane (the UI loads the rest later).
-
-    ``state_counts``: entries per raw state, removed ones included (with
-    ``status.pending_count``, the group headers' numbers); ``ident_lens``: per raw state,
-    the longest ident (``#<id>`` once graduated, else the slug) over all entries, and
-    ``pending_ident_len`` over all pending ideas, so columns do not move when the whole
-    list replaces the head; ``complete``: ``items`` is the whole list.
-    """
-
-    items: list[ListItem]
-    state_counts: dict[str, int]
-    ident_lens: dict[str, int]
-    pending_ident_len: int
-    status: SyncStatus
-    complete: bool = False
-
-
-def _sync_status(st: Mapping[str, str], rfc_count: int, pending_count: int) -> SyncStatus:
-    """The status line's data from the sync_state pairs and the two counts (§7.1)."""
-    ok = st.get("last_ok")
-    return SyncStatus(
-        synced_at=parse_dt(st.get("synced_at")),
-        last_kind=st.get("last_kind"),
-        last_ok=None if ok is None else ok == "1",
-        last_error=st.get("last_error"),
-        rfc_count=rfc_count,
-        pending_count=pending_count,
-        offline=st.get("last_offline") == "1",
-        last_attempt_at=parse_dt(st.get("last_attempt_at")),
-    )
-
-
 def comparable_export(data: Mapping[str, Any]) -> dict[str, Any]:
     """An export reduced to what any correct cache of the same Gitea state must agree on.
 
@@ -1190,34 +768,6 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
         return format_dt(value)
     return value
-
-
-def _search_text(slug: str, title: str, body: str) -> str:
-    return f"{slug}\n{title}\n{body[:SEARCH_BODY_CAP]}".lower()
-
-
-def search_text(slug: str, title: str, body: str) -> str:
-    """The filter text stored per entry: lower-cased slug, title, first 20k chars of body."""
-    return _search_text(slug, title, body)
-
-
-def _pr_row(r: Any) -> PRRow:
-    return PRRow(
-        number=r.pr_number,
-        kind=r.pr_kind,
-        state=r.state,
-        title=r.title,
-        opened_by=r.opened_by,
-        opened_at=r.opened_at,
-        merged_at=r.merged_at,
-        closed_at=r.closed_at,
-        updated_at=r.updated_at,
-        head_branch=r.head_branch,
-        html_url=r.html_url,
-        description=r.description or "",
-        slug=r.rfc_slug,
-        user_login=r.user_login,
-    )
 
 
 # ---------------------------------------------------------------- the actions log (§6.4)

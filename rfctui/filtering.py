@@ -20,7 +20,7 @@ import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from rfctui.db import ListItem
+from rfctui.rows import ListItem
 
 __all__ = ["FIELDS", "Query", "filter_items", "index_texts", "parse_query", "search_text"]
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from textual.message import Message
 
-from rfctui.db import ListItem, PRRow, RFCDetail, SyncStatus
+from rfctui.rows import ListItem, PRRow, RFCDetail, SyncStatus
 
 
 class ItemsLoaded(Message, bubble=False):
@@ -54,11 +54,12 @@ class CacheFailed(Message, bubble=False):
 
 
 class CacheNotice(Message, bubble=False):
-    """The cache had to be moved aside and rebuilt (§4.2): say so once."""
+    """A local file had to be moved aside (§4.2, §6.4) or cannot be opened: say so once."""
 
-    def __init__(self, notice: str) -> None:
+    def __init__(self, notice: str, title: str = "Cache") -> None:
         super().__init__()
         self.notice = notice
+        self.title = title
 
 
 class SyncStarted(Message, bubble=False):

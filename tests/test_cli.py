@@ -371,23 +371,23 @@ def test_sync_never_moves_the_actions_log_aside(
     assert sorted(p.name for p in log.parent.iterdir()) == [log.name]
 
 
-def test_ui_is_told_when_the_actions_log_was_moved_aside(
+def test_ui_starts_reading_the_first_screen_before_textual(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """`rfctui` hands the app a first-screen read begun before the UI was imported."""
     for k, v in env_for(tmp_path, "http://127.0.0.1:9").items():
         monkeypatch.setenv(k, v)
-    log = load_config().actions_file
-    log.parent.mkdir(parents=True)
-    log.write_bytes(b"garbage" * 100)
     seen: dict[str, Any] = {}
 
-    def fake_run_app(config: Any, *, notice: str | None = None, **kw: Any) -> int:
-        seen["notice"] = notice
+    def fake_run_app(config: Any, *, first_screen: Any = None, **kw: Any) -> int:
+        seen["first"] = first_screen.result(timeout=30)
         return 0
 
     monkeypatch.setattr("rfctui.app.run_app", fake_run_app)
     rc, _out, err = call()
     assert rc == 0 and err == ""
-    notice = seen["notice"]
-    assert notice and "\n" not in notice and notice.startswith(f"actions log at {log}")
-    assert "moved aside to" in notice
+    first = seen["first"]
+    # No cache yet: the long way created an empty one, and the app is handed it.
+    assert first.head.items == [] and first.cache is not None
+    assert first.cache.path == load_config().cache_file
+    first.cache.close()

@@ -61,7 +61,9 @@ async def test_first_paint_from_cache_then_navigation(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
         await settle(pilot)
         lst = rfc_list(app)
-        assert any(isinstance(m, ItemsLoaded) for m in messages)
+        # The whole cache is shown (read at start-up, so no ItemsLoaded round trip).
+        cached = app.get_cache().list_items(now=fixed_clock())
+        assert len(app.screen.items) == len(cached) and app.screen._loaded_once
         assert lst.has_focus
         first = lst.highlighted_item
         assert first is not None and first.kind == "pending"  # the triage queue first
@@ -234,14 +236,23 @@ async def test_sync_messages_and_refresh(tmp_path: Path) -> None:
     sb = make_sandbox()
     app = make_app(tmp_path, sync=True, sandbox=sb)
     messages: list[Message] = []
-    async with app.run_test(size=SIZE, message_hook=messages.append) as pilot:
+    rows_at_sync_start: list[int] = []
+
+    def hook(message: Message) -> None:
+        messages.append(message)
+        if isinstance(message, SyncStarted) and not rows_at_sync_start:
+            rows_at_sync_start.append(len(app.screen.query_one(RfcList).rows))
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await settle(pilot)
         kinds = [
             type(m).__name__
             for m in messages
             if isinstance(m, ItemsLoaded | SyncStarted | SyncFinished)
         ]
-        assert kinds[:3] == ["ItemsLoaded", "SyncStarted", "SyncFinished"], kinds
+        # The cache is on screen before the first sweep starts (§7.1).
+        assert rows_at_sync_start and rows_at_sync_start[0] > 0
+        assert kinds[:3] == ["SyncStarted", "SyncFinished", "ItemsLoaded"], kinds
         finished = [m for m in messages if isinstance(m, SyncFinished)]
         assert finished[0].result.kind == "full" and finished[0].result.ok
         assert status(app).login == "ada"
@@ -383,6 +394,21 @@ async def test_cache_notice_is_shown_once(tmp_path: Path) -> None:
         notes = [n for n in app._notifications if n.title == "Cache"]
         assert len(notes) == 1
         assert "cache is empty" in rfc_list(app).empty_message.lower()
+
+
+async def test_actions_log_moved_aside_is_told_after_the_first_paint(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    log = app.config.actions_file
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_bytes(b"garbage" * 100)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        notes = [n for n in app._notifications if n.title == "Actions log"]
+        assert len(notes) == 1, [n.message for n in app._notifications]
+        notice = notes[0].message
+        assert "\n" not in notice and notice.startswith(f"actions log at {log}")
+        assert "moved aside to" in notice
+        assert shown_slugs(app)  # the list came first, from the cache
 
 
 class _FakeBrowser:

@@ -27,7 +27,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Input, Label, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rfctui.db import ListItem
+from rfctui import startup
 from rfctui.filtering import Query, filter_items, index_texts, parse_query
 from rfctui.messages import (
     CacheChecked,
@@ -41,6 +41,7 @@ from rfctui.messages import (
     SyncStarted,
     UserIdentified,
 )
+from rfctui.rows import ListItem
 from rfctui.screens.actions import BotActionsMixin
 from rfctui.text import clean, one_line
 from rfctui.widgets.detail import DetailPane, PullList
@@ -51,6 +52,7 @@ from rfctui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from rfctui.app import RfcApp
+    from rfctui.startup import FirstScreen
 
 __all__ = ["ConfirmOpen", "HeadLoaded", "MainScreen", "SweepFailure", "is_web_url"]
 
@@ -141,6 +143,9 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-wide")]
+    # The list has the focus from the first frame (not the filter box first, then the
+    # list: a second restyle just after the first paint).
+    AUTO_FOCUS = "#rfc-list"
 
     # The single key table: the footer, the help screen (screens/help.py) and the command
     # palette (app.BindingsProvider) are all generated from these bindings.
@@ -209,6 +214,8 @@ class MainScreen(BotActionsMixin, Screen[None]):
         self._closing = False
         self._sync_queued: str | None = None
         self._loaded_once = False
+        self._actions_checked = False  # the actions log's notice, once, after the paint
+        self._first_shown: FirstScreen | None = None  # applied in on_mount, for the worker
         self._started_sync = False
         # Start-up: only the head of the list is shown until the whole list is read.
         self._partial = False
@@ -256,8 +263,14 @@ class MainScreen(BotActionsMixin, Screen[None]):
                 timeout=8,
             )
         status.render_status()
-        self.query_one(RfcList).focus()
         self.query_one(DetailPane).show_message("Loading…")
+        first = self.rfc_app.first_screen_if_ready()
+        if first is not None:
+            # Read while Textual was starting: into the very first frame, no round trip
+            # through the worker (and no frame of "Loading…" to render first).
+            self._first_shown = first
+            for message in self._first_screen_messages(first):
+                self._handle_now(message)
         self.load_items()
         self.set_timer(1.0, self._first_paint_done)  # the footer's keys in any case
         # Ages ("synced 2 min ago") move on by themselves.
@@ -277,22 +290,18 @@ class MainScreen(BotActionsMixin, Screen[None]):
         """
         app = self.rfc_app
         try:
-            if not self._loaded_once and not self._partial:
+            first, self._first_shown = self._first_shown, None
+            if first is None and not self._loaded_once and not self._partial:
                 first = app.read_first_screen()
-                if first.notice and not app.cache_notice_shown:
-                    app.cache_notice_shown = True
-                    self.post_message(CacheNotice(str(first.notice)))
-                if first.head.complete:
-                    self.post_message(ItemsLoaded(first.head.items, first.head.status))
-                else:
-                    self.post_message(HeadLoaded(first.head))
-                if first.item is not None:
-                    self.post_message(DetailLoaded(first.item, first.detail, first.pulls or []))
-                if first.head.complete:
-                    self.post_message(
-                        FilterIndexReady(first.head.items, index_texts(first.head.items))
-                    )
-                    return
+                for message in self._first_screen_messages(first):
+                    self.post_message(message)
+            if first is not None and first.head.complete:
+                self.post_message(
+                    FilterIndexReady(first.head.items, index_texts(first.head.items))
+                )
+                self._check_actions_log()
+                return
+            if first is not None:
                 # The big read competes for the GIL with the first paint: wait for it.
                 self._painted.wait(2.0)
             snap = app.read_snapshot()
@@ -309,11 +318,50 @@ class MainScreen(BotActionsMixin, Screen[None]):
         except Exception as exc:  # noqa: BLE001
             self.post_message(CacheFailed(describe_error(exc)[0]))
         self.post_message(FilterIndexReady(snap.items, index_texts(snap.items)))
+        self._check_actions_log()
+
+    def _check_actions_log(self) -> None:
+        """Once, after the first paint: say if the actions log was moved aside (§6.4)."""
+        if self._actions_checked:
+            return
+        self._actions_checked = True
+        notice = self.rfc_app.check_actions_log()
+        if notice:
+            self.post_message(CacheNotice(notice, title="Actions log"))
+
+    def _first_screen_messages(self, first: FirstScreen) -> list[Message]:
+        """What paints ``first``, in order: notice, rows (and counts, status), detail."""
+        app = self.rfc_app
+        out: list[Message] = []
+        if first.notice and not app.cache_notice_shown:
+            app.cache_notice_shown = True
+            out.append(CacheNotice(str(first.notice)))
+        if first.head.complete:
+            out.append(ItemsLoaded(first.head.items, first.head.status))
+        else:
+            out.append(HeadLoaded(first.head))
+        if first.item is not None:
+            out.append(DetailLoaded(first.item, first.detail, first.pulls or []))
+        return out
+
+    def _handle_now(self, message: Message) -> None:
+        """Handle one of `_first_screen_messages` at once, as its handler would."""
+        handlers: dict[type[Message], Callable[[Any], None]] = {
+            CacheNotice: self._cache_notice,
+            ItemsLoaded: self._items_loaded,
+            HeadLoaded: self._head_loaded,
+            DetailLoaded: self._detail_loaded,
+        }
+        handlers[type(message)](message)
 
     @on(CacheNotice)
     def _cache_notice(self, message: CacheNotice) -> None:
         self.notify(
-            one_line(message.notice), title="Cache", severity="warning", markup=False, timeout=10
+            one_line(message.notice),
+            title=message.title,
+            severity="warning",
+            markup=False,
+            timeout=10,
         )
 
     @on(CacheFailed)
@@ -344,6 +392,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     def _first_paint_done(self) -> None:
         """The first screen is painted: the big read may start, the footer fill in."""
+        startup.end()  # start-up is over: the garbage collector runs again
         self._painted.set()
         self.query_one(LateFooter).release()
 

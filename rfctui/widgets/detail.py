@@ -19,7 +19,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from rfctui.db import ListItem, PRRow, RFCDetail
+from rfctui.rows import ListItem, PRRow, RFCDetail
 from rfctui.text import clean, humanize_age, humanize_span
 from rfctui.widgets.rfc_list import pending_title
 
@@ -116,20 +116,32 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.item: ListItem | None = None
         self.detail: RFCDetail | None = None
         self._markdown: Any = None
+        self._pending_body = ""  # the body to show once the Markdown widget exists
+        self._body_scheduled = False
 
     def _set_body(self, text: str) -> None:
         """Show ``text`` as markdown; links never open by themselves (§7.4).
 
-        The Markdown widget (and markdown-it) is created on first use: the first paint
-        of the list does not need it.
+        The Markdown widget (and markdown-it, ~30 ms to import) is created once the
+        frame that shows the first item is out (after its refresh, on a later turn of
+        the event loop): Markdown mounts its blocks a frame later in any case, so the
+        first paint (list, metadata, pull requests) does not wait for it.
         """
-        if self._markdown is None:
-            from textual.widgets import Markdown
-
-            self._markdown = Markdown(text, id="detail-body", open_links=False)
-            self.mount(self._markdown)
-        else:
+        if self._markdown is not None:
             self._markdown.update(text)
+            return
+        self._pending_body = text
+        if not self._body_scheduled:
+            self._body_scheduled = True
+            self.call_after_refresh(self.call_later, self._mount_body)
+
+    def _mount_body(self) -> None:
+        if not self.is_attached or self._markdown is not None:
+            return  # the app closed in between
+        from textual.widgets import Markdown
+
+        self._markdown = Markdown(self._pending_body, id="detail-body", open_links=False)
+        self.mount(self._markdown)
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Nothing selected."), id="detail-title", markup=False)
@@ -156,6 +168,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#detail-note").display = False
         if self._markdown is not None:
             self._markdown.update("")
+        self._pending_body = ""
 
     def show(self, item: ListItem, detail: RFCDetail | None, pulls: Sequence[PRRow]) -> None:
         """Show ``item``; ``detail`` and ``pulls`` come from the cache (may be missing)."""

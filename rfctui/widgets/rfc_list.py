@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from rfctui.db import ListItem
+from rfctui.rows import LIFECYCLE_STATES, ListItem
 from rfctui.text import clean, short_age
 
 __all__ = [
@@ -41,16 +41,7 @@ __all__ = [
 
 # §3 lifecycle order; "pending" (open propose PRs, §7.3) comes first because it is the
 # triage queue, "other" (states we do not know) last.
-GROUP_ORDER: tuple[str, ...] = (
-    "pending",
-    "idea",
-    "graduated",
-    "parked",
-    "declined",
-    "superseded",
-    "withdrawn",
-    "other",
-)
+GROUP_ORDER: tuple[str, ...] = ("pending", *LIFECYCLE_STATES, "other")
 GROUP_TITLES: dict[str, str] = {
     "pending": "Pending ideas",
     "idea": "Ideas",
@@ -69,9 +60,9 @@ BADGES: dict[str, tuple[str, str]] = {
 }
 
 
-_LIST_GROUPS = frozenset(GROUP_TITLES) - {"pending", "other"}
-# The §3 states that have a group of their own, in display order (db.Cache.list_head).
-LIST_STATES: tuple[str, ...] = tuple(g for g in GROUP_ORDER if g in _LIST_GROUPS)
+# The §3 states that have a group of their own, in display order (Reader.list_head).
+LIST_STATES: tuple[str, ...] = LIFECYCLE_STATES
+_LIST_GROUPS = frozenset(LIST_STATES)
 
 
 def group_of(item: ListItem) -> str:
