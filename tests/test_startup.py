@@ -1,0 +1,136 @@
+"""The UI's start-up read (rfctui.startup; SPEC §7.1, §4.2; issue 4).
+
+The fast path reads the first screen with plain sqlite3 before Textual and peewee are
+imported; it must show exactly what the long way (``open_cache`` + ``Cache``) shows,
+and leave every file that is not plainly sound to the long way, which repairs it and
+says so.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_db import _foreign_sqlite, _garbage, _truncated, _wrong_version
+from ui_fixtures import BASE_URL, build_cache_dir, fixed_clock
+
+import rfctui
+from rfctui import startup
+from rfctui.db import open_cache
+from rfctui.rows import LIFECYCLE_STATES
+
+ROOT = Path(rfctui.__file__).resolve().parent.parent
+
+
+@pytest.mark.parametrize("rows", [3, 60])
+def test_fast_path_shows_what_the_long_way_shows(tmp_path: Path, rows: int) -> None:
+    cfg, _sb = build_cache_dir(tmp_path)
+    fast = startup.read_first_screen(cfg, clock=fixed_clock, rows=rows)
+    assert fast.cache is None and fast.notice is None  # no open_cache on the way
+    cache = open_cache(cfg.cache_file, clock=fixed_clock)
+    try:
+        slow = startup.read_first_screen(cfg, clock=fixed_clock, cache=cache, rows=rows)
+        assert fast.head == slow.head
+        assert (fast.item, fast.detail, fast.pulls) == (slow.item, slow.detail, slow.pulls)
+        # ... and the first screen is the head of the whole list, in the pane's order.
+        everything = cache.list_items(now=fixed_clock())
+        assert fast.head.items and all(i in everything for i in fast.head.items)
+        assert fast.head.complete == (len(fast.head.items) == len(everything))
+        assert fast.detail is not None or fast.item.kind == "pending"
+    finally:
+        cache.close()
+
+
+def test_fast_path_needs_neither_peewee_nor_textual(tmp_path: Path) -> None:
+    cfg, _sb = build_cache_dir(tmp_path)
+    code = (
+        "import sys, json\n"
+        "from pathlib import Path\n"
+        "from rfctui.config import Config\n"
+        "from rfctui.startup import read_first_screen\n"
+        f"cfg = Config(gitea_url={BASE_URL!r}, cache_dir=Path({str(tmp_path)!r}))\n"
+        "first = read_first_screen(cfg)\n"
+        "print(json.dumps([len(first.head.items), first.cache is None,"
+        " sorted(m for m in sys.modules if m.split('.')[0] in ('peewee', 'textual'))]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT
+    )
+    assert out.returncode == 0, out.stderr
+    shown, fast, imported = json.loads(out.stdout)
+    assert shown > 0 and fast and imported == []
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (_garbage, "file is not a database"),
+        (_truncated, ""),
+        (_wrong_version, "schema version"),
+        (_foreign_sqlite, "not an rfctui file"),
+    ],
+    ids=["garbage", "truncated", "wrong-version", "foreign-sqlite"],
+)
+def test_unsound_files_go_the_long_way(tmp_path: Path, spoil, reason: str) -> None:
+    cfg, _sb = build_cache_dir(tmp_path)
+    path = Path(cfg.cache_file)
+    path.unlink()
+    for extra in path.parent.glob(path.name + "-*"):  # -wal, -shm of the template
+        extra.unlink()
+    spoil(path)
+    before = path.read_bytes()
+    first = startup.read_first_screen(cfg, clock=fixed_clock)
+    try:
+        assert first.cache is not None  # opened (and repaired) by open_cache
+        assert first.notice and reason in first.notice and "moved aside" in first.notice
+        assert first.head.items == [] and first.head.complete
+        [aside] = path.parent.glob(path.name + ".corrupt-*")
+        assert aside.read_bytes() == before  # kept, byte for byte
+    finally:
+        first.cache.close()
+
+
+def test_no_cache_yet_is_created_the_long_way(tmp_path: Path) -> None:
+    cfg, _sb = build_cache_dir(tmp_path)
+    for f in Path(cfg.cache_file).parent.glob(Path(cfg.cache_file).name + "*"):
+        f.unlink()
+    first = startup.read_first_screen(cfg, clock=fixed_clock)
+    try:
+        assert first.cache is not None and first.notice is None
+        assert first.head.items == [] and first.item is None
+        assert Path(cfg.cache_file).is_file()
+    finally:
+        first.cache.close()
+
+
+def test_the_first_screen_is_read_in_lifecycle_order(tmp_path: Path) -> None:
+    cfg, _sb = build_cache_dir(tmp_path)
+    first = startup.read_first_screen(cfg, clock=fixed_clock, rows=500)
+    kinds = [i.kind for i in first.head.items]
+    # Pending ideas (the triage queue) first, then entries group by group.
+    assert kinds == sorted(kinds, key=lambda k: k != "pending")
+    states = [i.state for i in first.head.items if i.kind == "rfc"]
+    order = {s: n for n, s in enumerate(LIFECYCLE_STATES)}
+    ranks = [order.get(s, len(order)) for s in states]
+    assert ranks == sorted(ranks)
+
+
+def test_begin_holds_the_collector_until_end(tmp_path: Path) -> None:
+    cfg, _sb = build_cache_dir(tmp_path)
+    assert gc.isenabled()
+    frozen = gc.get_freeze_count()
+    try:
+        future = startup.begin(cfg)
+        assert not gc.isenabled()
+        assert future.result(timeout=30).head.items
+        startup.end()
+        assert gc.isenabled() and gc.get_freeze_count() > frozen
+        startup.end()  # idempotent: nothing left to do
+        assert gc.isenabled()
+    finally:
+        gc.enable()
+        gc.unfreeze()
