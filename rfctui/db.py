@@ -178,6 +178,9 @@ class CachedRFC(_Base):
 
     class Meta:
         table_name = "cached_rfc"
+        # The first screen (rows.Reader.list_head): group sizes from this index alone,
+        # and each group's first rows by slug, without reading the table's pages.
+        indexes = ((("state", "slug", "removed", "rfc_id"), False),)
 
 
 class CachedPR(_Base):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -134,3 +135,29 @@ def test_begin_holds_the_collector_until_end(tmp_path: Path) -> None:
     finally:
         gc.enable()
         gc.unfreeze()
+
+
+def test_group_sizes_come_from_the_index_not_the_table(tmp_path: Path) -> None:
+    """The first screen never scans the entries' pages (bodies): 10,000 entries are
+    tens of megabytes, their index a few hundred kilobytes (bench/startup.py)."""
+    cfg, _sb = build_cache_dir(tmp_path)
+    conn = sqlite3.connect(cfg.cache_file)
+    try:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT state, removed, COUNT(*),"
+                " MAX(length(slug)) FROM cached_rfc GROUP BY state, removed"
+            )
+        )
+        assert "COVERING INDEX" in plan, plan
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT slug FROM cached_rfc WHERE state = 'idea'"
+                " ORDER BY slug LIMIT 60"
+            )
+        )
+        assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, plan
+    finally:
+        conn.close()
