@@ -9,18 +9,23 @@ What it measures, side by side in one run:
   screen refresh that shows the data has completed, measured the same way for both apps:
   - *bare*: a Textual app with one ``Label``; done at the first refresh after ``on_ready``
     (``call_after_refresh``);
-  - *rfctui*: ``RfcApp`` over the 10k-entry cache with sync off; done at the first
-    refresh after which the screen shows, together, the list's rows under their group
-    headers, the status line read from the cache and the detail of the highlighted
-    (first) row (checked after each ``RfcList.set_items``, ``DetailPane.show`` and
-    ``StatusLine.render_status``, then ``call_after_refresh``). It includes importing
-    rfctui and opening and checking the cache (``quick_check``). The app paints the
-    first screen from ``Cache.list_head`` and reads the whole list after that paint;
-    so that this cannot pass off a partial screen, the child keeps running until the
-    whole list is in and checks that the rows on screen (keys and header counts), the
-    status line and the detail are exactly what the first paint showed — a mismatch
-    fails the bench. The footer's keys are not required: Textual's ``Footer`` is
-    empty in its first frame anyway, and rfctui fills it right after this paint.
+  - *rfctui*: started as ``rfctui`` starts it (``cli._ui``): ``startup.begin(config)``
+    (which starts the first screen's read on a thread and holds the cyclic GC until the
+    first paint), then ``import rfctui.app`` and ``RfcApp(..., first_screen=...)`` over
+    the 10k-entry cache with sync off; done at the first refresh after which the
+    screen shows, together, the list's rows under their group headers, the status line
+    read from the cache and the detail of the highlighted (first) row (checked after
+    each ``RfcList.set_items``, ``DetailPane.show`` and ``StatusLine.render_status``,
+    then ``call_after_refresh``). It includes importing rfctui and checking the cache
+    (``quick_check``). The app paints the first screen from ``Reader.list_head`` and
+    reads the whole list after that paint; so that this cannot pass off a partial
+    screen, the child keeps running until the whole list is in and checks that the
+    rows on screen (keys and header counts), the status line and the detail are exactly
+    what the first paint showed — a mismatch fails the bench. Not required: the
+    footer's keys (Textual's ``Footer`` is empty in its first frame anyway; rfctui
+    fills it right after this paint) and the body's markdown blocks (Textual's
+    ``Markdown`` mounts them a frame later in any case; rfctui creates the widget
+    once the first frame is out).
   Both run ``app.run(headless=True)`` (the compositor renders; only the terminal write is
   skipped) at 160×50 and exit right after. The parent stamps ``time.monotonic()``
   (CLOCK_MONOTONIC, shared by processes) before spawning; the child reports the
@@ -249,23 +254,27 @@ RfcApp(cfg, sync=False, first_screen=first).run(headless=True, size=(160, 50))
 CHILD_PHASES = """
 import sys, time
 cache_dir = sys.argv[1]
+from pathlib import Path
 t = time.perf_counter()
 import textual.app
 t_textual = time.perf_counter() - t
 t = time.perf_counter()
 import rfctui.app
 t_rfctui = time.perf_counter() - t
-from pathlib import Path
 from rfctui.config import Config
-from rfctui.db import open_cache
 from rfctui.filtering import index_texts
-from rfctui.widgets.rfc_list import LIST_STATES, build_rows
+from rfctui.startup import read_first_screen
+from rfctui.widgets.rfc_list import build_rows
 cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir))
 marks = {"import textual.app": t_textual, "import rfctui.app (beyond textual)": t_rfctui}
-t = time.perf_counter(); cache = open_cache(cfg.cache_file)
-marks["open_cache (incl. quick_check)"] = time.perf_counter() - t
-t = time.perf_counter(); cache.list_head(LIST_STATES, 60)
-marks["cache.list_head() — the first screen"] = time.perf_counter() - t
+t = time.perf_counter(); first = read_first_screen(cfg)
+assert first.cache is None  # the fast path
+marks["first screen: quick_check + list_head + detail (its own thread)"] = (
+    time.perf_counter() - t)
+t = time.perf_counter()
+from rfctui.db import open_cache
+cache = open_cache(cfg.cache_file)
+marks["after the paint: import rfctui.db + open_cache"] = time.perf_counter() - t
 t = time.perf_counter(); items = cache.list_items()
 marks["after the paint: cache.list_items()"] = time.perf_counter() - t
 t = time.perf_counter(); cache.sync_status()
@@ -505,7 +514,8 @@ def main() -> None:
         "Method: see the script's docstring. Since 2026-11-29 first paint requires the first "
         "row's detail too and is checked against the fully loaded list, and both apps run "
         "from bytecode; by this method the app before `Cache.list_head` (the parent of 0dbdcb9) "
-        "painted in 516 ms (3.37× a 153 ms bare app).\n\n" + text + "\n"
+        "painted in 516 ms (3.37× a 153 ms bare app), and before `rfctui.startup` (the "
+        "parent of 6caf568) in 533 ms (1.85× a 287 ms bare app, 2026-12-02).\n\n" + text + "\n"
     )
 
 

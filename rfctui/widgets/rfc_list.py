@@ -359,7 +359,9 @@ class RfcList(ScrollView, can_focus=True):
                 sum(1 if g in self.collapsed else n + 1 for g, n in self._totals.items() if n),
             )
         self._length = length
-        self.virtual_size = Size(self.scrollable_content_region.width, length)
+        # Width 0: rows are cut to the pane, never scrolled sideways; and a resize does
+        # not change the virtual size (no second layout pass just after the first paint).
+        self.virtual_size = Size(0, length)
 
     @property
     def highlighted_row(self) -> Row | None:
@@ -413,7 +415,6 @@ class RfcList(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
 
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(self.scrollable_content_region.width, self._length)
         self._scroll_cursor_into_view()
 
     def action_cursor_down(self) -> None:
