@@ -34,8 +34,9 @@ What it measures, side by side in one run:
   ``PYTHONDONTWRITEBYTECODE`` and with ``PYTHONPYCACHEPREFIX`` in the run's temporary
   directory (the warm-up writes it; the source tree is not touched). Textual ships its
   ``.pyc`` files; rfctui's source would otherwise be compiled on every start (~20 ms).
-* **filter keystroke** — in ``run_test`` with the 10k list loaded and the filter box
-  focused, typing ``state:idea owner:u07 a`` one key at a time with ``pilot.press``:
+* **filter keystroke** — in ``run_test`` (started as ``rfctui`` starts, see above) with
+  the 10k list loaded and the filter box focused, typing ``state:idea owner:u07 a`` one
+  key at a time with ``pilot.press``:
   the time from sending the key until the compositor finished the refresh that follows
   the filter handler (``call_after_refresh`` from the handler): median of 22. Pilot's
   ``press`` + ``pause`` wall time is shown too; it includes Pilot's wait for CPU idle,
@@ -293,8 +294,12 @@ mode = sys.argv[1]; cache_dir = sys.argv[2]; typed = sys.argv[3]
 from pathlib import Path
 
 async def rfctui():
-    from rfctui.app import RfcApp
+    from rfctui import startup
     from rfctui.config import Config
+    cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
+                 quick_interval=0, full_interval=0)
+    first = startup.begin(cfg)  # as `rfctui` starts (cli._ui)
+    from rfctui.app import RfcApp
     from rfctui.screens.main import MainScreen
     painted = []
     orig = MainScreen._apply_filter
@@ -302,9 +307,7 @@ async def rfctui():
         orig(self, **kw)
         self.call_after_refresh(lambda: painted.append(time.perf_counter()))
     MainScreen._apply_filter = apply_filter
-    cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
-                 quick_interval=0, full_interval=0)
-    app = RfcApp(cfg, sync=False)
+    app = RfcApp(cfg, sync=False, first_screen=first)
     async with app.run_test(size=(160, 50)) as pilot:
         while not app.screen.items:
             await pilot.pause(0.05)

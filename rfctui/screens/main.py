@@ -273,6 +273,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
                 self._handle_now(message)
         self.load_items()
         self.set_timer(1.0, self._first_paint_done)  # the footer's keys in any case
+        self.set_timer(10.0, startup.end)  # the collector runs again in any case
         # Ages ("synced 2 min ago") move on by themselves.
         self.set_interval(30, status.render_status, name="status-clock")
 
@@ -366,6 +367,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     @on(CacheFailed)
     def _cache_failed(self, message: CacheFailed) -> None:
+        startup.end()
         status = self.query_one(StatusLine)
         status.loaded = True
         status.error = f"cache: {message.error}"
@@ -392,7 +394,6 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     def _first_paint_done(self) -> None:
         """The first screen is painted: the big read may start, the footer fill in."""
-        startup.end()  # start-up is over: the garbage collector runs again
         self._painted.set()
         self.query_one(LateFooter).release()
 
@@ -438,6 +439,9 @@ class MainScreen(BotActionsMixin, Screen[None]):
     def _index_ready(self, message: FilterIndexReady) -> None:
         if message.items is self.items:
             self._texts = message.texts
+        # Start-up is over (the whole list and its filter index are in): the garbage
+        # collector runs again, without rescanning any of that (rfctui.startup.end).
+        startup.end()
 
     def _maybe_start_sync(self) -> None:
         """After the first paint from the cache: a full sweep, then the timers (§4.1)."""
