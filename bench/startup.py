@@ -1,6 +1,6 @@
 """Startup, filter latency and memory of the UI at 10,000 cached entries (issue 4).
 
-    python bench/startup.py            # 10,000 entries, 5 runs each
+    python bench/startup.py            # 10,000 entries, 11 runs each
     python bench/startup.py --entries 2000 --runs 3
 
 What it measures, side by side in one run:
@@ -405,7 +405,7 @@ def med(xs: list[float]) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--entries", type=int, default=10_000)
-    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--runs", type=int, default=11)
     args = ap.parse_args()
 
     global PYCACHE
