@@ -330,7 +330,7 @@ def _wired_app(tmp_path: Path) -> Any:
     """The real app over a synced cache and the sandbox (n/e/c/m/a come from the mixin)."""
     from ui_fixtures import make_app
 
-    from rfctui.screens.actions import BotActionsMixin
+    from rfctui.screens.bot_actions import BotActionsMixin
     from rfctui.screens.main import MainScreen
 
     assert issubclass(MainScreen, BotActionsMixin)

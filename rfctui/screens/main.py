@@ -42,7 +42,7 @@ from rfctui.messages import (
     UserIdentified,
 )
 from rfctui.rows import ListItem
-from rfctui.screens.actions import BotActionsMixin
+from rfctui.screens.bot_actions import BotActionsMixin
 from rfctui.text import clean, one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
@@ -939,4 +939,4 @@ class MainScreen(BotActionsMixin, Screen[None]):
         self.app.exit()
 
     # n/e/c/m/a (action_propose/edit/claim/metadata/actions_view) come from
-    # BotActionsMixin (rfctui/screens/actions.py) — §6.
+    # BotActionsMixin (rfctui/screens/bot_actions.py) — §6.
