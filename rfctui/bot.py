@@ -553,6 +553,8 @@ class Bot:
                 raise ActionFailed(f"action #{action_id} needs who you are verified first")
             stored = actor
             payload["actor"] = {"login": actor.login, "full_name": actor.full_name}
+            if hasattr(self.actions, "set_actor"):  # the log names them too (§6.3, §6.4)
+                self.actions.set_actor(action_id, actor.login, actor.full_name)
         elif actor is not None and actor.login != stored.login:
             raise ActionFailed(
                 f"action #{action_id} was made on behalf of {stored.login}; "

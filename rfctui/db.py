@@ -914,6 +914,23 @@ class ActionsLog:
         """Back to pending (a retry is starting)."""
         self._update(action_id, status="pending", error=None)
 
+    def set_actor(self, action_id: int, login: str, full_name: str) -> None:
+        """Name the person of an action saved before anyone could be verified (Gitea
+        was unreachable): its retry verified them. Only a row with nobody in it."""
+        a = self.Action
+        with self.db.atomic("IMMEDIATE"):
+            row = a.get_or_none(a.id == action_id)
+            if row is None:
+                raise KeyError(f"no action {action_id}")
+            if row.on_behalf_of:
+                raise ActionStateError(
+                    f"action #{action_id} is already on behalf of {row.on_behalf_of}"
+                )
+            payload = {**dict(row.payload or {}), "actor": {"login": login, "full_name": full_name}}
+            a.update(on_behalf_of=login, payload=payload, updated_at=self.clock()).where(
+                a.id == action_id
+            ).execute()
+
     def discard(self, action_id: int) -> None:
         """The user gave up on a pending or failed action: kept for audit, not offered.
 

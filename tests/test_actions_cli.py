@@ -254,6 +254,15 @@ def test_a_proposal_typed_while_gitea_is_down_is_kept(
     pr = _pr(sb, "propose/offline-idea")
     assert pr.body.endswith("On-behalf-of: Ada Lovelace <ada>")
     assert "Do not lose me." in pr.body
+    # The log names the person too, even when nobody was verified as it was saved (§6.3).
+    from rfctui.db import open_actions
+
+    [log_file] = Path(env["RFCTUI_DATA_DIR"]).glob("actions-*.sqlite")
+    with open_actions(log_file, repair=False) as log:
+        row = log.get(first)
+        assert row is not None and row.status == "done" and row.on_behalf_of == "ada"
+        assert row.payload["actor"] == {"login": "ada", "full_name": "Ada Lovelace"}
+        assert log.actors()[("offline-idea", pr.number)] == "ada"
     token_files = "".join(
         p.read_text(errors="replace") for p in Path(env["RFCTUI_DATA_DIR"]).rglob("*.json"))
     assert "ada-token" not in token_files

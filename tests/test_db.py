@@ -360,6 +360,25 @@ def test_actions_log_rejects_bad_input(tmp_path: Path) -> None:
         assert log.all() == []
 
 
+def test_set_actor_names_only_a_row_saved_without_anyone(tmp_path: Path) -> None:
+    with open_actions(tmp_path / "actions.sqlite", clock=lambda: NOW) as log:
+        nobody = log.add("propose_rfc", "alpha", "", {"slug": "alpha", "actor": None})
+        ada = log.add("open_claim_pr", "beta", "ada", {"slug": "beta"})
+        log.set_actor(nobody, "grace", "Grace Hopper")
+        row = log.get(nobody)
+        assert row is not None and row.on_behalf_of == "grace"
+        assert row.payload == {
+            "slug": "alpha", "actor": {"login": "grace", "full_name": "Grace Hopper"}
+        }
+        with pytest.raises(db.ActionStateError, match="already on behalf of ada"):
+            log.set_actor(ada, "grace", "Grace Hopper")  # never re-attributed
+        with pytest.raises(db.ActionStateError, match="already on behalf of grace"):
+            log.set_actor(nobody, "mallory", "M")
+        assert log.get(ada).on_behalf_of == "ada"
+        with pytest.raises(KeyError):
+            log.set_actor(999, "grace", "Grace Hopper")
+
+
 def test_corrupt_actions_log_is_kept_aside(tmp_path: Path) -> None:
     path = tmp_path / "actions.sqlite"
     _garbage(path)
