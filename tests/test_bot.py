@@ -724,3 +724,78 @@ async def test_requests_per_action(sb: Sandbox, log: Any, tmp_path: Path, action
     assert used <= MAX_REQUESTS[action]
     pulls = {p.number: p for p in cache.pulls_for(_path(action)[5:-3])}
     assert pulls[result.pr_number].opened_by == "ada"
+
+
+class RacingTransport(httpx.AsyncBaseTransport):
+    """The sandbox transport; just before the first request that `matches`, `meanwhile`
+    runs to completion (another rfctui process acting at the same moment)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, matches: Any, meanwhile: Any) -> None:
+        self.inner = inner
+        self.matches = matches
+        self.meanwhile = meanwhile
+        self.raced = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if not self.raced and self.matches(request):
+            self.raced = True
+            await self.meanwhile()
+        return await self.inner.handle_async_request(request)
+
+
+def _creates_branch(request: httpx.Request) -> bool:
+    return (
+        request.method == "POST"
+        and request.url.path.endswith("/contents")
+        and b'"new_branch"' in request.content
+    )
+
+
+def _creates_pull(request: httpx.Request) -> bool:
+    return request.method == "POST" and request.url.path.endswith("/pulls")
+
+
+async def test_a_concurrent_run_of_the_same_action_ends_with_one_pr(
+    sb: Sandbox, tmp_path: Path
+) -> None:
+    """Another process makes the branch, its commit and the PR while this one is between
+    its checks and its writes: the 422 ("branch already exists") and the 409 on the PR
+    (found again by its issue_id) both lead to that one PR, reused."""
+    with open_actions(tmp_path / "a.db") as mine, open_actions(tmp_path / "b.db") as theirs:
+        other = _bot(_client(sb), theirs)
+        first: list[Any] = []
+
+        async def meanwhile() -> None:
+            first.append(await other.claim(ADA, "typed-config"))
+
+        racing = RacingTransport(sb.transport, _creates_branch, meanwhile)
+        result = await _bot(_client(sb, transport=racing), mine).claim(ADA, "typed-config")
+        assert racing.raced
+        [pr] = _pulls_for(sb, "claim/typed-config")
+        assert (result.pr_number, result.reused_pr) == (pr.number, True)
+        assert first[0].pr_number == pr.number and not first[0].reused_pr
+        commits = await _branch_commits(_client(sb), "claim/typed-config")
+        assert len(commits) == 1  # the content was there already: no second commit
+        assert mine.get(result.action_id).status == "done"
+
+
+async def test_a_pr_opened_meanwhile_for_someone_else_is_never_taken_over(
+    sb: Sandbox, log: Any
+) -> None:
+    """The 409 on creating the PR names an open PR opened for grace: ada's action fails
+    with a line that says whose it is, and nothing of grace's is touched."""
+    raw = _client(sb)
+
+    async def meanwhile() -> None:
+        body = trailer.compose("Claim it.", "Grace Hopper", "grace")
+        await raw.create_pull("rfcs", "meta", head="claim/typed-config", base="main",
+                              title="Claim typed-config", body=body)
+
+    racing = RacingTransport(sb.transport, _creates_pull, meanwhile)
+    with pytest.raises(ActionFailed, match=r"already has open PR #\d+ opened for grace"):
+        await _bot(_client(sb, transport=racing), log).claim(ADA, "typed-config")
+    assert racing.raced
+    [pr] = _pulls_for(sb, "claim/typed-config")
+    assert pr.state == "open" and pr.body.endswith("On-behalf-of: Grace Hopper <grace>")
+    [row] = log.all()
+    assert row.status == "failed" and "opened for grace" in (row.error or "")
