@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-__all__ = ["clean", "humanize_age", "humanize_span", "one_line", "short_age"]
+__all__ = ["clean", "humanize_age", "humanize_span", "markdown_links", "one_line", "short_age"]
 
 # Whole escape sequences first: CSI (7- and 8-bit), OSC (ended by BEL or ST, or
 # unterminated), DCS/SOS/PM/APC strings, then two-byte "ESC x" sequences.
@@ -102,3 +102,30 @@ def humanize_span(dt: datetime | None, now: datetime) -> str:
     """The time since ``dt`` without "ago" ("3 d"), for "time in state"."""
     age = humanize_age(dt, now)
     return age.removesuffix(" ago")
+
+
+def markdown_links(body: str) -> list[tuple[str, str]]:
+    """The links of a markdown body as ``(text, href)``, in order, each once (§7.4).
+
+    Parsed as the detail pane's ``Markdown`` parses it (markdown-it, "gfm-like", so bare
+    URLs count), so the list shows exactly the links a mouse could click: not the ones
+    in code, not images. Text and href are cleaned and on one line; whether an href may
+    open (http(s) only) is the caller's business.
+    """
+    from markdown_it import MarkdownIt
+
+    out: dict[tuple[str, str], None] = {}
+    for block in MarkdownIt("gfm-like").parse(body):
+        href: str | None = None
+        words: list[str] = []
+        for token in block.children or ():
+            if token.type == "link_open":
+                href, words = str(token.attrs.get("href") or ""), []
+            elif token.type == "link_close" and href is not None:
+                text = one_line("".join(words), 120) or one_line(href, 120)
+                out.setdefault((text, one_line(href, 2000)), None)
+                href = None
+            elif href is not None and token.type in ("text", "code_inline"):
+                words.append(token.content)
+    return list(out)
+

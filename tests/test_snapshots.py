@@ -109,6 +109,18 @@ def test_hostile_entry(snap_compare: Any, tmp_path: Path, size: str) -> None:
     assert snap_compare(app, terminal_size=SIZES[size], run_before=select(HOSTILE_SLUG))
 
 
+def test_body_links(snap_compare: Any, tmp_path: Path) -> None:
+    """``L`` on the hostile entry: its one web link (javascript: is no link), as text."""
+
+    async def run_before(pilot: Any) -> None:
+        await select(HOSTILE_SLUG)(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+
+    app = make_app(tmp_path)
+    assert snap_compare(app, terminal_size=SIZES["small"], run_before=run_before)
+
+
 def test_no_token_in_any_snapshot_or_screenshot() -> None:
     """Tokens never reach a rendered screen (§8; STYLE §6.2)."""
     root = Path(__file__).parent

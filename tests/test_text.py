@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rfctui.text import BIDI_MARK, clean, humanize_age, one_line, short_age
+from rfctui.text import BIDI_MARK, clean, humanize_age, markdown_links, one_line, short_age
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -85,3 +85,29 @@ def test_short_age() -> None:
     assert short_age(NOW - timedelta(days=3), NOW) == "3d"
     assert short_age(NOW - timedelta(days=90), NOW) == "3mo"
     assert short_age(None, NOW) == "—"
+
+
+def test_markdown_links_are_the_clickable_ones() -> None:
+    body = (
+        "See [the spec](https://example.org/spec) and <http://auto.example/a>,\n"
+        "or just https://bare.example/p. Code is not a link: `https://code.example`.\n\n"
+        "![an image](https://img.example/i.png) [**bold** words](https://example.org/spec)\n"
+        "[mail us](mailto:rfc@example.org) and [a script](javascript:alert(1))\n\n"
+        "```\nhttps://fenced.example\n```\n"
+        "[the spec](https://example.org/spec) once more\n"
+    )
+    assert markdown_links(body) == [
+        ("the spec", "https://example.org/spec"),
+        ("http://auto.example/a", "http://auto.example/a"),
+        ("https://bare.example/p", "https://bare.example/p"),
+        ("bold words", "https://example.org/spec"),
+        ("mail us", "mailto:rfc@example.org"),
+    ]  # javascript: is not a link to markdown-it (nor to the Markdown widget)
+
+
+def test_markdown_links_are_one_clean_line() -> None:
+    body = "[two\nlines \u202e and \x07 bell](https://example.org/x)"
+    [(text, href)] = markdown_links(clean(body, multiline=True))
+    assert "\n" not in text and "\u202e" not in text and "\x07" not in text
+    assert href == "https://example.org/x"
+    assert markdown_links("") == [] and markdown_links("no links here") == []

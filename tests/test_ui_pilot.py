@@ -232,6 +232,55 @@ async def test_hostile_entry_is_inert(tmp_path: Path) -> None:
         assert "[bold]Boom[/bold]" in svg.replace("&#160;", " ")
 
 
+async def test_links_in_the_body_open_from_the_keyboard(tmp_path: Path) -> None:
+    from rfctui.screens.links import LinksScreen
+
+    app = make_app(tmp_path)
+    opened: list[str] = []
+    app.open_in_browser = opened.append  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert rfc_list(app).select_slug(HOSTILE_SLUG)
+        await settle(pilot)
+        await pilot.press("L")
+        await pilot.pause()
+        assert isinstance(app.screen, LinksScreen)
+        # javascript: is no link at all; escape sequences were cleaned out before.
+        assert app.screen.links == [("a web link", "https://example.org/x")]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, LinksScreen) and opened == []
+        await pilot.press("L")
+        await pilot.pause()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert opened == ["https://example.org/x"]
+        assert not isinstance(app.screen, LinksScreen)
+        # An entry without links says so, and opens nothing.
+        assert rfc_list(app).select_slug(OTHER_SLUG)
+        await settle(pilot)
+        await pilot.press("L")
+        await pilot.pause()
+        assert not isinstance(app.screen, LinksScreen)
+        assert any(n.message == "No links in this body." for n in app._notifications)
+        assert opened == ["https://example.org/x"]
+
+
+async def test_links_list_never_opens_other_schemes(tmp_path: Path) -> None:
+    from rfctui.screens.links import LinksScreen
+
+    app = make_app(tmp_path)
+    picked: list[str | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        links = [("mail us", "mailto:rfc@example.org"), ("the spec", "https://e.org/s")]
+        app.push_screen(LinksScreen(links, [False, True]), picked.append)
+        await pilot.pause()
+        await pilot.press("k", "k", "enter")  # the mailto row cannot be chosen
+        await pilot.pause()
+        assert picked == ["https://e.org/s"]
+
+
 async def test_sync_messages_and_refresh(tmp_path: Path) -> None:
     sb = make_sandbox()
     app = make_app(tmp_path, sync=True, sandbox=sb)

@@ -43,7 +43,7 @@ from rfctui.messages import (
 )
 from rfctui.rows import ListItem
 from rfctui.screens.bot_actions import BotActionsMixin
-from rfctui.text import clean, one_line
+from rfctui.text import clean, markdown_links, one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
 from rfctui.widgets.footer import LateFooter
@@ -182,6 +182,14 @@ class MainScreen(BotActionsMixin, Screen[None]):
             show=False,
             id="copy-link",
             tooltip="Copy the link of the entry, pull request or idea",
+        ),
+        Binding(
+            "L",
+            "links",
+            "Links",
+            show=False,
+            id="links",
+            tooltip="List the links in the body and open one",
         ),
         Binding("r", "sync('quick')", "Refresh", id="refresh", tooltip="Quick sync now"),
         Binding(
@@ -713,6 +721,22 @@ class MainScreen(BotActionsMixin, Screen[None]):
             return focused.highlighted_pull.html_url
         item = self.query_one(RfcList).highlighted_item
         return self.entry_url(item) if item is not None else None
+
+    def action_links(self) -> None:
+        """``L``: the body's links, so the keyboard reaches them too (§7.4)."""
+        pane = self.query_one(DetailPane)
+        links = markdown_links(pane.body_text) if pane.item is not None else []
+        if not links:
+            self.notify("No links in this body.", markup=False)
+            return
+        from rfctui.screens.links import LinksScreen
+
+        def picked(href: str | None) -> None:
+            if href:
+                self.open_url(href)
+
+        screen = LinksScreen(links, [is_web_url(href) for _text, href in links])
+        self.app.push_screen(screen, picked)
 
     def action_copy_link(self) -> None:
         """``y``: the link to the clipboard (OSC 52), for a browser on another machine."""

@@ -117,6 +117,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.detail: RFCDetail | None = None
         self._markdown: Any = None
         self._pending_body = ""  # the body to show once the Markdown widget exists
+        self.body_text = ""  # the (cleaned, capped) markdown shown: `L` lists its links
         self._body_scheduled = False
 
     def _set_body(self, text: str) -> None:
@@ -127,6 +128,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         the event loop): Markdown mounts its blocks a frame later in any case, so the
         first paint (list, metadata, pull requests) does not wait for it.
         """
+        self.body_text = text
         if self._markdown is not None:
             self._markdown.update(text)
             return
@@ -168,7 +170,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one("#detail-note").display = False
         if self._markdown is not None:
             self._markdown.update("")
-        self._pending_body = ""
+        self._pending_body = self.body_text = ""
 
     def show(self, item: ListItem, detail: RFCDetail | None, pulls: Sequence[PRRow]) -> None:
         """Show ``item``; ``detail`` and ``pulls`` come from the cache (may be missing)."""
