@@ -11,8 +11,18 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
-__all__ = ["clean", "humanize_age", "humanize_span", "markdown_links", "one_line", "short_age"]
+__all__ = [
+    "clean",
+    "html_blocks_as_code",
+    "humanize_age",
+    "humanize_span",
+    "markdown_links",
+    "markdown_parser",
+    "one_line",
+    "short_age",
+]
 
 # Whole escape sequences first: CSI (7- and 8-bit), OSC (ended by BEL or ST, or
 # unterminated), DCS/SOS/PM/APC strings, then two-byte "ESC x" sequences.
@@ -104,6 +114,43 @@ def humanize_span(dt: datetime | None, now: datetime) -> str:
     return age.removesuffix(" ago")
 
 
+def markdown_parser() -> Any:
+    """The markdown-it parser the detail pane's ``Markdown`` uses ("gfm-like"), so what
+    is listed or rewritten here is what is shown there."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("gfm-like")
+
+
+_COMMENTS_ONLY = re.compile(r"\s*(?:<!--.*?-->\s*)+", re.S)
+
+
+def html_blocks_as_code(body: str) -> str:
+    """``body`` with each top-level raw HTML block shown as an ``html`` code block.
+
+    Textual's ``Markdown`` drops HTML blocks, and with them what people put there
+    (``<details>``/``<summary>``, a centred ``<div>``): shown as code, nothing is lost
+    and nothing is interpreted (§7.4). Blocks of HTML comments only stay hidden, as
+    Gitea hides them; blocks inside lists or quotes are left as they are.
+    """
+    if "<" not in body:
+        return body
+    lines = body.split("\n")
+    spans: list[tuple[int, int, str]] = []
+    for token in markdown_parser().parse(body):
+        if token.type != "html_block" or token.level != 0 or token.map is None:
+            continue
+        if _COMMENTS_ONLY.fullmatch(token.content):
+            continue
+        start, end = token.map
+        spans.append((start, end, token.content.rstrip("\n")))
+    for start, end, content in reversed(spans):
+        runs = [len(run) for run in re.findall(r"`+", content)]
+        fence = "`" * max(3, max(runs, default=0) + 1)
+        lines[start:end] = [f"{fence}html", *content.split("\n"), fence]
+    return "\n".join(lines)
+
+
 def markdown_links(body: str) -> list[tuple[str, str]]:
     """The links of a markdown body as ``(text, href)``, in order, each once (§7.4).
 
@@ -112,10 +159,8 @@ def markdown_links(body: str) -> list[tuple[str, str]]:
     in code, not images. Text and href are cleaned and on one line; whether an href may
     open (http(s) only) is the caller's business.
     """
-    from markdown_it import MarkdownIt
-
     out: dict[tuple[str, str], None] = {}
-    for block in MarkdownIt("gfm-like").parse(body):
+    for block in markdown_parser().parse(body):
         href: str | None = None
         words: list[str] = []
         for token in block.children or ():

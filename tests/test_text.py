@@ -8,7 +8,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rfctui.text import BIDI_MARK, clean, humanize_age, markdown_links, one_line, short_age
+from rfctui.text import (
+    BIDI_MARK,
+    clean,
+    html_blocks_as_code,
+    humanize_age,
+    markdown_links,
+    markdown_parser,
+    one_line,
+    short_age,
+)
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -111,3 +120,30 @@ def test_markdown_links_are_one_clean_line() -> None:
     assert "\n" not in text and "\u202e" not in text and "\x07" not in text
     assert href == "https://example.org/x"
     assert markdown_links("") == [] and markdown_links("no links here") == []
+
+
+def test_raw_html_blocks_are_shown_as_code_not_dropped() -> None:
+    body = (
+        "Intro.\n\n"
+        "<details>\n<summary>Alternatives considered</summary>\n\n"
+        "We looked at Bazel.\n</details>\n\n"
+        "<!-- template: say why -->\n\n"
+        "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>.\n\n"
+        '<div align="center">Centred ```ticks``` text</div>\n\n'
+        "> <div>quoted</div>\n\n"
+        "```\n<div>already code</div>\n```\n"
+    )
+    shown = html_blocks_as_code(body)
+    assert "```html\n<details>\n<summary>Alternatives considered</summary>\n```" in shown
+    assert "We looked at Bazel.\n```html\n</details>\n```" in shown
+    # A longer fence than any backtick run inside, so the block cannot end early.
+    assert '````html\n<div align="center">Centred ```ticks``` text</div>\n````' in shown
+    # Left alone: comment-only blocks (hidden, as Gitea hides them), inline HTML,
+    # blocks inside quotes, and code that already is code.
+    assert "\n<!-- template: say why -->\n" in shown
+    assert "Press <kbd>Ctrl</kbd>+<kbd>C</kbd>." in shown
+    assert "\n> <div>quoted</div>\n" in shown and "```\n<div>already code</div>\n```" in shown
+    assert html_blocks_as_code("no html at all") == "no html at all"
+    # Every other HTML block is a fence now: nothing else left for Markdown to drop.
+    left = [t.content.strip() for t in markdown_parser().parse(shown) if t.type == "html_block"]
+    assert left == ["<!-- template: say why -->", "<div>quoted</div>"]

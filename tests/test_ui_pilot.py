@@ -266,6 +266,42 @@ async def test_links_in_the_body_open_from_the_keyboard(tmp_path: Path) -> None:
         assert opened == ["https://example.org/x"]
 
 
+async def test_a_body_with_raw_html_loses_nothing(tmp_path: Path) -> None:
+    """Markdown drops raw HTML blocks; the detail pane shows them as code instead."""
+    import re
+
+    from textual.app import App, ComposeResult
+
+    from rfctui.rows import ListItem, RFCDetail
+
+    body = (
+        "Before.\n\n<details>\n<summary>Alternatives considered</summary>\n\n"
+        "We looked at Bazel.\n</details>\n\n"
+        '<div align="center">Centred words</div>\n'
+    )
+    item = ListItem(kind="rfc", slug="html-body", title="HTML body", state="idea")
+    detail = RFCDetail(
+        slug="html-body", title="HTML body", state="idea", rfc_id=None, repo=None,
+        proposed_by="ada", proposed_at=None, graduated_at=None, graduated_by=None,
+        owners=(), arbiters=(), tags=(), body=body, removed=False, state_since=None,
+        html_url=None,
+    )
+
+    class One(App[None]):
+        def compose(self) -> ComposeResult:
+            yield DetailPane(clock=fixed_clock)
+
+    app = One()
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.query_one(DetailPane).show(item, detail, [])
+        for _ in range(5):
+            await pilot.pause(0.05)
+        text = re.sub(r"<[^>]+>", "", app.export_screenshot()).replace("&#160;", " ")
+        for words in ("Before.", "Alternatives considered", "We looked at Bazel.",
+                      "Centred words", "&lt;details&gt;"):
+            assert words in text, words
+
+
 async def test_links_list_never_opens_other_schemes(tmp_path: Path) -> None:
     from rfctui.screens.links import LinksScreen
 

@@ -20,7 +20,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from rfctui.rows import ListItem, PRRow, RFCDetail
-from rfctui.text import clean, humanize_age, humanize_span
+from rfctui.text import clean, html_blocks_as_code, humanize_age, humanize_span
 from rfctui.widgets.rfc_list import pending_title
 
 __all__ = ["BODY_LIMIT", "PR_KIND_LABELS", "DetailPane", "PullList"]
@@ -48,11 +48,11 @@ def _logins(names: Sequence[str]) -> str:
 
 
 def cap_body(body: str) -> tuple[str, bool]:
-    """The cleaned body, cut at ``BODY_LIMIT`` characters; True if it was cut."""
+    """The cleaned body, cut at ``BODY_LIMIT`` characters, raw HTML blocks shown as
+    code (``Markdown`` would drop them); True if it was cut."""
     text = clean(body, multiline=True)
-    if len(text) <= BODY_LIMIT:
-        return text, False
-    return text[:BODY_LIMIT], True
+    cut = len(text) > BODY_LIMIT
+    return html_blocks_as_code(text[:BODY_LIMIT] if cut else text), cut
 
 
 class PullList(OptionList):
