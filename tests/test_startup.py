@@ -2,8 +2,8 @@
 
 The fast path reads the first screen with plain sqlite3 before Textual and peewee are
 imported; it must show exactly what the long way (``open_cache`` + ``Cache``) shows,
-and leave every file that is not plainly sound to the long way, which repairs it and
-says so.
+and leave every file that is not plainly a cache of this version to the long way, which
+repairs it and says so; deeper damage is caught by ``open_cache`` right after.
 """
 
 from __future__ import annotations
@@ -11,9 +11,11 @@ from __future__ import annotations
 import gc
 import json
 import sqlite3
+import struct
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from test_db import _foreign_sqlite, _garbage, _truncated, _wrong_version
@@ -70,18 +72,14 @@ def test_fast_path_needs_neither_peewee_nor_textual(tmp_path: Path) -> None:
     ("spoil", "reason"),
     [
         (_garbage, "file is not a database"),
-        (_truncated, ""),
         (_wrong_version, "schema version"),
         (_foreign_sqlite, "not an rfctui file"),
     ],
-    ids=["garbage", "truncated", "wrong-version", "foreign-sqlite"],
+    ids=["garbage", "wrong-version", "foreign-sqlite"],
 )
-def test_unsound_files_go_the_long_way(tmp_path: Path, spoil, reason: str) -> None:
+def test_files_that_are_not_our_cache_go_the_long_way(tmp_path: Path, spoil, reason: str) -> None:
     cfg, _sb = build_cache_dir(tmp_path)
-    path = Path(cfg.cache_file)
-    path.unlink()
-    for extra in path.parent.glob(path.name + "-*"):  # -wal, -shm of the template
-        extra.unlink()
+    path = _fresh(cfg)
     spoil(path)
     before = path.read_bytes()
     first = startup.read_first_screen(cfg, clock=fixed_clock)
@@ -95,10 +93,64 @@ def test_unsound_files_go_the_long_way(tmp_path: Path, spoil, reason: str) -> No
         first.cache.close()
 
 
+def _fresh(cfg: Any) -> Path:
+    """The config's cache path with nothing there (no -wal/-shm either)."""
+    path = Path(cfg.cache_file)
+    for f in path.parent.glob(path.name + "*"):
+        f.unlink()
+    return path
+
+
+def freelist_lies(path: Path) -> None:
+    """Damage only the header's freelist count: every read works, quick_check fails."""
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    with path.open("r+b") as f:
+        f.seek(36)
+        f.write(struct.pack(">I", 7))
+
+
+def test_a_file_that_reads_but_fails_quick_check_is_caught_right_after(
+    tmp_path: Path,
+) -> None:
+    """quick_check reads the whole file (seconds on a cold disk), so the first screen
+    does not wait for it: open_cache runs it next, and moves the file aside."""
+    cfg, _sb = build_cache_dir(tmp_path)
+    path = Path(cfg.cache_file)
+    freelist_lies(path)
+    before = path.read_bytes()
+    first = startup.read_first_screen(cfg, clock=fixed_clock)
+    assert first.cache is None and first.head.items  # the first screen, at once
+    cache = open_cache(path, clock=fixed_clock)  # what the app does right after
+    try:
+        assert cache.notice and "quick_check failed" in cache.notice
+        assert "moved aside" in cache.notice and cache.list_items() == []
+        [aside] = path.parent.glob(path.name + ".corrupt-*")
+        assert aside.read_bytes() == before
+    finally:
+        cache.close()
+
+
+def test_a_truncated_file_never_shows_as_a_cache(tmp_path: Path) -> None:
+    """Cut in half: either a read fails up front (the long way), or the check right
+    after the first screen does; either way it ends moved aside with a notice."""
+    cfg, _sb = build_cache_dir(tmp_path)
+    path = _fresh(cfg)
+    _truncated(path)
+    first = startup.read_first_screen(cfg, clock=fixed_clock)
+    cache = first.cache or open_cache(path, clock=fixed_clock)
+    try:
+        notice = first.notice or cache.notice
+        assert notice and "moved aside" in notice
+        assert cache.list_items() == []
+    finally:
+        cache.close()
+
+
 def test_no_cache_yet_is_created_the_long_way(tmp_path: Path) -> None:
     cfg, _sb = build_cache_dir(tmp_path)
-    for f in Path(cfg.cache_file).parent.glob(Path(cfg.cache_file).name + "*"):
-        f.unlink()
+    _fresh(cfg)
     first = startup.read_first_screen(cfg, clock=fixed_clock)
     try:
         assert first.cache is not None and first.notice is None

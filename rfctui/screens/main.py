@@ -294,8 +294,10 @@ class MainScreen(BotActionsMixin, Screen[None]):
         """Read every left-pane item from the cache (a thread: SQL never on the UI).
 
         The first time, the first screen comes first (``RfcApp.read_first_screen``: the
-        first rows, group sizes, status and the first row's detail); the whole list is
-        read once that is painted, and replaces it with the cursor where it was.
+        first rows, group sizes, status and the first row's detail); once that is
+        painted the cache is opened for good — ``open_cache`` runs the integrity check
+        the first screen did not wait for, and moves a damaged file aside — and the
+        whole list is read and replaces the first screen, the cursor where it was.
         """
         app = self.rfc_app
         try:
@@ -304,12 +306,10 @@ class MainScreen(BotActionsMixin, Screen[None]):
                 first = app.read_first_screen()
                 for message in self._first_screen_messages(first):
                     self.post_message(message)
-            if first is not None and first.head.complete:
-                self.post_message(
-                    FilterIndexReady(first.head.items, index_texts(first.head.items))
-                )
-                self._check_actions_log()
-                return
+            whole = first is not None and first.head.complete
+            if whole:
+                items = first.head.items  # type: ignore[union-attr]
+                self.post_message(FilterIndexReady(items, index_texts(items)))
             if first is not None:
                 # The big read competes for the GIL with the first paint: wait for it.
                 self._painted.wait(2.0)
@@ -320,6 +320,9 @@ class MainScreen(BotActionsMixin, Screen[None]):
         if snap.notice and not app.cache_notice_shown:
             app.cache_notice_shown = True
             self.post_message(CacheNotice(str(snap.notice)))
+        elif whole and snap.items == first.head.items:  # type: ignore[union-attr]
+            self._check_actions_log()  # the first screen was all of it, and it stands
+            return
         # Paint first; what the paint does not need follows in later messages.
         self.post_message(ItemsLoaded(snap.items, None))
         try:
@@ -372,6 +375,12 @@ class MainScreen(BotActionsMixin, Screen[None]):
             markup=False,
             timeout=10,
         )
+        if message.title == "Cache":
+            # The cache was moved aside and started empty: it has never synced (what
+            # the first screen read from the old file no longer holds).
+            status = self.query_one(StatusLine)
+            status.synced_at = None
+            status.render_status()
 
     @on(CacheFailed)
     def _cache_failed(self, message: CacheFailed) -> None:
