@@ -67,6 +67,7 @@ from rfctui.db import Cache, format_dt, parse_dt
 from rfctui.entry import Entry, EntryError, InvalidSlug, parse_entry, parse_head_branch
 from rfctui.entry import validate_slug as _validate_slug
 from rfctui.gitea import GiteaError, GiteaNotFound, GiteaTimeout, GiteaUnreachable
+from rfctui.rows import K_GEN, K_SKIPPED
 from rfctui.text import one_line
 from rfctui.trailer import on_behalf_of
 
@@ -85,8 +86,8 @@ K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list n
 K_PULLS_AT = "pulls_updated_at"  # newest PR updated_at seen
 K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all at the last sweep
 K_FOREIGN = "foreign_pulls"  # numbers of PRs whose head branch is not ours (JSON list)
-K_SKIPPED = "skipped_entries"  # {path: [blob sha, reason]} (JSON)
-K_GEN = "generation"  # bumped by every write; detects a concurrent writer
+# K_SKIPPED ({path: [blob sha, reason]}, JSON) and K_GEN (bumped by every write; detects
+# a concurrent writer) live in rfctui.rows: the UI reads them without this module.
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,8 @@ from typing import Any
 
 __all__ = [
     "CACHE_APP_ID",
+    "K_GEN",
+    "K_SKIPPED",
     "LIFECYCLE_STATES",
     "SCHEMA_VERSION",
     "STALE_STATES",
@@ -53,6 +55,10 @@ LIFECYCLE_STATES: tuple[str, ...] = (
     "superseded",
     "withdrawn",
 )
+
+# SyncState keys the UI reads too (the reconciler, rfctui.cache, owns the others).
+K_SKIPPED = "skipped_entries"  # {path: [blob sha, reason]} (JSON)
+K_GEN = "generation"  # bumped by every write; detects a concurrent writer
 
 # The left pane's columns of cached_rfc, in the order Reader._rfc_items unpacks them.
 LIST_COLUMNS = (

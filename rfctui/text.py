@@ -122,6 +122,7 @@ def markdown_parser() -> Any:
     return MarkdownIt("gfm-like")
 
 
+_HTML_START = re.compile(r"^ {0,3}<", re.M)  # where an HTML block can begin
 _COMMENTS_ONLY = re.compile(r"\s*(?:<!--.*?-->\s*)+", re.S)
 
 
@@ -133,8 +134,8 @@ def html_blocks_as_code(body: str) -> str:
     and nothing is interpreted (§7.4). Blocks of HTML comments only stay hidden, as
     Gitea hides them; blocks inside lists or quotes are left as they are.
     """
-    if "<" not in body:
-        return body
+    if not _HTML_START.search(body):
+        return body  # no line starts with a tag: nothing to parse (start-up, §7.1)
     lines = body.split("\n")
     spans: list[tuple[int, int, str]] = []
     for token in markdown_parser().parse(body):

@@ -213,3 +213,41 @@ def test_group_sizes_come_from_the_index_not_the_table(tmp_path: Path) -> None:
         assert "USING" in plan and "INDEX" in plan and "TEMP B-TREE" not in plan, plan
     finally:
         conn.close()
+
+
+FIRST_PAINT_CHILD = """
+import json, sys
+from pathlib import Path
+from rfctui import startup
+from rfctui.config import Config
+cfg = Config(gitea_url=sys.argv[1], cache_dir=Path(sys.argv[2]),
+             quick_interval=0, full_interval=0)
+first = startup.begin(cfg)  # as `rfctui` starts (cli._ui)
+from rfctui.app import RfcApp
+from rfctui.screens.main import MainScreen
+
+HEAVY = ("peewee", "rfctui.db", "markdown_it", "textual.widgets._markdown",
+         "textual.widgets._data_table", "rfctui.screens.forms", "rfctui.bot", "httpx")
+
+def painted(self):
+    loaded = sorted(m for m in sys.modules if m in HEAVY)
+    print(json.dumps([loaded, len(self.query_one("RfcList").rows)]), flush=True)
+    self._painted.set()  # as the real one does: the load worker goes on, and ends
+    self.app.exit()
+
+MainScreen._first_paint_done = painted
+RfcApp(cfg, sync=False, first_screen=first).run(headless=True, size=(120, 40))
+"""
+
+
+def test_nothing_heavy_is_imported_before_the_first_paint(tmp_path: Path) -> None:
+    """The first paint waits for none of these (issue 4: within 1.5× a bare app): the
+    cache's peewee layer, the Markdown parser, the forms, the bot, the HTTP client."""
+    cfg, _sb = build_cache_dir(tmp_path)
+    out = subprocess.run(
+        [sys.executable, "-c", FIRST_PAINT_CHILD, BASE_URL, str(tmp_path)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT,
+    )
+    assert out.returncode == 0, out.stderr
+    loaded, rows = json.loads(out.stdout.strip().splitlines()[-1])
+    assert rows > 0 and loaded == []

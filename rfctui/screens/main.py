@@ -432,9 +432,9 @@ class MainScreen(BotActionsMixin, Screen[None]):
             self._status_loaded(StatusLoaded(message.status))
         self._apply_filter(announce=True)
         self._loaded_once = True
-        self._painted.set()
         self.call_after_refresh(self._first_paint_done)
-        self._maybe_start_sync()
+        # The network (and the watch on the file) once this is on the screen.
+        self.call_after_refresh(self._maybe_start_sync)
 
     @on(StatusLoaded)
     def _status_loaded(self, message: StatusLoaded) -> None:
@@ -500,7 +500,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
         """
         import json
 
-        from rfctui.cache import K_GEN, K_SKIPPED
+        from rfctui.rows import K_GEN, K_SKIPPED
 
         try:
             state = self.rfc_app.get_cache().state()

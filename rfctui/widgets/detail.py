@@ -48,11 +48,11 @@ def _logins(names: Sequence[str]) -> str:
 
 
 def cap_body(body: str) -> tuple[str, bool]:
-    """The cleaned body, cut at ``BODY_LIMIT`` characters, raw HTML blocks shown as
-    code (``Markdown`` would drop them); True if it was cut."""
+    """The cleaned body, cut at ``BODY_LIMIT`` characters; True if it was cut."""
     text = clean(body, multiline=True)
-    cut = len(text) > BODY_LIMIT
-    return html_blocks_as_code(text[:BODY_LIMIT] if cut else text), cut
+    if len(text) <= BODY_LIMIT:
+        return text, False
+    return text[:BODY_LIMIT], True
 
 
 class PullList(OptionList):
@@ -130,7 +130,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         """
         self.body_text = text
         if self._markdown is not None:
-            self._markdown.update(text)
+            self._markdown.update(html_blocks_as_code(text))  # Markdown drops raw HTML
             return
         self._pending_body = text
         if not self._body_scheduled:
@@ -142,7 +142,8 @@ class DetailPane(VerticalScroll, can_focus=True):
             return  # the app closed in between
         from textual.widgets import Markdown
 
-        self._markdown = Markdown(self._pending_body, id="detail-body", open_links=False)
+        body = html_blocks_as_code(self._pending_body)  # Markdown drops raw HTML
+        self._markdown = Markdown(body, id="detail-body", open_links=False)
         self.mount(self._markdown)
 
     def compose(self) -> ComposeResult:
