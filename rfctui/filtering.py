@@ -22,7 +22,16 @@ from dataclasses import dataclass, field
 
 from rfctui.rows import ListItem
 
-__all__ = ["FIELDS", "Query", "filter_items", "index_texts", "parse_query", "search_text"]
+__all__ = [
+    "FIELDS",
+    "Query",
+    "filter_items",
+    "filter_with_texts",
+    "index_texts",
+    "narrows",
+    "parse_query",
+    "search_text",
+]
 
 FIELDS = ("state", "tag", "owner", "arbiter")
 
@@ -70,6 +79,9 @@ class Query:
     text: str = ""
     predicates: list[tuple[bool, Predicate]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # shown in the status line
+    # What each predicate tests, comparably: (negated, "word" | "mine" | field, value).
+    terms: list[tuple[bool, str, str]] = field(default_factory=list)
+    login: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -96,7 +108,7 @@ _KEY_RE = re.compile(r"[a-z][a-z_-]*")
 def parse_query(query: str, *, login: str | None = None) -> Query:
     """Parse ``query``; an unknown ``key:`` is matched as free text and reported
     (``Query.problems``) so a typo like ``tags:api`` does not just find nothing."""
-    q = Query(text=query)
+    q = Query(text=query, login=login)
     for raw in _split(query):
         negate = raw.startswith("-") and len(raw) > 1
         term = raw[1:] if negate else raw
@@ -106,17 +118,39 @@ def parse_query(query: str, *, login: str | None = None) -> Query:
             if not value:
                 continue  # "state:" while typing: no constraint yet
             q.predicates.append((negate, _field_predicate(name, value)))
+            q.terms.append((negate, name, value))
         elif low == "mine":
             if not login:
                 q.problems.append("mine: your login is not known yet (needs a user token)")
             q.predicates.append((negate, _mine_predicate(login)))
+            q.terms.append((negate, "mine", ""))
         elif low:
             if sep and _KEY_RE.fullmatch(name) and not value.startswith("//"):
                 problem = f"unknown filter key '{name}:' ({', '.join(FIELDS)}, mine)"
                 if problem not in q.problems:
                     q.problems.append(problem)
             q.predicates.append((negate, lambda _i, t, w=low: w in t))
+            q.terms.append((negate, "word", low))
     return q
+
+
+def narrows(new: Query, old: Query) -> bool:
+    """True if every item ``new`` matches also matches ``old``, so ``new`` need only
+    look at ``old``'s matches: what typing on in the filter box mostly does.
+
+    Terms are ANDed, so adding terms narrows; so does lengthening the last word (a text
+    that contains "owner" contains "own"). Anything else (a field's value edited, a
+    term removed, a negated word lengthened) may widen, and is filtered afresh.
+    """
+    if new.login != old.login:
+        return False
+    a, b = old.terms, new.terms
+    if len(b) >= len(a) and b[: len(a)] == a:
+        return True  # the same terms, and maybe more
+    if not a or len(b) != len(a) or b[:-1] != a[:-1]:
+        return False
+    (neg_a, kind_a, word_a), (neg_b, kind_b, word_b) = a[-1], b[-1]
+    return kind_a == kind_b == "word" and not neg_a and not neg_b and word_a in word_b
 
 
 def filter_items(
@@ -129,12 +163,23 @@ def filter_items(
     ``texts`` is the precomputed ``search_text`` per item (same order), so the hot loop
     does no string building.
     """
+    return filter_with_texts(items, query, texts)[0]
+
+
+def filter_with_texts(
+    items: Sequence[ListItem],
+    query: Query,
+    texts: Sequence[str] | None = None,
+) -> tuple[list[ListItem], list[str] | None]:
+    """`filter_items`, with the matches' texts: what a narrower query filters next
+    (None for an empty query given no texts: nothing was searched)."""
     if query.empty:
-        return list(items)
+        return list(items), (list(texts) if texts is not None else None)
     if texts is None:
         texts = [search_text(i) for i in items]
     matches = query.matches
-    return [item for item, t in zip(items, texts, strict=True) if matches(item, t)]
+    pairs = [(item, t) for item, t in zip(items, texts, strict=True) if matches(item, t)]
+    return [item for item, _t in pairs], [t for _item, t in pairs]
 
 
 def index_texts(items: Iterable[ListItem]) -> list[str]:

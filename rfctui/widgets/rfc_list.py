@@ -91,9 +91,12 @@ def build_rows(
     items: Iterable[ListItem],
     collapsed: set[str],
     widths: dict[str, int] | None = None,
+    cache: dict[int, Row] | None = None,
 ) -> list[Row]:
     """Group ``items`` (already filtered, in cache order) into display rows.
 
+    ``cache`` (id of an item -> its row; the row holds the item, so ids stay unique)
+    lets rows be reused from one build to the next.
     ``widths`` is the ident column width per group, measured once over *all* items
     (``ident_widths``) so columns stay put while the filter narrows the list; groups
     missing from it are measured here. This runs on every filter keystroke over up to
@@ -121,7 +124,17 @@ def build_rows(
             width = widths.get(name) if widths else None
             if width is None:
                 width = min(IDENT_MAX, max(_ident_len(m) for m in members))
-            rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
+            if cache is None:
+                rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
+                continue
+            # Item rows never change once built (only headers' counts do): a keystroke
+            # reuses them instead of allocating 10,000 new ones (and waking the GC).
+            get = cache.get
+            for m in members:
+                row = get(id(m))
+                if row is None or row.item is not m or row.ident_width != width:
+                    row = cache[id(m)] = Row((m.kind, m.slug), name, m, 0, False, width)
+                rows.append(row)
     return rows
 
 
@@ -267,8 +280,9 @@ class RfcList(ScrollView, can_focus=True):
         self._folds_before_filter: set[str] | None = None  # see ``set_filtering``
         self.empty_message = "Loading the cache…"
         self._styles: dict[str, Style] = {}
-        # (row key, width) -> segments; rows are rebuilt per keystroke, their text is not.
-        self._line_cache: dict[tuple[tuple[str, str], int, int], list[Segment]] = {}
+        # (row key, width, ...) -> finished line; rows are rebuilt per keystroke, lines not.
+        self._line_cache: dict[tuple[object, ...], Strip] = {}
+        self._row_cache: dict[int, Row] = {}  # see build_rows
         self._widths: dict[str, int] | None = None
         # Group sizes while only the head of the list is loaded (see ``set_items``).
         self._totals: dict[str, int] | None = None
@@ -299,6 +313,7 @@ class RfcList(ScrollView, can_focus=True):
         self._items = list(items)
         if announce:
             self._line_cache.clear()  # fresh data: drawn lines may be out of date
+            self._row_cache.clear()
         if universe is not None:
             self._widths = ident_widths(universe)
         if widths is not None:
@@ -348,7 +363,7 @@ class RfcList(ScrollView, can_focus=True):
 
     def _build(self) -> None:
         """``rows`` from the items; with ``_totals`` the headers and length of the whole."""
-        self.rows = build_rows(self._items, self.collapsed, self._widths)
+        self.rows = build_rows(self._items, self.collapsed, self._widths, self._row_cache)
         length = len(self.rows)
         if self._totals is not None:
             for row in self.rows:
@@ -517,7 +532,7 @@ class RfcList(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
         index = round(self.scroll_y) + y
-        base = self.rich_style
+        base = self._base_style()
         if not self.rows:
             if y == 0:
                 text = _fit(" " + self.empty_message, width)
@@ -528,23 +543,33 @@ class RfcList(ScrollView, can_focus=True):
         if index >= len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
-        if row.item is None:
-            segments = self._render_row(row, width)  # headers: counts change per filter
-        else:
-            cache_key = (row.key, width, row.ident_width)
-            segments = self._line_cache.get(cache_key)
-            if segments is None:
-                if len(self._line_cache) > 4000:
-                    self._line_cache.clear()
-                segments = self._render_row(row, width)
-                self._line_cache[cache_key] = segments
         if index == self.cursor:
             # The cursor's colours win over the row's own (owners, badges), so the
             # highlighted row stays readable.
             cursor = base + self._style("cursor" if self.has_focus else "cursor-blurred")
-            segments = [Segment(seg.text, (seg.style or Style()) + cursor) for seg in segments]
+            segments = [
+                Segment(seg.text, (seg.style or Style()) + cursor)
+                for seg in self._render_row(row, width)
+            ]
             return Strip(segments).adjust_cell_length(width, cursor)
-        return Strip(segments).apply_style(base).adjust_cell_length(width, base)
+        # Every other line is a finished Strip, kept per row and width: typing in the
+        # filter mostly shows rows that were on screen a keystroke ago.
+        cache_key = (row.key, width, row.ident_width, row.count, row.collapsed)
+        strip = self._line_cache.get(cache_key)
+        if strip is None:
+            if len(self._line_cache) > 4000:
+                self._line_cache.clear()
+            strip = Strip(self._render_row(row, width)).apply_style(base)
+            strip = strip.adjust_cell_length(width, base)
+            self._line_cache[cache_key] = strip
+        return strip
+
+    def _base_style(self) -> Style:
+        """The widget's own style (``rich_style`` walks the DOM: once per style change)."""
+        style = self._styles.get("")
+        if style is None:
+            style = self._styles[""] = self.rich_style
+        return style
 
     def on_focus(self) -> None:
         self.refresh_line(self.cursor)
