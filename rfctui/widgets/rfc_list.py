@@ -95,12 +95,11 @@ def build_rows(
 ) -> list[Row]:
     """Group ``items`` (already filtered, in cache order) into display rows.
 
-    ``cache`` (id of an item -> its row; the row holds the item, so ids stay unique)
-    lets rows be reused from one build to the next.
     ``widths`` is the ident column width per group, measured once over *all* items
     (``ident_widths``) so columns stay put while the filter narrows the list; groups
     missing from it are measured here. This runs on every filter keystroke over up to
-    10,000 items, so it stays a plain loop.
+    10,000 items, so it stays a plain loop. ``cache`` (id of an item -> its row; the
+    row holds the item, so the id stays unique) lets rows be reused between builds.
     """
     groups: dict[str, list[ListItem]] = {}
     known = _LIST_GROUPS
