@@ -32,6 +32,7 @@ __all__ = [
     "SyncStatus",
     "format_dt",
     "parse_dt",
+    "read_detail",
     "search_text",
 ]
 
@@ -266,6 +267,15 @@ def _pr_row(row: Sequence[Any]) -> PRRow:
         slug=slug,
         user_login=user_login,
     )
+
+
+def read_detail(reader: Any, item: ListItem) -> tuple[RFCDetail | None, list[PRRow]]:
+    """The right pane of ``item`` from ``reader`` (a `Reader` or `rfctui.db.Cache`):
+    an entry's detail carries its pull requests already, so they are read once."""
+    detail = reader.rfc(item.slug) if item.kind == "rfc" else None
+    if detail is not None:
+        return detail, list(detail.pulls)
+    return None, list(reader.pulls_for(item.slug))
 
 
 # ---------------------------------------------------------------- the queries

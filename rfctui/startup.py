@@ -43,6 +43,7 @@ from rfctui.rows import (
     PRRow,
     Reader,
     RFCDetail,
+    read_detail,
 )
 
 __all__ = [
@@ -181,8 +182,7 @@ def _first_detail(reader: Any, head: ListHead) -> tuple[Any, Any, list[PRRow] | 
     item = head.items[0] if head.items else None
     if item is None:
         return None, None, None
-    detail = reader.rfc(item.slug) if item.kind == "rfc" else None
-    return item, detail, list(reader.pulls_for(item.slug))
+    return (item, *read_detail(reader, item))
 
 
 def _read_checked(

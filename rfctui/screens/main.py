@@ -41,7 +41,7 @@ from rfctui.messages import (
     SyncStarted,
     UserIdentified,
 )
-from rfctui.rows import ListItem
+from rfctui.rows import ListItem, read_detail
 from rfctui.screens.bot_actions import BotActionsMixin
 from rfctui.text import clean, markdown_links, one_line
 from rfctui.widgets.detail import DetailPane, PullList
@@ -674,9 +674,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
         if get_current_worker().is_cancelled:
             return
         try:
-            cache = self.rfc_app.get_cache()
-            detail = cache.rfc(item.slug) if item.kind == "rfc" else None
-            pulls = list(cache.pulls_for(item.slug))
+            detail, pulls = read_detail(self.rfc_app.get_cache(), item)
         except Exception as exc:  # noqa: BLE001
             self.post_message(CacheFailed(describe_error(exc)[0]))
             return
