@@ -115,7 +115,6 @@ class RfcApp(App[None]):
         self._cache = cache
         self._cache_lock = threading.Lock()
         self._actions: Any = None
-        self._actions_tried = False  # opening it failed once: not again each time
         self._actions_notice: str | None = None  # to be told once (check_actions_log)
         self.cache_notice_shown = False
         self.theme = "textual-dark"
@@ -192,12 +191,11 @@ class RfcApp(App[None]):
             return self._actions
 
     def _open_actions_locked(self) -> None:
-        if self._actions is not None or self._actions_tried:
+        if self._actions is not None:
             return
         path = getattr(self.config, "actions_file", None)
         if path is None or not Path(path).exists():
             return  # nothing was ever done from this machine (yet: try again later)
-        self._actions_tried = True
         from rfctui.db import open_actions
 
         try:
