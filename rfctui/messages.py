@@ -54,12 +54,16 @@ class CacheFailed(Message, bubble=False):
 
 
 class CacheNotice(Message, bubble=False):
-    """A local file had to be moved aside (§4.2, §6.4) or cannot be opened: say so once."""
+    """A local file had to be moved aside (§4.2, §6.4) or cannot be opened: say so once.
 
-    def __init__(self, notice: str, title: str = "Cache") -> None:
+    The cache by default (it then starts empty); ``actions_log`` for the §6.4 log.
+    """
+
+    def __init__(self, notice: str, *, actions_log: bool = False) -> None:
         super().__init__()
         self.notice = notice
-        self.title = title
+        self.actions_log = actions_log
+        self.title = "Actions log" if actions_log else "Cache"
 
 
 class SyncStarted(Message, bubble=False):

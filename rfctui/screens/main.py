@@ -343,7 +343,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
         self._actions_checked = True
         notice = self.rfc_app.check_actions_log()
         if notice:
-            self.post_message(CacheNotice(notice, title="Actions log"))
+            self.post_message(CacheNotice(notice, actions_log=True))
 
     def _first_screen_messages(self, first: FirstScreen) -> list[Message]:
         """What paints ``first``, in order: notice, rows (and counts, status), detail."""
@@ -379,7 +379,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
             markup=False,
             timeout=10,
         )
-        if message.title == "Cache":
+        if not message.actions_log:
             # The cache was moved aside and started empty: it has never synced (what
             # the first screen read from the old file no longer holds).
             status = self.query_one(StatusLine)
