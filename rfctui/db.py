@@ -589,8 +589,8 @@ class Cache:
         return default if row is None or row[0] is None else row[0]
 
     def state(self) -> dict[str, str | None]:
-        """All sync-state keys at once (one query)."""
-        return dict(self.SyncState.select(self.SyncState.key, self.SyncState.value).tuples())
+        """All sync-state keys at once (one query; `Reader.state`)."""
+        return self.reader().state()
 
     def set_state(self, values: Mapping[str, object]) -> None:
         """Upsert sync-state keys; None deletes nothing, it stores NULL. Use inside write()."""
