@@ -23,7 +23,6 @@ import hashlib
 import hmac
 import inspect
 import json
-import os
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +34,8 @@ from urllib.parse import urlsplit
 from rfctui import entry as entry_mod
 from rfctui import trailer
 from rfctui.entry import STATES, Entry, EntryError, InvalidSlug, validate_slug
+from rfctui.logins import same_login
+from rfctui.private import write_private
 from rfctui.text import one_line
 
 __all__ = [
@@ -519,7 +520,9 @@ class Bot:
         if msg := _slug_error(slug):
             raise ValidationError({"slug": msg})
         row = self._check_known(slug)
-        if row is not None and actor.login in tuple(getattr(row, "owners", ()) or ()):
+        if row is not None and any(
+            same_login(actor.login, o) for o in tuple(getattr(row, "owners", ()) or ())
+        ):
             raise ValidationError({"slug": f"you ({actor.login}) already own {slug!r}"})
         return await self._start("claim", actor, slug, {"slug": slug}, [])
 
@@ -555,7 +558,7 @@ class Bot:
             payload["actor"] = {"login": actor.login, "full_name": actor.full_name}
             if hasattr(self.actions, "set_actor"):  # the log names them too (§6.3, §6.4)
                 self.actions.set_actor(action_id, actor.login, actor.full_name)
-        elif actor is not None and actor.login != stored.login:
+        elif actor is not None and not same_login(actor.login, stored.login):
             raise ActionFailed(
                 f"action #{action_id} was made on behalf of {stored.login}; "
                 f"only they can retry it"
@@ -704,7 +707,7 @@ class Bot:
         if prefix == "claim":
 
             def claim(e: Entry) -> None:
-                if actor.login not in e.owners:
+                if not any(same_login(actor.login, o) for o in e.owners):
                     e.owners = [*e.owners, actor.login]
 
             return _Plan(
@@ -805,7 +808,7 @@ class Bot:
             if pr is None:
                 raise
             owner = self._pr_owner(plan.slug, pr)
-            if owner != actor.login:
+            if not same_login(owner, actor.login):
                 raise ActionFailed(
                     f"{head} already has open PR #{pr.get('number')} opened for {owner}; "
                     "review or comment there"
@@ -892,7 +895,7 @@ class Bot:
         """Whom an open PR was opened for, in §6.3's order: a Gitea author other than
         the bot; else our actions log; else the final trailer block; else the bot."""
         user = _login(pr)
-        if user and user != self.bot_login:
+        if user and not same_login(user, self.bot_login):
             return user
         find = getattr(self.actions, "find_pr_actor", None)
         if find is not None and pr.get("number") is not None:
@@ -921,7 +924,7 @@ class Bot:
         open_pr, any_pr = await self._open_pull_for(head)
         if open_pr is not None:
             owner = self._pr_owner(plan.slug, open_pr)
-            if owner != actor.login:
+            if not same_login(owner, actor.login):
                 raise ActionFailed(
                     f"{head} already has open PR #{open_pr.get('number')} opened for "
                     f"{owner}; review or comment there"
@@ -955,8 +958,8 @@ class Bot:
             branch = str(getattr(row, "head_branch", "") or "")
             if not branch.startswith(prefix) or not branch[len(prefix):].isdigit():
                 continue
-            if getattr(row, "state", None) != "open" or getattr(row, "opened_by", None) != (
-                actor.login
+            if getattr(row, "state", None) != "open" or not same_login(
+                getattr(row, "opened_by", None), actor.login
             ):
                 taken.add(int(branch[len(prefix):]))
         return taken
@@ -989,7 +992,9 @@ class Bot:
             if pr is None and tip is None:
                 return head, None, False, main_text, main_sha
             is_open = pr is not None and _is_open(pr)
-            mine = not is_open or (pr is not None and self._pr_owner(plan.slug, pr) == actor.login)
+            mine = not is_open or (
+                pr is not None and same_login(self._pr_owner(plan.slug, pr), actor.login)
+            )
             if tip is not None and mine and (pr is None or is_open):
                 current = await self._read(path, head)
                 if current is not None and (
@@ -1148,13 +1153,8 @@ class _IdentityFile:
         if data.get(self.key) == {"login": actor.login, "full_name": actor.full_name}:
             return
         data[self.key] = {"login": actor.login, "full_name": actor.full_name}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(self.path.name + ".tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, sort_keys=True)
-            os.replace(tmp, self.path)
+        try:  # 0600 in a 0700 directory whatever the umask (§11)
+            write_private(self.path, json.dumps(data, sort_keys=True).encode())
         except OSError:
             pass
 
@@ -1219,9 +1219,9 @@ async def bot_session(
                 offline = str(exc).removeprefix("cannot verify who you are: ")
                 actor = ids.load() or Actor("", "", offline=True)
             else:
-                if actor.login != bot_login:
+                if not same_login(actor.login, bot_login):
                     ids.save(actor)
-    if actor.login == bot_login:
+    if same_login(actor.login, bot_login):
         # The bot acting "on behalf of" itself would attribute nothing to anyone (§6.2).
         raise ActionsDisabled(BOT_TOKEN_AS_USER)
     async with GiteaClient(base, getattr(config, "bot_token", None), **kw) as client:

@@ -67,6 +67,7 @@ from rfctui.db import Cache, format_dt, parse_dt
 from rfctui.entry import Entry, EntryError, InvalidSlug, parse_entry, parse_head_branch
 from rfctui.entry import validate_slug as _validate_slug
 from rfctui.gitea import GiteaError, GiteaNotFound, GiteaTimeout, GiteaUnreachable
+from rfctui.logins import same_login
 from rfctui.rows import K_GEN, K_SKIPPED
 from rfctui.text import one_line
 from rfctui.trailer import on_behalf_of
@@ -631,7 +632,7 @@ class Reconciler:
         number = int(pr["number"])
         user = (pr.get("user") or {}).get("login") or None
         body = pr.get("body") or ""
-        if user and user != self.bot_login:
+        if user and not same_login(user, self.bot_login):  # any case (§6.3)
             opened_by = user
         else:
             opened_by = (

@@ -20,6 +20,7 @@ import shlex
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from rfctui.logins import login_key
 from rfctui.rows import ListItem
 
 __all__ = [
@@ -44,10 +45,11 @@ def search_text(item: ListItem) -> str:
 
 
 def _value_matcher(value: str) -> Callable[[str], bool]:
+    # `value` is already lower-cased; logins compare as Gitea's do (rfctui.logins, §9).
     if value.endswith("*"):
         prefix = value[:-1]
-        return lambda v: v.lower().startswith(prefix)
-    return lambda v: v.lower() == value
+        return lambda v: login_key(v).startswith(prefix)
+    return lambda v: login_key(v) == value
 
 
 def _field_predicate(name: str, value: str) -> Predicate:
@@ -64,11 +66,11 @@ def _field_predicate(name: str, value: str) -> Predicate:
 def _mine_predicate(login: str | None) -> Predicate:
     if not login:
         return lambda item, _t: False
-    me = login.lower()
+    me = login_key(login)  # logins ignore case, as Gitea's do (§9)
     return lambda item, _t: (
-        any(o.lower() == me for o in item.owners)
-        or any(a.lower() == me for a in item.arbiters)
-        or (item.proposed_by or "").lower() == me
+        any(login_key(o) == me for o in item.owners)
+        or any(login_key(a) == me for a in item.arbiters)
+        or login_key(item.proposed_by) == me
     )
 
 

@@ -34,6 +34,7 @@ from rfctui.bot import (
     parse_metadata_value,
 )
 from rfctui.entry import STATES
+from rfctui.logins import same_login
 from rfctui.text import clean
 
 __all__ = [
@@ -423,7 +424,7 @@ class ClaimConfirm(_Form):
         self.query_one("#submit", Button).focus()
 
     def build_request(self) -> Request:
-        if self.login in self.owners:
+        if any(same_login(self.login, o) for o in self.owners):
             raise ValidationError({"form": f"you ({self.login}) already own {self.slug}"})
         return {"action": "claim", "slug": self.slug}
 
