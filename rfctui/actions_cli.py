@@ -31,7 +31,7 @@ from rfctui.bot import (
     parse_metadata_value,
 )
 from rfctui.entry import InvalidSlug, validate_slug
-from rfctui.text import one_line
+from rfctui.text import emit
 
 __all__ = ["COMMANDS", "main"]
 
@@ -109,7 +109,9 @@ def _check_slug(slug: str) -> None:
 
 
 def _one_line(text: object) -> str:
-    return one_line(str(text), 400)
+    """``text`` cut to 400 characters; `emit` shows its control characters escaped (§11)."""
+    line = str(text)
+    return line if len(line) <= 400 else line[:399] + "…"
 
 
 def _cfg(config: Any, name: str, default: Any = None) -> Any:
@@ -124,7 +126,7 @@ def _open_actions(config: Any, err: TextIO | None = None) -> Any:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
     log = db.open_actions(path)
     if getattr(log, "notice", None):  # the old file was moved aside: say so, once
-        print(f"rfctui: {_one_line(log.notice)}", file=err or sys.stderr)
+        emit(f"rfctui: {_one_line(log.notice)}", file=err or sys.stderr)
     return log
 
 
@@ -135,11 +137,11 @@ def _row(row: Any, name: str) -> Any:
 def _list_actions(log: Any, out: TextIO) -> int:
     rows = [*log.pending(), *log.failed()]
     if not rows:
-        print("no pending or failed actions", file=out)
+        emit("no pending or failed actions", file=out)
         return 0
-    print(f"{'ID':>4}  {'KIND':<18} {'SLUG':<28} {'STATUS':<8} ERROR", file=out)
+    emit(f"{'ID':>4}  {'KIND':<18} {'SLUG':<28} {'STATUS':<8} ERROR", file=out)
     for row in sorted(rows, key=lambda r: _row(r, "id") or 0):
-        print(
+        emit(
             f"{_row(row, 'id'):>4}  {_row(row, 'kind') or '':<18} {_row(row, 'slug') or '':<28} "
             f"{_row(row, 'status') or '':<8} {_one_line(_row(row, 'error') or '')}",
             file=out,
@@ -219,7 +221,7 @@ def main(
             log = _open_actions(config, err)
             if args.discard is not None:
                 if log.get(args.discard) is None:
-                    print(f"rfctui: no action #{args.discard} in the log", file=err)
+                    emit(f"rfctui: no action #{args.discard} in the log", file=err)
                     return EXIT_FAILED
                 from rfctui.db import ActionStateError
 
@@ -229,11 +231,11 @@ def main(
                     row = log.get(args.discard)
                     number = _row(row, "pr_number")
                     pr = f" (PR #{number})" if number is not None else ""
-                    print(f"rfctui: cannot discard action #{args.discard}: it is "
+                    emit(f"rfctui: cannot discard action #{args.discard}: it is "
                           f"{_row(row, 'status')}{pr}; only pending or failed actions can "
                           "be discarded", file=err)
                     return EXIT_FAILED
-                print(f"discarded action #{args.discard}", file=out)
+                emit(f"discarded action #{args.discard}", file=out)
                 return 0
             if args.retry is None:
                 return _list_actions(log, out)
@@ -248,32 +250,32 @@ def main(
         result = asyncio.run(_with_bot(config, run, log))
         return _report(result, out, err)
     except _Usage as exc:
-        print(_one_line(exc), file=err)
+        emit(_one_line(exc), file=err)
         return EXIT_USAGE
     except ValidationError as exc:
-        print(f"rfctui: nothing was sent: {_one_line(exc)}", file=err)
+        emit(f"rfctui: nothing was sent: {_one_line(exc)}", file=err)
         return EXIT_USAGE
     except ActionsDisabled as exc:
-        print(f"rfctui: {_one_line(exc)}", file=err)
+        emit(f"rfctui: {_one_line(exc)}", file=err)
         return EXIT_DISABLED
     except ActionFailed as exc:
         aid = exc.action_id
         if aid and getattr(exc, "offline", False):
-            print(f"rfctui: Gitea unreachable; kept as action #{aid}: "
+            emit(f"rfctui: Gitea unreachable; kept as action #{aid}: "
                   f"rfctui actions --retry {aid}", file=err)
             return EXIT_FAILED
         hint = f" (saved as action #{aid}: rfctui actions --retry {aid})"
-        print(f"rfctui: {_one_line(exc)}{hint if aid else ''}", file=err)
+        emit(f"rfctui: {_one_line(exc)}{hint if aid else ''}", file=err)
         return EXIT_FAILED
     except Exception as exc:  # never a traceback (HELPERS: one actionable line)
-        print(f"rfctui: {_one_line(exc) or type(exc).__name__}", file=err)
+        emit(f"rfctui: {_one_line(exc) or type(exc).__name__}", file=err)
         return EXIT_FAILED
 
 
 def _report(result: ActionResult, out: TextIO, err: TextIO) -> int:
     for w in result.warnings:
-        print(f"warning: {_one_line(w)}", file=err)
+        emit(f"warning: {_one_line(w)}", file=err)
     if result.refresh_error:
-        print(f"warning: cache not refreshed: {_one_line(result.refresh_error)}", file=err)
-    print(result.html_url or f"PR #{result.pr_number}", file=out)
+        emit(f"warning: cache not refreshed: {_one_line(result.refresh_error)}", file=err)
+    emit(result.html_url or f"PR #{result.pr_number}", file=out)
     return 0

@@ -8,13 +8,16 @@ handed to `rfctui.actions_cli`.
 Errors a person sees are one line on stderr and an exit status: 2 for configuration
 or usage, 1 for everything else (Gitea, the cache, a bug). Never a traceback, unless
 ``RFCTUI_DEBUG=1`` asks for one.
+
+Every line goes out through `rfctui.text.emit` (``emit_json`` for the export): file
+names, reasons and error text come from other people or from Gitea, and a control
+character in them is shown escaped, never sent to the terminal (§7.4, §11).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import traceback
@@ -23,6 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from rfctui import __version__
+from rfctui.text import emit, emit_json
 
 __all__ = ["SUBCOMMANDS", "main"]
 
@@ -94,10 +98,14 @@ def _debug() -> bool:
     return os.environ.get("RFCTUI_DEBUG", "").strip() not in ("", "0", "false", "no")
 
 
-def _one_line(text: object) -> str:
-    from rfctui.text import one_line
+def _one_line(text: object, limit: int = 500) -> str:
+    """``text`` cut to ``limit`` characters; `emit` escapes it when it is written.
 
-    return one_line(str(text), limit=500)
+    Not `rfctui.text.one_line`, which removes control characters: on the command line
+    they are shown escaped (§11), so a newline in an error reads ``\\n``.
+    """
+    line = str(text)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def main(
@@ -117,16 +125,17 @@ def main(
     try:
         return _main(args_list, out, err, config_flags or {})
     except _Usage as exc:
-        print(f"rfctui: {exc}", file=err)
+        emit(f"rfctui: {exc}", file=err)
         return EXIT_USAGE
     except KeyboardInterrupt:
-        print("rfctui: interrupted", file=err)
+        emit("rfctui: interrupted", file=err)
         return 130
     except Exception as exc:  # the last line of defence: one line, never a traceback
         code, message = _describe(exc)
-        if _debug():
-            traceback.print_exc(file=err)
-        print(f"rfctui: {message}", file=err)
+        if _debug():  # line by line: the frames quote the exception's text (§11)
+            for line in traceback.format_exc().splitlines():
+                emit(line, file=err)
+        emit(f"rfctui: {message}", file=err)
         return code
 
 
@@ -206,7 +215,7 @@ def _open_cache(config: Any, err: TextIO) -> Any:
 
     cache = open_cache(Path(config.cache_file))
     if cache.notice:
-        print(f"rfctui: {cache.notice}", file=err)
+        emit(f"rfctui: {cache.notice}", file=err)
     return cache
 
 
@@ -220,14 +229,12 @@ def _export(config: Any, out: TextIO, err: TextIO) -> int:
     cache = open_cache(Path(config.cache_file))
     try:
         if cache.notice:  # nothing is rebuilt here: no network
-            print(f"rfctui: {cache.notice}; it is empty until `rfctui --resync`", file=err)
+            emit(f"rfctui: {cache.notice}; it is empty until `rfctui --resync`", file=err)
         data = cache.export()
     finally:
         cache.close()
     try:
-        json.dump(data, out, ensure_ascii=False, indent=2)
-        out.write("\n")
-        out.flush()
+        emit_json(data, file=out)
     except BrokenPipeError:
         _quiet_broken_pipe(out)
         return EXIT_OK
@@ -269,21 +276,19 @@ class _ProgressPrinter:
         if self.tty:
             filled = self.WIDTH * done // total
             bar = "#" * filled + "." * (self.WIDTH - filled)
-            line = f"\r[{bar}] {100 * done // total:3d}% {p.phase} {done}/{total}"
-            self.stream.write(line.ljust(72))
-            self.stream.flush()
+            line = f"[{bar}] {100 * done // total:3d}% {p.phase} {done}/{total}"
+            emit(line.ljust(71), file=self.stream, end="", redraw=True)
             self.dirty = True
         else:  # a log, not an animation: a line when a long phase starts and when it ends
             key = (p.phase, done == total)
             if key != self.last and (done == total or total > 1):
                 self.last = key
-                self.stream.write(f"{p.phase} {done}/{total}\n")
-                self.stream.flush()
+                emit(f"{p.phase} {done}/{total}", file=self.stream)
 
     def close(self) -> None:
         if self.tty and self.dirty:
-            self.stream.write("\r" + " " * 72 + "\r")
-            self.stream.flush()
+            emit(" " * 71, file=self.stream, end="", redraw=True)
+            emit("", file=self.stream, end="", redraw=True)
 
 
 def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
@@ -301,7 +306,7 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
             try:  # repair=False: moving the outbox aside is not a sync's business
                 actions = open_actions(actions_file, repair=False)
             except CacheError as exc:
-                print(f"rfctui: {_one_line(exc)}; PRs are attributed without it", file=err)
+                emit(f"rfctui: {_one_line(exc)}; PRs are attributed without it", file=err)
 
         async def run() -> Any:
             async with reader_client(config) as client:  # reads: the user's token (§6.1)
@@ -318,13 +323,13 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
         if actions is not None:
             actions.close()
     for path, reason in result.skipped:
-        print(f"rfctui: skipped {path}: {reason}", file=err)
+        emit(f"rfctui: skipped {path}: {_one_line(reason)}", file=err)
     if not result.ok:
-        print(f"rfctui: {result.error}; the cache is unchanged", file=err)
+        emit(f"rfctui: {_one_line(result.error)}; the cache is unchanged", file=err)
         return EXIT_FAIL
     verb = {"resync": "resynced", "quick_sweep": "synced", "full_sweep": "synced (full)"}[kind]
     changed = "" if kind == "resync" else f", {result.rows_changed} changed"
-    print(
+    emit(
         f"{verb}: {result.entries} entries, {result.pulls} pulls, "
         f"{result.requests} requests, {result.seconds:.1f} s{changed}, "
         f"{len(result.skipped)} skipped",
@@ -348,7 +353,7 @@ def _ui(config: Any, err: TextIO) -> int:
     try:
         from rfctui.app import run_app
     except ImportError as exc:
-        print(
+        emit(
             f"rfctui: the terminal UI cannot start ({_one_line(exc)}); headless commands "
             "still work: rfctui --sync, --resync, --export json",
             file=err,

@@ -5,16 +5,25 @@ strips only a handful of control codes, so ESC sequences (colour, OSC 52 clipboa
 window title, cursor moves) and the other C0/C1 codes would reach the terminal
 unchanged. ``clean`` is the one place that removes them; widgets call it on every piece
 of user data they display. It is Textual-free so the core and the tests can use it.
+
+The command line is different (§11): a person reading a log or an error must see that
+something odd was there, and a file name with an ESC in it is a different file from one
+without. ``terminal_safe`` therefore *shows* such characters escaped (``\\x1b``) instead
+of removing them, and ``emit`` / ``emit_json`` are how every CLI line reaches a stream.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import sys
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TextIO
 
 __all__ = [
     "clean",
+    "emit",
+    "emit_json",
     "html_blocks_as_code",
     "humanize_age",
     "humanize_span",
@@ -22,6 +31,7 @@ __all__ = [
     "markdown_parser",
     "one_line",
     "short_age",
+    "terminal_safe",
 ]
 
 # Whole escape sequences first: CSI (7- and 8-bit), OSC (ended by BEL or ST, or
@@ -67,6 +77,90 @@ def one_line(s: str | None, limit: int = 200) -> str:
     """Clean ``s`` to a single line of at most ``limit`` characters (status, notices)."""
     text = clean(s)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- terminal output (§11)
+
+# What never reaches a terminal raw: C0, DEL and C1 controls (ESC, BEL, CSI, OSC, NEL…),
+# lone surrogates (from a hostile JSON "\udcxx"; unencodable, so a crash otherwise), the
+# bidi controls of ``_BIDI`` plus U+061C (ARABIC LETTER MARK), and the line/paragraph
+# separators, which many viewers treat as line breaks.
+_UNSAFE = f"\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\u061c\u2028\u2029{_BIDI}"
+# In JSON text a raw newline is layout (strings hold ``\\n``): every other one is escaped.
+_JSON_UNSAFE_RE = re.compile(f"(?![\\n])[{_UNSAFE}]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+# A backslash is doubled only where a reader could take it for the start of one of the
+# escapes above: before x, u, n, r, t, another backslash, or a character being escaped.
+# Plain text (``C:\Users``, ``a\b``) is left exactly as it was, and the result still
+# reads back one way only (tests/test_terminal_safety.py decodes it).
+_TERMINAL_RE = re.compile(f"\\\\(?=[xunrt\\\\{_UNSAFE}])|[{_UNSAFE}]")
+
+
+def _escape(m: re.Match[str]) -> str:
+    ch = m.group()
+    if ch == "\\":
+        return "\\\\"
+    if ch in _NAMED:
+        return _NAMED[ch]
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_safe(s: object) -> str:
+    """``s`` as one terminal line with every control character *visibly* escaped (§11).
+
+    ESC, BEL, the other C0 and C1 controls, DEL, bidi overrides/isolates/marks, lone
+    surrogates and line separators become ``\\x1b``, ``\\u202e``, ``\\n``…, so no escape
+    sequence reaches the terminal, nothing is reordered, a record never spills onto a
+    second line, and the reader sees that something was there. Printable text, including
+    every other Unicode character, is unchanged. Unlike `clean` (the UI's), nothing is
+    removed: a file named ``a\\x1bb`` is not the file ``ab``.
+    """
+    text = s if isinstance(s, str) else "" if s is None else str(s)
+    return _TERMINAL_RE.sub(_escape, text)
+
+
+def emit(
+    text: object = "",
+    *,
+    file: TextIO | None = None,
+    end: Literal["\n", ""] = "\n",
+    redraw: bool = False,
+) -> None:
+    """Write one line of CLI output through `terminal_safe` (SPEC §11).
+
+    The command line's only way to write text (``print``'s shape, so a call site reads
+    the same); a command added later is safe by construction, and
+    tests/test_terminal_safety.py checks no ``print`` or ``.write`` bypasses it.
+    ``redraw`` starts with a carriage return (a progress bar redrawn in place); ``end``
+    is the line ending. Both are ours, never part of the text. A stream whose encoding
+    cannot show a character gets ``\\xe9``-style escapes rather than a crash.
+    """
+    stream = file if file is not None else sys.stdout
+    _write(stream, ("\r" if redraw else "") + terminal_safe(text) + end)
+
+
+def emit_json(data: Any, *, file: TextIO | None = None) -> None:
+    """Write ``data`` as indented JSON whose raw text is terminal-safe (§11).
+
+    ``json`` escapes C0 controls itself; DEL, C1, bidi controls, separators and lone
+    surrogates would pass raw with ``ensure_ascii=False``, so they are written as
+    ``\\uXXXX`` escapes too. Same data for a JSON reader, readable UTF-8 for everyone
+    else (titles in any script stay as they are). They can only occur inside strings,
+    where a ``\\uXXXX`` escape is always valid.
+    """
+    stream = file if file is not None else sys.stdout
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    _write(stream, _JSON_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text) + "\n")
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # e.g. PYTHONIOENCODING=ascii: escape, do not crash
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
 
 
 def humanize_age(dt: datetime | None, now: datetime) -> str:
