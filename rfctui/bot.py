@@ -34,7 +34,7 @@ from urllib.parse import urlsplit
 from rfctui import entry as entry_mod
 from rfctui import trailer
 from rfctui.entry import STATES, Entry, EntryError, InvalidSlug, validate_slug
-from rfctui.logins import same_login
+from rfctui.logins import login_key, same_login
 from rfctui.private import write_private
 from rfctui.text import one_line
 
@@ -47,12 +47,14 @@ __all__ = [
     "Actor",
     "NothingToChange",
     "Bot",
+    "Refused",
     "ValidationError",
     "bot_session",
     "check_edit",
     "check_metadata",
     "check_propose",
     "parse_metadata_value",
+    "preflight",
     "verify_actor",
 ]
 
@@ -95,6 +97,23 @@ class ValidationError(ValueError):
         super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
 
 
+class Refused(ValidationError):
+    """The cache, or one fresh read just before sending, already shows the action would
+    fail (someone else's open PR on its branch, a pending idea, already an owner).
+
+    Raised before the actions log row is written, so no failed action is left to retry;
+    the CLI exits 2 and the UI reopens the form. `errors` is ``{"form": reason}`` and
+    `str()` is the reason alone (one line naming the PR, e.g. ``#4 by grace``).
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = _one_line(reason)
+        super().__init__({"form": self.reason})
+
+    def __str__(self) -> str:
+        return self.reason
+
+
 class ActionFailed(Exception):
     """Gitea refused or could not be reached; the action is in the log as `failed`.
 
@@ -131,7 +150,12 @@ class Actor:
 
 @dataclass(frozen=True, slots=True)
 class ActionResult:
-    """What a successful action produced. `warnings` are advisory (e.g. a similar title)."""
+    """What a successful action produced. `warnings` are advisory (e.g. a similar title).
+
+    `stacked`: the change went onto the actor's PR that was already open on that branch
+    (its description was rewritten to list every change); `note` says so in one line
+    ("added to your open PR #7") for the CLI and the UI's toast, "" when a new PR opened.
+    """
 
     action_id: int
     pr_number: int
@@ -140,6 +164,8 @@ class ActionResult:
     reused_pr: bool = False
     warnings: tuple[str, ...] = ()
     refresh_error: str | None = None
+    stacked: bool = False
+    note: str = ""
 
 
 class _Log(Protocol):  # the parts of db.ActionsLog the bot uses
@@ -374,6 +400,70 @@ def check_metadata(slug: str, changes: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- pre-flight (issue 9)
+
+
+def _cache_rows(cache: Any) -> list[Any]:
+    """The left-pane rows of a `db.Cache`, a callable returning rows, or rows."""
+    if cache is None:
+        return []
+    if hasattr(cache, "list_items"):
+        return list(cache.list_items())
+    if callable(cache):
+        return list(cache())
+    return list(cache)
+
+
+def _cache_pulls(cache: Any, slug: str) -> list[Any]:
+    pulls_for = getattr(cache, "pulls_for", None)
+    return list(pulls_for(slug)) if pulls_for is not None else []
+
+
+def _taken(head: str, number: Any, who: Any) -> str:
+    return f"{head} already has open PR #{number} by {who}; review or comment there"
+
+
+def preflight(actor: Actor | str, request: Mapping[str, Any], cache: Any) -> str | None:
+    """Why the cache already knows `request` would fail, in one line naming the PR; or None.
+
+    Pure (reads only the cache), shared by `Bot` (so the CLI and the UI's worker refuse
+    before the actions log row: nothing is left to retry) and any caller that wants to
+    ask first. Refused: editing, claiming or changing an entry that is only a pending
+    idea (an open propose PR, not on main); claiming an entry you already own; a claim
+    or metadata change onto someone else's open PR on that branch (§5: one branch per
+    slug, and a PR is never shared between people). Body edits take the next free
+    ``edit/<slug>/<n>``, so they never land on someone else's PR. Logins compare
+    case-insensitively. `cache` is a `db.Cache`, a callable returning rows, or None.
+    """
+    action = request.get("action")
+    slug = str(request.get("slug") or "")
+    if action not in ("edit", "claim", "metadata") or cache is None or _slug_error(slug):
+        return None
+    login = actor if isinstance(actor, str) else actor.login
+    rows = [r for r in _cache_rows(cache)
+            if getattr(r, "slug", None) == slug and not getattr(r, "removed", False)]
+    entry = next((r for r in rows if getattr(r, "kind", "rfc") != "pending"), None)
+    if entry is None:
+        pending = next((r for r in rows if getattr(r, "kind", "rfc") == "pending"), None)
+        if pending is None:
+            return None  # unknown to the cache: Bot._check_known / Gitea decide
+        number = getattr(pending, "pr_number", None)
+        who = getattr(pending, "proposed_by", None) or "someone"
+        return (f"{slug} is only a pending idea (open PR #{number} by {who}), not on "
+                f"{BASE} yet; review or comment there")
+    if action == "claim" and any(
+        same_login(login, o) for o in tuple(getattr(entry, "owners", ()) or ())
+    ):
+        return f"you ({login}) already own {slug}"
+    if action in ("claim", "metadata"):
+        head = f"{action}/{slug}"
+        for pr in _cache_pulls(cache, slug):
+            if (getattr(pr, "head_branch", None) == head and getattr(pr, "state", None) == "open"
+                    and not same_login(getattr(pr, "opened_by", None), login)):
+                return _taken(head, getattr(pr, "number", "?"), getattr(pr, "opened_by", ""))
+    return None
+
+
 # ---------------------------------------------------------------- the bot
 
 
@@ -399,6 +489,21 @@ class _Plan:
     must_exist: bool = True
     branch: str = ""
     warnings: list[str] = field(default_factory=list)
+    # (main's text, the branch's text) -> (PR title, PR description without trailer):
+    # the PR lists every change on its branch, so a second action stacked onto it is
+    # never hidden from the reviewer (issue 9). None: the description is fixed.
+    describe: Callable[[str | None, str], tuple[str, str]] | None = None
+    # A PR title starting with this was written by the bot and may be rewritten.
+    title_stem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Fresh:
+    """One fresh read of a single branch just before the log row: its tip and, when it
+    exists, (its open PR, some PR for it) as `_open_pull_for` answers."""
+
+    tip: str | None
+    pulls: tuple[dict[str, Any] | None, dict[str, Any] | None] = (None, None)
 
 
 class Bot:
@@ -423,6 +528,7 @@ class Bot:
         bot_name: str | None = None,
         clock: Callable[[], datetime] | None = None,
         host: str | None = None,
+        users: dict[str, bool] | None = None,
     ) -> None:
         self.client = client
         self.owner = owner
@@ -437,6 +543,9 @@ class Bot:
         # Set by `bot_session` when Gitea could not be reached to verify the actor:
         # actions are then saved (§6.4) and failed at once, for a retry later.
         self.offline: str | None = None
+        # login_key -> does Gitea have that user (one GET /users/{login} per login,
+        # shared across the sessions of one process by `bot_session`).
+        self.users: dict[str, bool] = users if users is not None else {}
 
     def __repr__(self) -> str:  # never a token, never the client's repr
         return f"Bot({self.owner}/{self.repo} as {self.bot_login})"
@@ -507,32 +616,117 @@ class Bot:
             "arbiters": arbiters,
             "proposed_at": entry_mod.format_datetime(self.clock().replace(microsecond=0)),
         }
-        return await self._start("propose", actor, slug, payload, warnings)
+        return await self._start("propose", actor, slug, payload, warnings, logins=arbiters)
 
     async def edit_body(self, actor: Actor, slug: str, body: str) -> ActionResult:
         """Open `edit/<slug>/<n>` replacing only the body (§5)."""
         check_edit(slug, body)
         self._check_known(slug)
+        self._preflight(actor, {"action": "edit", "slug": slug})
         return await self._start("edit", actor, slug, {"slug": slug, "body": body}, [])
 
     async def claim(self, actor: Actor, slug: str) -> ActionResult:
         """Open `claim/<slug>` adding the actor to `owners` (§5)."""
         if msg := _slug_error(slug):
             raise ValidationError({"slug": msg})
-        row = self._check_known(slug)
-        if row is not None and any(
-            same_login(actor.login, o) for o in tuple(getattr(row, "owners", ()) or ())
-        ):
-            raise ValidationError({"slug": f"you ({actor.login}) already own {slug!r}"})
+        self._check_known(slug)
+        self._preflight(actor, {"action": "claim", "slug": slug})
         return await self._start("claim", actor, slug, {"slug": slug}, [])
 
     async def edit_metadata(
         self, actor: Actor, slug: str, changes: Mapping[str, Any]
     ) -> ActionResult:
-        """Open `metadata/<slug>` changing front matter only, unknown keys kept (§2, §5)."""
+        """Open `metadata/<slug>` changing front matter only, unknown keys kept (§2, §5).
+
+        While the actor's own metadata PR for `slug` is open, the change is added to it
+        and its description rewritten to list every change (`ActionResult.stacked`).
+        """
         clean = check_metadata(slug, changes)
         self._check_known(slug)
-        return await self._start("metadata", actor, slug, {"slug": slug, "changes": clean}, [])
+        self._preflight(actor, {"action": "metadata", "slug": slug})
+        logins = [v for k in ("owners", "arbiters") for v in clean.get(k) or ()]
+        return await self._start("metadata", actor, slug, {"slug": slug, "changes": clean}, [],
+                                 logins=logins)
+
+    def _preflight(self, actor: Actor, request: Mapping[str, Any]) -> None:
+        """`preflight` against the synced cache: raise `Refused` before anything is
+        saved or sent. Without a verified login (offline, never verified) whose PR is
+        whose cannot be told, so only a verified or remembered actor is checked."""
+        if self._existing is None or not actor.login:
+            return
+        try:
+            reason = preflight(actor, request, self._existing)
+        except Exception:  # a cache that cannot be read never blocks an action
+            return
+        if reason:
+            raise Refused(reason)
+
+    async def _fresh(self, prefix: str, actor: Actor, slug: str) -> _Fresh | None:
+        """ONE fresh read of `claim|metadata/<slug>` just before the log row (the cache
+        may be a minute old): someone else's PR opened on it meanwhile is `Refused`.
+
+        No branch means no open PR (deleting a head branch closes its PRs), so a fresh
+        action costs only the branch lookup `_run` needs anyway. Any error here (Gitea
+        down, a refused token) is left to the action itself, which then fails and is
+        kept for a retry: a read must never lose what was typed.
+        """
+        if prefix not in ("claim", "metadata") or self.offline is not None:
+            return None
+        head = f"{prefix}/{slug}"
+        try:
+            tip = await self._branch_tip(head)
+            if tip is None:
+                return _Fresh(None)
+            pulls = await self._open_pull_for(head)
+        except Exception:
+            return None
+        open_pr = pulls[0]
+        if open_pr is not None:
+            owner = self._pr_owner(slug, open_pr)
+            if not same_login(owner, actor.login):
+                raise Refused(_taken(head, open_pr.get("number"), owner))
+        return _Fresh(tip, pulls)
+
+    async def _user_warnings(self, logins: Iterable[str], actor: Actor) -> list[str]:
+        """"no Gitea user 'xyz'" for each typed login Gitea does not know (a 404).
+
+        One `GET /users/{login}` per login, remembered in `self.users`; logins the cache
+        already names (owners, arbiters, proposers), the actor and the bot are not asked.
+        Advisory: an error asks again next time and warns of nothing.
+        """
+        wanted: dict[str, str] = {}
+        for login in logins:
+            key = login_key(login)
+            if key and key not in wanted and key not in (
+                login_key(actor.login), login_key(self.bot_login)
+            ):
+                wanted[key] = login
+        if not wanted:
+            return []
+        todo = [k for k in wanted if k not in self.users]
+        if todo:
+            try:
+                known = {login_key(x) for r in self._rows() for x in (
+                    *tuple(getattr(r, "owners", ()) or ()),
+                    *tuple(getattr(r, "arbiters", ()) or ()),
+                    getattr(r, "proposed_by", None) or "",
+                )}
+            except Exception:
+                known = set()
+            todo = [k for k in todo if k not in known]
+
+        async def ask(key: str) -> None:
+            try:
+                await self.client.get_user(wanted[key])
+            except Exception as exc:
+                if _status(exc) == 404:
+                    self.users[key] = False
+                return
+            self.users[key] = True
+
+        if todo:
+            await asyncio.gather(*(ask(k) for k in todo))
+        return [f"no Gitea user {wanted[k]!r}" for k in wanted if self.users.get(k) is False]
 
     async def retry(self, action_id: int, actor: Actor | None = None) -> ActionResult:
         """Re-run a pending or failed action from its stored payload (§6.4), idempotently."""
@@ -597,15 +791,30 @@ class Bot:
     # ------------------------------------------------------------ the pipeline
 
     async def _start(
-        self, prefix: str, actor: Actor, slug: str, payload: dict[str, Any], warnings: list[str]
+        self,
+        prefix: str,
+        actor: Actor,
+        slug: str,
+        payload: dict[str, Any],
+        warnings: list[str],
+        *,
+        logins: Iterable[str] = (),
     ) -> ActionResult:
         who = {"login": actor.login, "full_name": actor.full_name} if actor.login else None
         payload = {**payload, "actor": who}
-        # §6.4: the row exists before the first Gitea call.
+        fresh: _Fresh | None = None
+        if self.offline is None:
+            # Reads only, before the row: a conflict found now is refused like the
+            # cache's (nothing left to retry); see `_fresh` for why nothing is lost.
+            fresh, more = await asyncio.gather(
+                self._fresh(prefix, actor, slug), self._user_warnings(logins, actor)
+            )
+            warnings = [*warnings, *more]
+        # §6.4: the row exists before the first write (and any step of the action).
         action_id = self.actions.add(KINDS[prefix], slug, actor.login, payload)
         if self.offline is not None:
             self._fail_offline(action_id, actor)
-        return await self._execute(action_id, prefix, actor, payload, warnings)
+        return await self._execute(action_id, prefix, actor, payload, warnings, fresh)
 
     def _fail_offline(self, action_id: int, actor: Actor) -> None:
         """Gitea is unreachable: keep the action as failed, to retry later (§6.4)."""
@@ -621,10 +830,11 @@ class Bot:
         actor: Actor,
         payload: dict[str, Any],
         warnings: list[str],
+        fresh: _Fresh | None = None,
     ) -> ActionResult:
         try:
             plan = self._plan(prefix, actor, payload)
-            number, url, reused = await self._run(plan, actor)
+            number, url, reused, stacked = await self._run(plan, actor, fresh)
         except ValidationError as exc:
             self.actions.mark_failed(action_id, _one_line(str(exc)))
             raise ActionFailed(str(exc), action_id) from None
@@ -658,6 +868,9 @@ class Bot:
             reused_pr=reused,
             warnings=tuple(warnings),
             refresh_error=refresh_error,
+            stacked=stacked,
+            note=(f"added to your open PR #{number}" if stacked
+                  else f"already in your open PR #{number}" if reused else ""),
         )
 
     def _plan(self, prefix: str, actor: Actor, payload: dict[str, Any]) -> _Plan:
@@ -732,22 +945,36 @@ class Bot:
             summary = "\n".join(
                 f"- `{k}`: {_show(v)}" for k, v in changes.items()
             )
+            stem = f"Update metadata of {slug}"
+
+            def describe(main_text: str | None, branch_text: str) -> tuple[str, str]:
+                lines, keys = _entry_changes(slug, main_text, branch_text)
+                listed = "\n".join(lines) or f"- nothing differs from {BASE} any more"
+                intro = f"Changes the front matter of `{slug}` (every change on this branch):"
+                return _metadata_title(stem, keys), _pr_body(intro, listed, who)
+
             return _Plan(
                 "metadata", slug,
-                subject=f"Update metadata of {slug}",
+                subject=_metadata_title(stem, list(changes)),
                 commit_body=f"Changes front matter of rfcs/{slug}.md:\n{summary}",
-                pr_title=f"Update metadata of {slug}",
-                pr_body=_pr_body(f"Changes the front matter of `{slug}`:", summary, who),
+                pr_title=stem,
+                pr_body="",
                 transform=_rewrite(slug, update),
+                describe=describe,
+                title_stem=stem,
             )
         raise ActionFailed(f"unknown action {prefix!r}")
 
-    async def _run(self, plan: _Plan, actor: Actor) -> tuple[int, str, bool]:
+    async def _run(
+        self, plan: _Plan, actor: Actor, fresh: _Fresh | None = None
+    ) -> tuple[int, str, bool, bool]:
         """Branch+commit → PR, each step reusing what an earlier attempt left.
 
         Independent reads run together (main's file and the head's state), and a new
         branch is created by the commit itself (`new_branch`), so a fresh action costs
-        two reads, one commit and one PR.
+        two reads, one commit and one PR. `fresh` is `_start`'s read of the head, not
+        asked again. Returns (number, url, reused, stacked): stacked when this action
+        added to the actor's PR already open (a commit, or its description rewritten).
         """
         c, o, r = self.client, self.owner, self.repo
         path = f"rfcs/{plan.slug}.md"
@@ -757,11 +984,16 @@ class Bot:
             )
         else:
             plan.branch = f"{plan.kind}/{plan.slug}"
-            (main_text, main_sha), tip = await asyncio.gather(
-                self._read_sha(path, BASE), self._branch_tip(plan.branch)
-            )
+            if fresh is not None:
+                (main_text, main_sha), tip = await self._read_sha(path, BASE), fresh.tip
+            else:
+                (main_text, main_sha), tip = await asyncio.gather(
+                    self._read_sha(path, BASE), self._branch_tip(plan.branch)
+                )
             _must_exist(plan, path, main_text)
-            open_pr, branch_exists = await self._single_branch(plan, actor, main_text, tip)
+            open_pr, branch_exists = await self._single_branch(
+                plan, actor, main_text, tip, fresh.pulls if fresh is not None else None
+            )
         head = plan.branch
         message = trailer.compose(f"{plan.subject}\n\n{plan.commit_body}",
                                   actor.display_name, actor.login)
@@ -769,6 +1001,7 @@ class Bot:
             "author": {"name": actor.display_name, "email": self._noreply(actor.login)},
             "committer": {"name": self.bot_name, "email": self._noreply(self.bot_login)},
         }
+        committed = False
         # 1. a new branch and its commit in one request
         if not branch_exists:
             intended = plan.transform(main_text)
@@ -792,13 +1025,20 @@ class Bot:
             if current != intended:
                 await c.change_files(o, r, [_file_op(path, intended, current, sha)],
                                      message, branch=head, **people)
-        # 3. the PR (an open one for this head is reused, never duplicated)
+                committed = True
+        # 3. the PR (an open one for this head is reused, never duplicated) and what it
+        # says: every change on the branch, this one included (issue 9)
         if open_pr is not None:
-            return int(open_pr["number"]), str(open_pr.get("html_url") or ""), True
-        body = trailer.compose(plan.pr_body, actor.display_name, actor.login)
+            redone = await self._redescribe(plan, actor, open_pr, main_text, intended)
+            return (int(open_pr["number"]), str(open_pr.get("html_url") or ""), True,
+                    committed or redone)
+        title, pr_body = plan.pr_title, plan.pr_body
+        if plan.describe is not None:
+            title, pr_body = plan.describe(main_text, intended)
+        body = trailer.compose(pr_body, actor.display_name, actor.login)
         try:
-            pr = await c.create_pull(o, r, head=head, base=BASE, title=plan.pr_title, body=body)
-            return int(pr["number"]), str(pr.get("html_url") or ""), False
+            pr = await c.create_pull(o, r, head=head, base=BASE, title=title, body=body)
+            return int(pr["number"]), str(pr.get("html_url") or ""), False, False
         except Exception as exc:
             if _status(exc) != 409:
                 raise
@@ -813,7 +1053,30 @@ class Bot:
                     f"{head} already has open PR #{pr.get('number')} opened for {owner}; "
                     "review or comment there"
                 ) from None
-            return int(pr["number"]), str(pr.get("html_url") or ""), True
+            redone = await self._redescribe(plan, actor, pr, main_text, intended)
+            return int(pr["number"]), str(pr.get("html_url") or ""), True, committed or redone
+
+    async def _redescribe(
+        self, plan: _Plan, actor: Actor, pr: Mapping[str, Any], main_text: str | None,
+        branch_text: str,
+    ) -> bool:
+        """Rewrite an open PR's description (and a title the bot wrote) to list every
+        change on its branch compared with main, trailer block last (§6.2); True if a
+        PATCH was sent. A title a person changed in Gitea is kept."""
+        if plan.describe is None:
+            return False
+        title, text = plan.describe(main_text, branch_text)
+        fields: dict[str, str] = {}
+        body = trailer.compose(text, actor.display_name, actor.login)
+        if body != str(pr.get("body") or ""):
+            fields["body"] = body
+        current = str(pr.get("title") or "")
+        if title != current and plan.title_stem and current.startswith(plan.title_stem):
+            fields["title"] = title
+        if not fields:
+            return False
+        await self.client.edit_pull(self.owner, self.repo, int(pr["number"]), **fields)
+        return True
 
     async def _conflicting_pull(self, exc: BaseException, head: str) -> dict[str, Any] | None:
         """The open PR a 409 on create was about: by its `issue_id`, else by listing."""
@@ -905,7 +1168,12 @@ class Bot:
         return trailer.on_behalf_of(str(pr.get("body") or "")) or self.bot_login
 
     async def _single_branch(
-        self, plan: _Plan, actor: Actor, main_text: str | None, tip: str | None
+        self,
+        plan: _Plan,
+        actor: Actor,
+        main_text: str | None,
+        tip: str | None,
+        pulls: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None,
     ) -> tuple[dict[str, Any] | None, bool]:
         """`propose/claim/metadata/<slug>`: one branch per slug (§5).
 
@@ -921,7 +1189,7 @@ class Bot:
         if tip is None:
             # No branch, no open PR: deleting a head branch closes its PRs.
             return None, False
-        open_pr, any_pr = await self._open_pull_for(head)
+        open_pr, any_pr = pulls if pulls is not None else await self._open_pull_for(head)
         if open_pr is not None:
             owner = self._pr_owner(plan.slug, open_pr)
             if not same_login(owner, actor.login):
@@ -1091,8 +1359,50 @@ def _parse(slug: str, text: str | None) -> Entry:
 
 def _show(value: Any) -> str:
     if isinstance(value, list):
-        return "[" + ", ".join(value) + "]" if value else "[]"
-    return "null" if value is None else str(value)
+        return "[" + ", ".join(str(v) for v in value) + "]" if value else "[]"
+    if isinstance(value, datetime):
+        return entry_mod.format_datetime(value)
+    return "null" if value is None else _one_line(str(value))
+
+
+def _metadata_title(stem: str, keys: Sequence[str]) -> str:
+    """``Update metadata of <slug>: state, tags``: the title names every changed field."""
+    if not keys:
+        return stem
+    title = f"{stem}: {', '.join(keys)}"
+    return title if len(title) <= TITLE_MAX else f"{stem}: {len(keys)} fields"
+
+
+def _entry_changes(
+    slug: str, old_text: str | None, new_text: str
+) -> tuple[list[str], list[str]]:
+    """Markdown bullets for what `new_text` changes in `old_text` (front matter
+    ``old → new`` in file order, then ``body: +A −R lines``), and the changed keys."""
+    new = _parse(slug, new_text)
+    old = _parse(slug, old_text) if old_text is not None else None
+    after = {**new.front_matter(), **new.extra}
+    before = {**old.front_matter(), **old.extra} if old is not None else {}
+    lines: list[str] = []
+    keys: list[str] = []
+    for key in dict.fromkeys([*after, *before]):
+        a, b = before.get(key), after.get(key)
+        if a != b and not (a in (None, []) and b in (None, [])):
+            keys.append(str(key))
+            lines.append(f"- `{key}`: {_show(a)} → {_show(b)}")
+    old_body = old.body if old is not None else ""
+    if old_body != new.body:
+        added = removed = 0
+        matcher = difflib.SequenceMatcher(
+            None, old_body.splitlines(), new.body.splitlines(), autojunk=False
+        )
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag in ("replace", "delete"):
+                removed += i2 - i1
+            if tag in ("replace", "insert"):
+                added += j2 - j1
+        keys.append("body")
+        lines.append(f"- body: +{added} \u2212{removed} lines")
+    return lines, keys
 
 
 def _pr_body(intro: str, text: str, who: str) -> str:
@@ -1111,6 +1421,9 @@ def _pr_body(intro: str, text: str, who: str) -> str:
 
 
 BOT_TOKEN_AS_USER = "RFCTUI_USER_TOKEN is the bot's token; use your own"
+# Which typed logins Gitea has, per server, for this process (the UI opens a session per
+# action): one GET /users/{login} per login, however many actions name it.
+_SESSION_USERS: dict[str, dict[str, bool]] = {}
 
 
 class _IdentityFile:
@@ -1239,6 +1552,7 @@ async def bot_session(
             client, config.org, config.meta_repo, bot_login, actions, refresh,
             existing=cache if cache is not None and _has_rows(cache) else None,
             host=urlsplit(str(base)).hostname or None,
+            users=_SESSION_USERS.setdefault(str(base), {}),
         )
         bot.offline = offline
         yield bot, actor

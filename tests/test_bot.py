@@ -31,6 +31,7 @@ from rfctui.bot import (
     Actor,
     Bot,
     NothingToChange,
+    Refused,
     ValidationError,
     check_metadata,
     check_propose,
@@ -143,7 +144,7 @@ SUBJECTS = {
     "propose": "Propose RFC idea: A new idea",
     "edit": "Edit body of typed-config",
     "claim": "Claim typed-config for ada",
-    "metadata": "Update metadata of typed-config",
+    "metadata": "Update metadata of typed-config: state, waiting_on",
 }
 ACTIONS = tuple(HEADS)
 
@@ -256,12 +257,13 @@ async def test_claim_refuses_someone_elses_open_claim(sb: Sandbox, log: Any) -> 
     grace = Actor("grace", "Grace Hopper")
     async with _client(sb) as c:
         bot = _bot(c, log)
-        await bot.claim(grace, "typed-config")
-        with pytest.raises(ActionFailed) as info:
+        first = await bot.claim(grace, "typed-config")
+        with pytest.raises(Refused) as info:
             await bot.claim(ADA, "typed-config")
-    assert "opened for grace" in str(info.value)
+    assert str(info.value) == (f"claim/typed-config already has open PR #{first.pr_number} "
+                               "by grace; review or comment there")
     assert len(_pulls_for(sb, "claim/typed-config")) == 1
-    assert log.get(info.value.action_id).status == "failed"
+    assert [r.on_behalf_of for r in log.all()] == ["grace"]  # nothing of ada's to retry
 
 
 async def test_propose_validates_uniqueness_and_warns_about_duplicates(
@@ -585,12 +587,9 @@ async def test_an_entry_the_synced_cache_lacks_is_refused_before_sending(
             else:
                 await bot.edit_metadata(ADA, "nonexistent", {"state": "parked"})
         assert sb.requests_served == before
-        # a pending idea is not refused here: Gitea decides
-        with pytest.raises(NothingToChange):
-            await bot.claim(ADA, "pending-one")
     assert info.value.errors == {
         "slug": "no entry 'nonexistent' in the cache (run rfctui --sync if it is new)"}
-    assert [r.slug for r in log.all()] == ["pending-one"]
+    assert log.all() == []
 
 
 async def test_nothing_to_change_opens_nothing_and_offers_no_retry(sb: Sandbox, log: Any) -> None:
@@ -626,7 +625,7 @@ async def test_a_merged_claims_kept_branch_never_closes_someone_elses_open_pr(
         await c.merge_pull("rfcs", "meta", first.pr_number)  # branch kept
         second = await bot.claim(GRACE, "typed-config")
         assert second.pr_number != first.pr_number
-        with pytest.raises(ActionFailed, match=f"#{second.pr_number} opened for grace"):
+        with pytest.raises(Refused, match=f"#{second.pr_number} by grace"):
             await bot.claim(ADMIN, "typed-config")
     assert sb.pulls[second.pr_number].state == "open"
     assert sb.git.branches["claim/typed-config"] == sb.pull_refs[second.pr_number]
@@ -643,7 +642,7 @@ async def test_an_open_pr_by_a_person_is_theirs_whatever_its_trailer_says(
         pr = await admin.create_pull("rfcs", "meta", head="claim/typed-config", base="main",
                                      title="Claim", body="Mine.\n\n" + ADA_TRAILER)
     async with _client(sb) as c:
-        with pytest.raises(ActionFailed, match=f"#{pr['number']} opened for admin"):
+        with pytest.raises(Refused, match=f"#{pr['number']} by admin"):
             await _bot(c, log).claim(ADA, "typed-config")
 
 
