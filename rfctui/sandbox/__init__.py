@@ -8,8 +8,10 @@ is a real git object model (``git.GitRepo``), users with tokens, and pull reques
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import pickle
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
     from rfctui.sandbox.api import Request, Response
     from rfctui.sandbox.transport import SandboxTransport
 
-__all__ = ["Faults", "PullState", "Sandbox", "SandboxUser", "default_users"]
+__all__ = ["Faults", "PullState", "Sandbox", "SandboxUser", "SeedError", "default_users"]
 
 PERMISSIONS = ("none", "read", "write", "admin")
 SANDBOX_AUTHOR = ("Sandbox", "sandbox@localhost")
@@ -69,6 +71,74 @@ def default_users(bot: str = "rfc-bot") -> list[SandboxUser]:
         SandboxUser("grace", "grace-token", "Grace Hopper", "read"),
         SandboxUser("admin", "admin-token", "Site Admin", "admin"),
     ]
+
+
+class SeedError(ValueError):
+    """A seed directory the sandbox refuses to read; the message is one line naming
+    the offending file (the CLI prints it and exits 2)."""
+
+
+_SEED_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+
+
+def read_seed(root: Path) -> dict[str, bytes]:
+    """``{posix path: bytes}`` of every regular file under ``root`` (``.git`` skipped).
+
+    Why so careful: a seed directory may come from anywhere, and the sandbox must never
+    read outside it. Every entry is opened relative to its parent's descriptor with
+    ``O_NOFOLLOW`` and checked with ``fstat`` after opening, so a symlink (even one
+    swapped in while we read), a fifo, a socket, a device, or a directory named like an
+    entry file (``*.md``) is refused with :class:`SeedError` instead of being followed.
+    """
+    try:
+        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError as exc:
+        raise SeedError(f"seed directory not found or unreadable: {str(root)!r}") from exc
+    files: dict[str, bytes] = {}
+    try:
+        _read_seed_dir(top, root, "", files)
+    finally:
+        os.close(top)
+    return files
+
+
+def _read_seed_dir(dir_fd: int, root: Path, prefix: str, files: dict[str, bytes]) -> None:
+    with os.scandir(dir_fd) as it:
+        names = sorted(entry.name for entry in it)
+    for name in names:
+        if name == ".git":
+            continue
+        rel = prefix + name
+
+        def refuse(what: str, rel: str = rel) -> SeedError:
+            return SeedError(f"seed file {str(root / rel)!r} is {what}; refusing to read it")
+
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        if stat.S_ISLNK(st.st_mode):
+            raise refuse("a symlink (the sandbox never follows links)")
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            raise refuse("not a regular file or directory")
+        if stat.S_ISDIR(st.st_mode) and name.endswith(".md"):
+            raise refuse("a directory named like an entry file")
+        try:
+            fd = os.open(name, _SEED_OPEN, dir_fd=dir_fd)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # became a symlink since the stat
+                raise refuse("a symlink (the sandbox never follows links)") from None
+            raise
+        try:
+            now = os.fstat(fd)
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+                raise refuse("changing while it is read")
+            if stat.S_ISDIR(now.st_mode):
+                _read_seed_dir(fd, root, rel + "/", files)
+            else:
+                chunks = []
+                while chunk := os.read(fd, 1 << 20):
+                    chunks.append(chunk)
+                files[rel] = b"".join(chunks)
+        finally:
+            os.close(fd)
 
 
 @dataclass
@@ -129,6 +199,7 @@ class Sandbox:
         self.clock: Callable[[], datetime] = clock or _utcnow
         self.lock = threading.RLock()
         self.requests_served = 0
+        self.internal_errors: list[str] = []  # "Type at file:line in func", newest last
         self.version = "1.26.4"
         self.users: dict[str, SandboxUser] = {}
         self.user_ids: dict[str, int] = {}
@@ -189,11 +260,8 @@ class Sandbox:
         files: dict[str, bytes] = {}
         if seed_dir is not None:
             if not seed_dir.is_dir():
-                raise ValueError(f"seed directory not found: {seed_dir}")
-            for p in sorted(seed_dir.rglob("*")):
-                rel = p.relative_to(seed_dir)
-                if p.is_file() and ".git" not in rel.parts:
-                    files[rel.as_posix()] = p.read_bytes()
+                raise SeedError(f"seed directory not found: {seed_dir}")
+            files = read_seed(seed_dir)
             message = "Initial commit from seed\n"
         if not files:
             files = {
@@ -311,6 +379,14 @@ class Sandbox:
         self.next_pull_id = state["next_pull_id"]
         self.created = state["created"]
         self.default_branch = state["default_branch"]
+
+    def note_internal_error(self, exc: BaseException) -> None:
+        """Remember (type and place only, last 20) a request that ended in a 500."""
+        from rfctui.sandbox.api import describe_exception
+
+        with self.lock:
+            self.internal_errors.append(describe_exception(exc))
+            del self.internal_errors[:-20]
 
     # -- entry points ----------------------------------------------------------------------
     def handle(self, request: Request) -> Response:

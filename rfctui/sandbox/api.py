@@ -24,6 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
+from rfctui.sandbox import body as forms
 from rfctui.sandbox.git import (
     HEX40,
     Commit,
@@ -129,10 +130,6 @@ def fmt_time(unix: int | None) -> str | None:
     return datetime.fromtimestamp(unix, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(text: str) -> int:
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
-
-
 def go_bool(value: str | None, default: bool) -> bool:
     """``strconv.ParseBool`` semantics; unparsable means the default."""
     if value is None:
@@ -201,23 +198,21 @@ def list_headers(req: Request, total: int, page_size: int, page: int) -> list[tu
     return headers
 
 
-def json_body(req: Request) -> dict[str, Any]:
-    if not req.body.strip():
-        return {}
+def json_body(req: Request, spec: forms.Struct) -> dict[str, Any]:
+    """The body as Gitea's binding would see it (``forms.read_json``): only ``spec``'s
+    fields, each of its Go type; anything else is the binding's 422."""
     try:
-        data = json.loads(req.body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(422, f"[]: Invalid JSON: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ApiError(422, "[]: Invalid JSON: body must be an object")
-    return data
+        return forms.read_json(req.body, spec)
+    except forms.BodyError as exc:
+        raise ApiError(exc.status, exc.message) from None
 
 
 def str_field(data: dict[str, Any], name: str, go_name: str, required: bool = False) -> str:
+    """A string field of a body read by ``json_body`` (so already a str or absent)."""
     value = data.get(name)
     if value is None:
         value = ""
-    if not isinstance(value, str):
+    if not isinstance(value, str):  # a spec in body.py disagrees with its handler
         raise ApiError(422, f"[{go_name}]: cannot unmarshal {type(value).__name__} into string")
     if required and not value:
         raise ApiError(422, f"[{go_name}]: Required")
@@ -752,6 +747,29 @@ def error_response(ctx_base: str, err: ApiError) -> Response:
     return json_response(body, err.status)
 
 
+def internal_error(base_url: str, exc: BaseException) -> Response:
+    """Gitea's 500 ``{"message","url"}`` for a request the sandbox failed to serve.
+
+    The message names only the exception type: never its text or a traceback, which
+    could carry request data (a token in a header or a query). ``Sandbox.internal_errors``
+    keeps a safe one-line note (type and place) for tests and debugging.
+    """
+    message = f"sandbox internal error ({type(exc).__name__})"
+    return json_response({"message": message, "url": f"{base_url}/api/swagger"}, 500)
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``"KeyError at api.py:123 in merge_pull"``: where it broke, not what it held."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if tb is None:
+        return type(exc).__name__
+    code = tb.tb_frame.f_code
+    where = f"{posixpath.basename(code.co_filename)}:{tb.tb_lineno}"
+    return f"{type(exc).__name__} at {where} in {code.co_name}"
+
+
 def authenticate(sb: Sandbox, req: Request) -> SandboxUser | None:
     """Gitea token sources (notes §5); an unknown credential is a 401 everywhere."""
     token: str | None = None
@@ -763,7 +781,7 @@ def authenticate(sb: Sandbox, req: Request) -> SandboxUser | None:
         elif len(parts) == 2 and parts[0].lower() == "basic":
             try:
                 user, _, secret = base64.b64decode(parts[1]).decode().partition(":")
-            except (binascii.Error, UnicodeDecodeError) as exc:
+            except (ValueError, UnicodeDecodeError) as exc:  # binascii.Error, non-ASCII
                 raise ApiError(401, "invalid username, password or token") from exc
             if secret in ("", "x-oauth-basic"):
                 token = user
@@ -804,6 +822,9 @@ def handle(sb: Sandbox, req: Request) -> Response:
             resp = _dispatch(sb, req, method)
     except ApiError as err:
         resp = error_response(req.base_url, err)
+    except Exception as exc:  # noqa: BLE001 - every request gets an answer (issue 9 item 7)
+        sb.note_internal_error(exc)
+        resp = internal_error(req.base_url, exc)
     # HEAD keeps the GET body here so transports can send its Content-Length; they
     # must not send the body itself.
     return _finish(req, resp)
@@ -923,7 +944,7 @@ def valid_branch_name(name: str) -> bool:
 @route("POST", r"/branches")
 def create_branch(ctx: Ctx, m: re.Match[str]) -> Response:
     ctx.require_write()
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.CREATE_BRANCH)
     new = str_field(data, "new_branch_name", "NewBranchName", required=True)
     if not valid_branch_name(new):
         raise ApiError(422, "[NewBranchName]: GitRefName")
@@ -1031,6 +1052,26 @@ def get_single_commit(ctx: Ctx, m: re.Match[str]) -> Response:
     return json_response(ctx.commit_json(commit, **flags))
 
 
+@route("GET", r"/git/refs(?:/(.+))?")
+def list_git_refs(ctx: Ctx, m: re.Match[str]) -> Response:
+    """notes §7: refs whose name starts with ``refs/<filter>`` (branches, tags and the
+    ``refs/pull/N/head`` of every PR), by name; upstream compares its one-object case
+    with the un-prefixed filter, so the answer is always a list; none -> 404."""
+    git = ctx.git
+    prefix = f"refs/{unquote(m.group(1))}" if m.group(1) else "refs/"
+    refs = [(f"refs/heads/{n}", sha) for n, sha in git.branches.items()]
+    refs += [(f"refs/tags/{n}", sha) for n, sha in git.tags.items()]
+    refs += [(f"refs/pull/{n}/head", sha) for n, sha in ctx.sb.pull_refs.items() if sha]
+    hits = sorted((name, sha) for name, sha in refs if name.startswith(prefix))
+    if not hits:
+        raise not_found()
+    return json_response([
+        {"ref": name, "url": f"{ctx.api}/git/{quote(name)}",
+         "object": {"sha": sha, "type": "commit", "url": f"{ctx.api}/git/commits/{sha}"}}
+        for name, sha in hits
+    ])
+
+
 # -- contents (read) ---------------------------------------------------------------------
 def resolve_ref_strict(ctx: Ctx, ref: str | None) -> tuple[str, str, str]:
     """``(commit sha, ref name, ref kind)``: branch, tag or FULL sha only (notes §1.1)."""
@@ -1094,23 +1135,42 @@ class FileOp:
     from_path: str = ""
 
 
+B64_ALPHABET = re.compile(r"[A-Za-z0-9+/]*={0,2}")
+GIT_IDENT_CRUD = ".,:;<>\"' \t"
+
+
 def decode_content(value: Any, go_name: str = "ContentBase64") -> bytes:
+    """Go's ``base64.StdEncoding.DecodeString``: strict alphabet and padding, only CR
+    and LF ignored; anything else is Gitea's 422 ``illegal base64 data``."""
     if not isinstance(value, str):
         raise ApiError(422, f"[{go_name}]: must be a base64 string")
+    text = value.replace("\r", "").replace("\n", "")
+    bad = B64_ALPHABET.match(text)
+    end = bad.end() if bad else 0
+    if end < len(text) or len(text) % 4:
+        raise ApiError(422, f"illegal base64 data at input byte {min(end, len(text))}")
     try:
-        return base64.b64decode(value.encode(), validate=False)
-    except (binascii.Error, ValueError) as exc:
-        raise ApiError(422, f"invalid base64 content: {exc}") from exc
+        return base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(422, f"illegal base64 data at input byte {len(text)}") from None
+
+
+def git_ident(text: str) -> str:
+    """git's ``strbuf_addstr_without_crud``: no NUL, LF, ``<`` or ``>`` inside, no crud
+    at the ends. Why: such a name would make the commit object unparsable for good."""
+    for ch in "\0\n<>":
+        text = text.replace(ch, "")
+    return text.strip(GIT_IDENT_CRUD)
 
 
 def identity(data: dict[str, Any], name: str) -> tuple[str, str] | None:
     value = data.get(name)
     if not isinstance(value, dict):
         return None
-    n, e = value.get("name") or "", value.get("email") or ""
+    n, e = git_ident(value.get("name") or ""), git_ident(value.get("email") or "")
     if not n and not e:
         return None
-    return str(n), str(e)
+    return n, e
 
 
 def change_files(ctx: Ctx, data: dict[str, Any], ops: list[FileOp]) -> tuple[str, str]:
@@ -1146,7 +1206,7 @@ def change_files(ctx: Ctx, data: dict[str, Any], ops: list[FileOp]) -> tuple[str
             path = clean_path(op.path)
         except ApiError as exc:  # writes report ErrFilenameInvalid as 422, reads as 400
             raise ApiError(422, exc.message) from exc
-        if not path:
+        if not path or "\0" in path:  # git cannot store a NUL in a tree entry name
             raise ApiError(422, f"path contains a malformed path component [path: {op.path}]")
         if op.operation == "create" or (op.operation == "upload" and path not in files):
             if path in files or any(p.startswith(path + "/") for p in files):
@@ -1199,9 +1259,9 @@ def change_files(ctx: Ctx, data: dict[str, Any], ops: list[FileOp]) -> tuple[str
         dates = data.get("dates")
         if isinstance(dates, dict) and isinstance(dates.get(date_key), str) and dates[date_key]:
             try:
-                when = parse_time(dates[date_key])
-            except ValueError as exc:
-                raise ApiError(422, f"[Dates]: invalid date {dates[date_key]!r}") from exc
+                when = forms.check_datetime(dates[date_key], f"Dates.{date_key}")
+            except forms.BodyError as exc:
+                raise ApiError(exc.status, exc.message) from None
         return Signature(name or doer_id[0], email or doer_id[1], when)
 
     a_sig, c_sig = sig(author, "author"), sig(committer, "committer")
@@ -1246,7 +1306,7 @@ def file_response(ctx: Ctx, sha: str, branch: str, path: str | None) -> dict[str
 @route("POST", r"/contents/(.+)")
 def create_file(ctx: Ctx, m: re.Match[str]) -> Response:
     ctx.require_write("user should have a permission to write to the target branch")
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.CREATE_FILE)
     path = unquote(m.group(1))
     content = decode_content(str_field(data, "content", "ContentBase64", required=True))
     op = FileOp("create", path, content)
@@ -1257,7 +1317,7 @@ def create_file(ctx: Ctx, m: re.Match[str]) -> Response:
 @route("PUT", r"/contents/(.+)")
 def update_file(ctx: Ctx, m: re.Match[str]) -> Response:
     ctx.require_write("user should have a permission to write to the target branch")
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.UPDATE_FILE)
     path = unquote(m.group(1))
     content = decode_content(str_field(data, "content", "ContentBase64", required=True))
     sha_given = str_field(data, "sha", "SHA")
@@ -1272,7 +1332,7 @@ def update_file(ctx: Ctx, m: re.Match[str]) -> Response:
 @route("DELETE", r"/contents/(.+)")
 def delete_file(ctx: Ctx, m: re.Match[str]) -> Response:
     ctx.require_write("user should have a permission to write to the target branch")
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.DELETE_FILE)
     path = unquote(m.group(1))
     sha_given = str_field(data, "sha", "SHA", required=True)
     op = FileOp("delete", path, None, sha_given)
@@ -1283,7 +1343,7 @@ def delete_file(ctx: Ctx, m: re.Match[str]) -> Response:
 @route("POST", r"/contents")
 def change_many(ctx: Ctx, m: re.Match[str]) -> Response:
     ctx.require_write("user should have a permission to write to the target branch")
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.CHANGE_FILES)
     raw = data.get("files")
     if not isinstance(raw, list) or not raw:
         raise ApiError(422, "[Files]: Required")
@@ -1296,7 +1356,7 @@ def change_many(ctx: Ctx, m: re.Match[str]) -> Response:
             raise ApiError(422, "[Operation]: In")
         path = str_field(item, "path", "Path", required=True)
         content = None
-        if item.get("content") not in (None, ""):
+        if item.get("content"):
             content = decode_content(item["content"])
         elif operation in ("create", "update", "upload"):
             content = b""
@@ -1494,18 +1554,19 @@ def batch_contents(ctx: Ctx, paths: Any) -> Response:
 
 @route("GET", r"/file-contents")
 def get_file_contents(ctx: Ctx, m: re.Match[str]) -> Response:
+    raw = (ctx.req.arg("body") or "").encode("utf-8", "surrogatepass")
     try:
-        data = json.loads(ctx.req.arg("body") or "")
-    except ValueError as exc:
-        raise ApiError(400, "invalid body parameter") from exc
-    if not isinstance(data, dict):
+        data = forms.read_json(raw, forms.GET_FILES) if raw.strip() else None
+    except forms.BodyError:
+        data = None
+    if data is None:
         raise ApiError(400, "invalid body parameter")
     return batch_contents(ctx, data.get("files") or [])
 
 
 @route("POST", r"/file-contents")
 def post_file_contents(ctx: Ctx, m: re.Match[str]) -> Response:
-    return batch_contents(ctx, json_body(ctx.req).get("files") or [])
+    return batch_contents(ctx, json_body(ctx.req, forms.GET_FILES).get("files") or [])
 
 
 @route("GET", r"/archive/(.+)")
@@ -1620,7 +1681,7 @@ def strip_head_owner(head: str, sb: Sandbox) -> str:
 def create_pull(ctx: Ctx, m: re.Match[str]) -> Response:
     doer = ctx.require_token()
     sb, git = ctx.sb, ctx.git
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.CREATE_PULL)
     raw_head = str_field(data, "head", "Head", required=True)
     base = str_field(data, "base", "Base", required=True)
     title = str_field(data, "title", "Title", required=True)
@@ -1668,7 +1729,8 @@ def create_pull(ctx: Ctx, m: re.Match[str]) -> Response:
 
 
 def get_pr(ctx: Ctx, number: str) -> PullState:
-    pr = ctx.sb.pulls.get(int(number))
+    # Gitea's PathParamInt64 reads an unparsable index as 0: not found, never a crash.
+    pr = ctx.sb.pulls.get(int(number)) if len(number) <= 19 else None
     if pr is None:
         raise not_found()
     return pr
@@ -1686,7 +1748,7 @@ def edit_pull(ctx: Ctx, m: re.Match[str]) -> Response:
     pr = get_pr(ctx, m.group(1))
     if not doer.can_write() and doer.login != pr.poster:
         raise ApiError(403, None)  # Gitea: ctx.Status(403), empty body
-    data = json_body(ctx.req)
+    data = json_body(ctx.req, forms.EDIT_PULL)
     changed = False
     if "title" in data and data["title"] is not None:
         title = str_field(data, "title", "Title")
@@ -1760,8 +1822,8 @@ def merge_pull(ctx: Ctx, m: re.Match[str]) -> Response:
     doer = ctx.require_token()
     sb, git = ctx.sb, ctx.git
     pr = get_pr(ctx, m.group(1))
-    data = json_body(ctx.req)
-    do = data.get("Do", data.get("do"))
+    data = json_body(ctx.req, forms.MERGE_PULL)
+    do = data.get("Do")
     if not isinstance(do, str) or not do:
         raise ApiError(422, "[Do]: Required")
     if do not in MERGE_STYLES:
@@ -1775,7 +1837,7 @@ def merge_pull(ctx: Ctx, m: re.Match[str]) -> Response:
     if is_wip(pr.title):
         raise ApiError(405, "Work in progress PRs cannot be merged")
     head_sha = sb.pull_refs[pr.number]
-    expected = data.get("head_commit_id") or ""
+    expected = str_field(data, "head_commit_id", "HeadCommitID")
     if expected and expected != head_sha:
         raise ApiError(409, "head out of date")
     base_sha = git.branches.get(pr.base)
@@ -1783,10 +1845,10 @@ def merge_pull(ctx: Ctx, m: re.Match[str]) -> Response:
         raise ApiError(404, f"base branch does not exist [name: {pr.base}]")
     now = sb.now()
     sig = Signature(doer.full_name or doer.login, doer.email, now)
-    title = data.get("MergeTitleField") or data.get("merge_title_field") or ""
-    extra = data.get("MergeMessageField") or data.get("merge_message_field") or ""
+    title = str_field(data, "MergeTitleField", "MergeTitleField")
+    extra = str_field(data, "MergeMessageField", "MergeMessageField")
     if do == "manually-merged":
-        merge_sha = data.get("merge_commit_id") or data.get("MergeCommitID") or head_sha
+        merge_sha = str_field(data, "MergeCommitID", "MergeCommitID") or head_sha
         new_base = None
     else:
         try:

@@ -16,10 +16,17 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
-from rfctui.sandbox.api import Request, Response
+from rfctui.sandbox.api import Request, Response, internal_error, json_response
 
 if TYPE_CHECKING:
     from rfctui.sandbox import Sandbox
+
+
+MAX_REQUEST_BODY = 256 * 1024 * 1024  # far above any 10 MiB blob in base64
+
+
+class BodyTooLarge(ValueError):
+    """A request body over ``MAX_REQUEST_BODY``: answered 413, never buffered."""
 
 
 def check_loopback(host: str) -> None:
@@ -95,20 +102,44 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return
-        body = self._read_body()
         host = self.headers.get("Host") or "{}:{}".format(*self.server.server_address[:2])
-        req = Request.from_target(
-            self.command, self.path, dict(self.headers.items()), body, f"http://{host}"
-        )
-        delay = sb.faults.delay_seconds
-        if delay:
-            time.sleep(delay)
-        resp: Response = sb.handle(req)
+        base_url = f"http://{host}"
+        try:
+            body = self._read_body()
+        except OSError:  # the client went away mid-body
+            self.close_connection = True
+            return
+        except ValueError as exc:  # unreadable framing: answer, then stop reading the socket
+            self.close_connection = True
+            status, message = (
+                (413, "request body too large")
+                if isinstance(exc, BodyTooLarge)
+                else (400, "invalid request body framing (Content-Length / chunked)")
+            )
+            url = f"{base_url}/api/swagger"
+            self._send(json_response({"message": message, "url": url}, status))
+            return
+        try:
+            req = Request.from_target(
+                self.command, self.path, dict(self.headers.items()), body, base_url
+            )
+            delay = sb.faults.delay_seconds
+            if delay:
+                time.sleep(delay)
+            resp: Response = sb.handle(req)
+        except Exception as exc:  # noqa: BLE001 - every request gets an answer
+            sb.note_internal_error(exc)
+            resp = internal_error(base_url, exc)
+        self._send(resp)
+
+    def _send(self, resp: Response) -> None:
         try:
             self.send_response(resp.status)
             for name, value in resp.headers:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(resp.body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.end_headers()
             if self.command != "HEAD" and resp.body:
                 self.wfile.write(resp.body)
@@ -119,8 +150,12 @@ class _Handler(BaseHTTPRequestHandler):
         """Content-Length or chunked request bodies (httpx streams the latter)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
             chunks = []
+            total = 0
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
+                total += size
+                if size < 0 or total > MAX_REQUEST_BODY:
+                    raise BodyTooLarge if size >= 0 else ValueError("negative chunk size")
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass  # trailers
@@ -128,7 +163,30 @@ class _Handler(BaseHTTPRequestHandler):
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
         length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError("negative Content-Length")
+        if length > MAX_REQUEST_BODY:
+            raise BodyTooLarge
         return self.rfile.read(length) if length > 0 else b""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib answers what it cannot parse (bad request line, 414, 431, 501) with
+        HTML; clients of the sandbox expect Gitea's JSON error shape everywhere."""
+        self.close_connection = True
+        text = message or self.responses.get(code, ("error",))[0]
+        host = "{}:{}".format(*self.server.server_address[:2])
+        resp = json_response({"message": text, "url": f"http://{host}/api/swagger"}, code)
+        try:
+            self.send_response(code)
+            for name, value in resp.headers:
+                self.send_header(name, value)
+            self.send_header("Connection", "close")
+            self.send_header("Content-Length", str(len(resp.body)))
+            self.end_headers()
+            if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+                self.wfile.write(resp.body)
+        except OSError:
+            pass
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve  # noqa: N815
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from rfctui.sandbox.api import Request, Response
+from rfctui.sandbox.api import Request, Response, internal_error
 
 if TYPE_CHECKING:
     from rfctui.sandbox import Sandbox
@@ -50,7 +50,7 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         delay = self.sandbox.faults.delay_seconds
         if delay:
             time.sleep(delay)
-        return self._to_response(self.sandbox.handle(self._to_request(request, body)), request)
+        return self._answer(request, body)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self._check_down(request)
@@ -58,7 +58,17 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         delay = self.sandbox.faults.delay_seconds
         if delay:
             await asyncio.sleep(delay)
-        return self._to_response(self.sandbox.handle(self._to_request(request, body)), request)
+        return self._answer(request, body)
+
+    def _answer(self, request: httpx.Request, body: bytes) -> httpx.Response:
+        """Like the HTTP server: whatever goes wrong, the client gets a 500 JSON body."""
+        try:
+            resp = self.sandbox.handle(self._to_request(request, body))
+        except Exception as exc:  # noqa: BLE001 - every request gets an answer
+            self.sandbox.note_internal_error(exc)
+            url = request.url
+            resp = internal_error(f"{url.scheme}://{url.netloc.decode('ascii')}", exc)
+        return self._to_response(resp, request)
 
     def close(self) -> None:
         """Nothing to release; the sandbox outlives its clients."""
