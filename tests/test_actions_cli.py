@@ -266,3 +266,63 @@ def test_a_proposal_typed_while_gitea_is_down_is_kept(
     token_files = "".join(
         p.read_text(errors="replace") for p in Path(env["RFCTUI_DATA_DIR"]).rglob("*.json"))
     assert "ada-token" not in token_files
+
+
+# ---------------------------------------------------------------- issue 9: pre-flight, stacking
+
+
+def _open_claim_for_grace(sb: Sandbox, base_url: str) -> int:
+    """grace's claim PR, opened by the bot for her outside this rfctui (out of band)."""
+    import asyncio
+
+    from rfctui import trailer
+    from rfctui.gitea import GiteaClient
+
+    async def go() -> int:
+        async with GiteaClient(base_url, "bot-token") as c:
+            await c.create_branch("rfcs", "meta", "claim/typed-config", "main")
+            pr = await c.create_pull(
+                "rfcs", "meta", head="claim/typed-config", base="main",
+                title="Claim typed-config for grace",
+                body=trailer.compose("Claim.", "Grace Hopper", "grace"))
+            return int(pr["number"])
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize("synced", [True, False], ids=["from-cache", "fresh-read"])
+def test_claim_over_someone_elses_open_claim_exits_2_and_leaves_nothing(
+    served: tuple[Sandbox, str, dict[str, str]], synced: bool
+) -> None:
+    sb, base, env = served
+    number = _open_claim_for_grace(sb, base)
+    if synced:
+        assert rfctui(env, "--sync").returncode == 0
+    pulls_before = dict(sb.pulls)
+    before = sb.requests_served
+    proc = rfctui(env, "claim", "typed-config")
+    assert proc.returncode == 2
+    assert _one_error_line(proc) == (
+        f"rfctui: nothing was sent: claim/typed-config already has open PR #{number} by "
+        "grace; review or comment there")
+    # from the cache: GET /user only; without it: GET /user and one fresh read
+    assert sb.requests_served - before <= (1 if synced else 4)
+    assert sb.pulls.keys() == pulls_before.keys()
+    assert "no pending or failed actions" in rfctui(env, "actions").stdout
+
+
+def test_a_second_metadata_change_says_it_was_added_to_the_open_pr(
+    served: tuple[Sandbox, str, dict[str, str]]
+) -> None:
+    sb, base, env = served
+    first = rfctui(env, "metadata", "typed-config", "--set", "state=parked")
+    assert first.returncode == 0, first.stderr
+    assert "added to your open PR" not in first.stderr
+    second = rfctui(env, "metadata", "typed-config", "--set", "tags=config,dx")
+    assert second.returncode == 0, second.stderr
+    pr = _pr(sb, "metadata/typed-config")
+    assert second.stdout == f"{base}/rfcs/meta/pulls/{pr.number}\n"
+    assert second.stderr.splitlines() == [f"rfctui: added to your open PR #{pr.number}"]
+    lines = pr.body.splitlines()
+    assert "- `state`: idea → parked" in lines and "- `tags`: [config] → [config, dx]" in lines
+    assert lines[-1] == "On-behalf-of: Ada Lovelace <ada>"
