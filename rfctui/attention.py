@@ -439,10 +439,11 @@ def attention_queue(
         if responsible and e.state_since is not None:
             limit = limits.stale_after(e.state)
             if limit is not None and now_utc - e.state_since > limit:
-                state = _line(e.state) or "?"
+                known = e.state_key in DEFAULT_STALE  # "proposed" reads as "idea" (§3)
+                state = e.state_key if known else (_line(e.state) or "?")
                 text = (
-                    f"stale: {state} for {_days(now_utc - e.state_since)} days,"
-                    f" over the {_span(limit)} limit"
+                    f"stale: {state} for {_days(now_utc - e.state_since)} days"
+                    f" (limit {_span(limit)})"
                 )
                 out.add("stale", e.slug, e.title, text, e.state_since + limit, activity)
 
