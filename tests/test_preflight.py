@@ -158,26 +158,32 @@ def test_preflight_is_pure_over_cache_rows() -> None:
 # ---------------------------------------------------------------- the fresh read
 
 
+@pytest.mark.parametrize("action", ["claim", "metadata"])
 async def test_a_pr_opened_after_the_sweep_is_found_by_one_fresh_read(
-    sb: Sandbox, log: Any, tmp_path: Path
+    sb: Sandbox, log: Any, tmp_path: Path, action: str
 ) -> None:
-    """The cache is a sweep old: grace's claim was opened out of band since. One read of
-    the branch and its PR refuses ada's claim before the log row: nothing to retry."""
+    """The cache is a sweep old: grace's PR on the branch was opened out of band since.
+    One read of the branch and its PR refuses ada's action before the log row: nothing
+    to retry, nothing written."""
     cache = await _synced(sb, tmp_path, log)
+    head = f"{action}/typed-config"
     async with _client(sb) as c:
-        body = trailer.compose("Claim.", "Grace Hopper", "grace")
-        await c.create_branch("rfcs", "meta", "claim/typed-config", "main")
-        async with GiteaClient(BASE_URL, "grace-token", transport=sb.transport) as g:
-            pr = await g.create_pull("rfcs", "meta", head="claim/typed-config", base="main",
-                                     title="Claim typed-config", body=body)
+        await c.create_branch("rfcs", "meta", head, "main")
+    async with GiteaClient(BASE_URL, "grace-token", transport=sb.transport) as g:
+        pr = await g.create_pull("rfcs", "meta", head=head, base="main", title="Mine",
+                                 body=trailer.compose("Mine.", "Grace Hopper", "grace"))
     counting = Counting(sb.transport)
     async with _client(sb, counting) as c:
-        with pytest.raises(Refused, match=f"#{pr['number']} by grace"):
-            await _bot(c, log, cache).claim(ADA, "typed-config")
+        bot = _bot(c, log, cache)
+        with pytest.raises(Refused, match=f"{head} already has open PR #{pr['number']} by grace"):
+            if action == "claim":
+                await bot.claim(ADA, "typed-config")
+            else:
+                await bot.edit_metadata(ADA, "typed-config", {"state": "parked"})
     assert all(method == "GET" for method, _ in counting.seen)
     assert len(counting.seen) <= 3  # the branch, the PR for its head (and its list)
     assert log.all() == []
-    assert len(_pulls(sb, "claim/typed-config")) == 1
+    assert len(_pulls(sb, head)) == 1
 
 
 # ---------------------------------------------------------------- stacked changes
