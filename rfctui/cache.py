@@ -25,7 +25,10 @@ Request costs (``SweepResult.requests``):
   PR the cache has as open that is no longer open: O(1) + what changed.
 - **resync**: tree pages + ⌈entries/30⌉ batches + 1 (the newest PR ``updated_at``,
   read before the listing: the next watermark) + ⌈PRs/50⌉ pages.
-- **refresh**: 1 (the PR) + 1 (the entry).
+- **refresh**: 1 (the PR) + 1 (the entry); + 1 (``git/refs/pull/N/head``) for a PR
+  first seen merged or closed while its head branch still exists (``head_sha``: see
+  `Reconciler._get_pull_own_head`). The full sweep's GET of a PR that left the open
+  list costs the same.
 
 Decisions (documented here because SPEC leaves them open):
 
@@ -44,6 +47,10 @@ Decisions (documented here because SPEC leaves them open):
   (§5). The branch name comes from ``head.label`` (``head.ref`` becomes
   ``refs/pull/N/head`` once the branch is deleted). Other PRs are remembered only
   as numbers, so the PR count check can tell "new" from "foreign".
+- *head_sha* (§4.2): the PR's own head, the commit ``refs/pull/N/head`` points at
+  (for a merged or closed PR: its head then), from every read path — what the PR list
+  and a cold resync read; never the live branch a later PR from the same branch moved
+  (`Reconciler._get_pull_own_head`).
 - *opened_by* (§6.3): Gitea's PR author unless it is the bot; else the actions log
   row for (slug, number); else the final-trailer ``On-behalf-of:`` of the PR body;
   else the bot login.
@@ -638,12 +645,7 @@ class Reconciler:
             opened_by = (
                 self._actor_for(slug, number) or on_behalf_of(body) or self.bot_login
             )
-        if pr.get("merged"):
-            state = "merged"
-        elif pr.get("state") == "closed":
-            state = "closed"
-        else:
-            state = "open"
+        state = _pr_state(pr)
         return {
             "repo": f"{self.owner}/{self.repo}",
             "pr_number": number,
@@ -849,7 +851,8 @@ class Reconciler:
         ]
         if vanished:
             self._report("fetching pull requests", 0, len(vanished))
-            got = await _all(self._get_pull_or_none(n) for n in vanished)
+            stored = await asyncio.to_thread(self.cache.pr_rows, vanished)
+            got = await _all(self._get_pull_own_head(n, stored.get(n)) for n in vanished)
             found = [pr for pr in got if pr is not None]
             missing = [n for n, pr in zip(vanished, got, strict=True) if pr is None]
             # A later listing of the same PR replaces the earlier planned row.
@@ -866,10 +869,66 @@ class Reconciler:
         except GiteaNotFound:  # every 404 is a GiteaNotFound
             return None
 
+    async def _get_pull_own_head(
+        self, number: int, stored: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The single-PR GET, with ``head.sha`` the PR's OWN head, as the list has it.
+
+        ``head_sha`` means the commit ``refs/pull/N/head`` points at (SPEC §4.2, §5): for
+        an open PR the head branch's tip (Gitea moves the ref on every push), for a
+        merged or closed one its head when it was merged or closed (Gitea moves the ref
+        of open PRs only; a merged PR cannot be reopened). The PR *list* reads that ref
+        (API-NOTES §3.1) but the single GET reads the live branch while it exists, so
+        after a merge a new PR from the same branch (claim #2 on ``claim/<slug>``) made
+        a refresh of #1 store #2's commit, and the cache depended on which read came
+        last (issue 9 item 8). Cheapest correct fix, in requests:
+
+        - open, or the branch is gone (``head.ref`` is then ``refs/pull/N/head`` and
+          ``head.sha`` its commit): the GET's value; no extra request;
+        - merged/closed and the cache already has it so, ended at the same time
+          (``closed_at``/``merged_at``): the stored value (the ref has not moved since;
+          every read path stores the ref's value); no extra request;
+        - otherwise ``GET git/refs/pull/N/head``: 1 small request (the PR list cannot
+          be asked for one PR; the commits endpoints are heavier). A missing ref gives
+          None, which is what the list says then too (an empty ``head.sha``).
+        """
+        pr = await self._get_pull_or_none(number)
+        if pr is None:
+            return None
+        head = dict(pr.get("head") or {})
+        state = _pr_state(pr)
+        if state == "open" or str(head.get("ref") or "").startswith("refs/"):
+            return pr
+        if (
+            stored is not None
+            and stored.get("head_sha")
+            and stored.get("state") == state
+            and stored.get("closed_at") == parse_dt(pr.get("closed_at"))
+            and stored.get("merged_at") == parse_dt(pr.get("merged_at"))
+        ):
+            head["sha"] = stored["head_sha"]
+        else:
+            head["sha"] = await self._pull_ref(number)
+        return {**pr, "head": head}
+
+    async def _pull_ref(self, number: int) -> str | None:
+        """The commit ``refs/pull/N/head`` points at (API-NOTES §7 ``git/refs``; Gitea
+        matches ``refs/<filter>`` by prefix and answers a list), None if it is missing."""
+        want = f"refs/pull/{number}/head"
+        try:
+            refs = await self.client.get_git_refs(self.owner, self.repo, want[5:])
+        except GiteaNotFound:
+            return None
+        for ref in refs:
+            if isinstance(ref, Mapping) and ref.get("ref") == want:
+                return str((ref.get("object") or {}).get("sha") or "") or None
+        return None
+
     # ------------------------------------------------------------ targeted refresh
 
     async def _refresh_pull(self, snap: _Snapshot, plan: _Plan, number: int) -> None:
-        pr = await self._get_pull_or_none(number)
+        stored = (await asyncio.to_thread(self.cache.pr_rows, [number])).get(number)
+        pr = await self._get_pull_own_head(number, stored)
         if pr is None:
             if number in snap.prs:
                 plan.pr_deletes.append(number)
@@ -914,6 +973,13 @@ class Reconciler:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _pr_state(pr: Mapping[str, Any]) -> str:
+    """§5: ``merged`` if merged, ``closed`` if closed unmerged, else ``open``."""
+    if pr.get("merged"):
+        return "merged"
+    return "closed" if pr.get("state") == "closed" else "open"
 
 
 def _newest(items: Iterable[Mapping[str, Any]]) -> datetime | None:

@@ -662,6 +662,19 @@ class GiteaClient:
             f"{self._repo(owner, repo)}/pulls/{_seg(base, 'base')}/{_multi(head, 'head')}",
         )
 
+    async def get_git_refs(self, owner: str, repo: str, prefix: str) -> list[dict[str, Any]]:
+        """``GET /repos/{o}/{r}/git/refs/{prefix}``: the refs named ``refs/<prefix>…``.
+
+        Gitea matches by prefix and answers a list (some builds answer one object for
+        an exact match: made a list here); 404 (`GiteaNotFound`) when none matches.
+        """
+        got = await self._json(
+            "GET", f"{self._repo(owner, repo)}/git/refs/{_multi(prefix, 'ref')}"
+        )
+        if isinstance(got, dict):
+            return [got]
+        return [r for r in (got or []) if isinstance(r, dict)]
+
     async def create_pull(
         self, owner: str, repo: str, *, head: str, base: str, title: str, body: str = ""
     ) -> dict[str, Any]:

@@ -344,6 +344,46 @@ def test_refresh_touches_one_pr_and_one_entry(sb: Sandbox, cache: Cache) -> None
     assert r.ok and r.requests == 1 and rows(cache)["e0003"]["removed"]
 
 
+def test_an_ended_pr_keeps_its_own_head_whichever_read_stored_it(
+    sb: Sandbox, cache: Cache
+) -> None:
+    """``head_sha`` is refs/pull/N/head (issue 9 item 8): after #1 is merged, a new claim
+    #2 moves ``claim/e0001``; the single GET of #1 then reads the live branch (#2's
+    commit), the list reads #1's ref. A refresh and a full sweep's GET of a PR that left
+    the open list store #1's own head, at the cost the module docstring states."""
+    a = open_pr(sb, "claim/e0001")
+    assert sweep(sb, cache, "resync").ok
+    with api(sb) as c:
+        c.post(f"/repos/{OWNER}/{REPO}/pulls/{a}/merge", json={"Do": "merge"}).raise_for_status()
+    own = sb.pull_refs[a]
+    b = open_pr(sb, "claim/e0001")  # a new commit on the same branch
+    assert sb.git.branches["claim/e0001"] != own
+    r = sweep(sb, cache, "refresh", pr_number=a)  # cached as open: + git/refs
+    assert r.ok and r.requests == 2
+    assert pulls(cache)[a]["state"] == "merged" and pulls(cache)[a]["head_sha"] == own
+    r = sweep(sb, cache, "refresh", pr_number=a)  # cached as merged: the stored value
+    assert r.ok and r.requests == 1 and r.rows_changed == 0
+    # The full sweep's GET of a PR it has as open that is no longer open: the same.
+    with api(sb) as c:
+        c.post(f"/repos/{OWNER}/{REPO}/pulls/{b}/merge", json={"Do": "merge"}).raise_for_status()
+    own_b = sb.pull_refs[b]
+    open_pr(sb, "claim/e0001")
+    assert sweep(sb, cache, "resync").ok
+    with cache.write():  # the incremental listing must not see #b: force the GET path
+        cache.set_state({"pulls_updated_at": "2099-01-01T00:00:00Z"})
+    edit_pr(sb, b + 1, state="closed")
+    sb.commit_files("claim/e0001", {"rfcs/e0001.md": entry("e0001", "Later")}, "later")
+    r = sweep(sb, cache, "full_sweep")
+    assert r.ok and pulls(cache)[b + 1]["state"] == "closed"
+    assert pulls(cache)[b + 1]["head_sha"] == sb.pull_refs[b + 1] != sb.git.branches[
+        "claim/e0001"]
+    assert pulls(cache)[b]["head_sha"] == own_b
+    # Branch gone: head.ref is refs/pull/N/head and head.sha its commit; no extra request.
+    sb.delete_branch("claim/e0001")
+    r = sweep(sb, cache, "refresh", pr_number=a)
+    assert r.ok and r.requests == 1 and pulls(cache)[a]["head_sha"] == own
+
+
 def test_refresh_rejects_a_bad_slug_without_a_request(sb: Sandbox, cache: Cache) -> None:
     r = sweep(sb, cache, "refresh", slug="../../etc/passwd")
     assert not r.ok and r.requests == 0 and "invalid slug" in (r.error or "")

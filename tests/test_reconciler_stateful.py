@@ -15,19 +15,27 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import random
 import re
 import shutil
 import tempfile
+import time
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
+    get_state_machine_test,
     initialize,
     invariant,
     precondition,
@@ -161,6 +169,8 @@ def gitea_view(api: httpx.Client) -> tuple[dict[str, dict[str, Any]], set[str],
                 "title": pr["title"],
                 "head_branch": pr["head"]["ref"],
                 "opened_by": opened_by,
+                # The list reads refs/pull/N/head (API-NOTES §3.1): the PR's own head.
+                "head_sha": pr["head"]["sha"] or None,
             }
         if len(items) < 50:
             break
@@ -198,6 +208,7 @@ def cache_view(export: dict[str, Any]) -> tuple[dict[str, dict[str, Any]],
             "title": p["title"],
             "head_branch": p["head_branch"],
             "opened_by": p["opened_by"],
+            "head_sha": p["head_sha"],
         }
         for p in export["pulls"]
     }
@@ -208,8 +219,12 @@ def cache_view(export: dict[str, Any]) -> tuple[dict[str, dict[str, Any]],
 
 
 class ReconcilerMachine(RuleBasedStateMachine):
+    histories = 0  # machines built and steps run, for the long mode's report
+    steps = 0
+
     def __init__(self) -> None:
         super().__init__()
+        ReconcilerMachine.histories += 1
         self.clock = StepClock()
         self.sb = Sandbox(clock=self.clock)
         self.api = httpx.Client(transport=self.sb.transport, base_url=f"{HOST}/api/v1",
@@ -395,21 +410,27 @@ class ReconcilerMachine(RuleBasedStateMachine):
     @precondition(lambda self: bool(self.pr_numbers("open")))
     @rule(data=st.data())
     def close_pr(self, data: st.DataObject) -> None:
-        number = data.draw(st.sampled_from(self.pr_numbers("open")))
+        self.do_close(data.draw(st.sampled_from(self.pr_numbers("open"))))
+
+    def do_close(self, number: int) -> None:
         r = self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}", json={"state": "closed"})
         assert r.status_code == 201, r.text
 
     @precondition(lambda self: bool(self.pr_numbers("closed")))
     @rule(data=st.data())
     def reopen_pr(self, data: st.DataObject) -> None:
-        number = data.draw(st.sampled_from(self.pr_numbers("closed")))
+        self.do_reopen(data.draw(st.sampled_from(self.pr_numbers("closed"))))
+
+    def do_reopen(self, number: int) -> None:
         r = self.api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}", json={"state": "open"})
         assert r.status_code in (201, 409), r.text  # 409: another open PR for that head
 
     @precondition(lambda self: bool(self.pr_numbers("open")))
     @rule(data=st.data())
     def merge_pr(self, data: st.DataObject) -> None:
-        number = data.draw(st.sampled_from(self.pr_numbers("open")))
+        self.do_merge(data.draw(st.sampled_from(self.pr_numbers("open"))))
+
+    def do_merge(self, number: int) -> None:
         r = self.api.post(f"/repos/{OWNER}/{REPO}/pulls/{number}/merge", json={"Do": "merge"})
         assert r.status_code in (200, 405, 409), r.text  # conflicts are fine
 
@@ -436,13 +457,13 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def targeted_refresh(self, data: st.DataObject) -> None:
         numbers = self.pr_numbers()
         if numbers and data.draw(st.booleans()):
-            number = data.draw(st.sampled_from(numbers))
-            self.sweep("refresh", pr_number=number)
-            self.check_cache(only_pr=number)
+            self.do_refresh(pr_number=data.draw(st.sampled_from(numbers)))
         else:
-            slug = data.draw(st.sampled_from(SLUGS))
-            self.sweep("refresh", slug=slug)
-            self.check_cache(only_slug=slug)
+            self.do_refresh(slug=data.draw(st.sampled_from(SLUGS)))
+
+    def do_refresh(self, slug: str | None = None, pr_number: int | None = None) -> None:
+        self.sweep("refresh", slug=slug, pr_number=pr_number)
+        self.check_cache(only_slug=slug, only_pr=pr_number)
 
     @precondition(lambda self: len(self.pr_numbers()) >= 2)
     @rule(data=st.data())
@@ -460,16 +481,136 @@ class ReconcilerMachine(RuleBasedStateMachine):
     def cache_opens(self) -> None:
         assert self.cache.sync_status() is not None
         self.clock.step()
+        ReconcilerMachine.steps += 1
 
 
-ReconcilerMachine.TestCase.settings = settings(
-    max_examples=50,
-    stateful_step_count=25,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
-    derandomize=True,  # the same histories on every run and machine
-    database=None,
-)
+def machine_settings(examples: int | None = None, steps: int = 25) -> settings:
+    """CI (`examples` None): the same 50 histories on every run and machine (derandomize).
+    The long mode (`examples` set): random histories; the seed is the caller's."""
+    common: dict[str, Any] = {
+        "stateful_step_count": steps,
+        "deadline": None,
+        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
+        "database": None,
+    }
+    if examples is None:
+        return settings(max_examples=50, derandomize=True, **common)
+    return settings(max_examples=examples, derandomize=False, **common)
+
+
+ReconcilerMachine.TestCase.settings = machine_settings()
 TestReconcilerStateful = pytest.mark.filterwarnings("ignore::ResourceWarning")(
     ReconcilerMachine.TestCase
 )
+
+
+# ----------------------------------------- fixed regression histories (explicit steps)
+
+
+def run_steps(*steps: Callable[[ReconcilerMachine], object]) -> ReconcilerMachine:
+    """One history as explicit steps (hypothesis has no ``@example`` for state machines):
+    each step, then the invariant; teardown compares with a cold resync, as in a run."""
+    m = ReconcilerMachine()
+    try:
+        for do in steps:
+            do(m)
+            m.cache_opens()
+    finally:
+        m.teardown()
+    return m
+
+
+def _claim(who: str) -> Callable[[ReconcilerMachine], object]:
+    return lambda m: m.open_pr("claim", "gamma", who, "idea", direct=False)
+
+
+def _numbers(want: list[int]) -> Callable[[ReconcilerMachine], object]:
+    def check(m: ReconcilerMachine) -> None:
+        assert m.pr_numbers() == want
+
+    return check
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize(("first", "end", "seen"), [
+    ("resync", "merge", False), ("quick_sweep", "merge", True),
+    ("quick_sweep", "close", False), ("resync", "close", True),
+])
+def test_refresh_of_an_ended_pr_keeps_its_own_head(first: str, end: str, seen: bool) -> None:
+    """Issue 9 item 8, found by the long mode: claim #1 on gamma is merged (or closed),
+    claim #2 is opened from the same branch ``claim/gamma`` (a new commit on it), then a
+    targeted refresh of #1. The single-PR GET reads the live branch (#2's commit); the
+    cache must hold #1's own head (refs/pull/1/head), as a listing and a cold resync do
+    — whether or not a sweep had stored #1 in its ended state (`seen`)."""
+    run_steps(
+        lambda m: m.first_sync(first),
+        _claim("ada"),
+        _numbers([1]),
+        lambda m: m.do_merge(1) if end == "merge" else m.do_close(1),
+        *([lambda m: m.quick_sweep()] if seen else []),
+        _claim("grace"),
+        _numbers([1, 2]),
+        lambda m: m.do_refresh(pr_number=1),
+        lambda m: m.quick_sweep(),
+        lambda m: m.do_refresh(pr_number=1),
+    )
+
+
+# ------------------------------------------------------- the long randomized mode
+
+
+def _env_int(name: str) -> int | None:
+    raw = os.environ.get(name, "").strip()
+    return int(raw) if raw else None
+
+
+@dataclass(slots=True)
+class RunStats:
+    """What one randomized run did (histories include hypothesis' shrinking attempts)."""
+
+    seed: int
+    histories: int
+    steps: int
+    seconds: float
+    error: BaseException | None = None
+
+
+def run_random(examples: int, seed: int, steps: int = 25) -> RunStats:
+    """Run `examples` random histories from `seed` (bench/stateful.py, the long test).
+
+    On a divergence hypothesis prints the shrunk failing steps to stdout and the
+    error is returned in `RunStats.error` (not raised), with the counts so far.
+    """
+    ReconcilerMachine.histories = ReconcilerMachine.steps = 0
+    test = hypothesis.seed(seed)(
+        get_state_machine_test(ReconcilerMachine, settings=machine_settings(examples, steps))
+    )
+    t0 = time.monotonic()
+    error: BaseException | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        try:
+            test()
+        except Exception as exc:  # the divergence, reported by the caller
+            error = exc
+    return RunStats(seed, ReconcilerMachine.histories, ReconcilerMachine.steps,
+                    time.monotonic() - t0, error)
+
+
+LONG_EXAMPLES = _env_int("RFCTUI_STATEFUL_EXAMPLES")
+
+
+@pytest.mark.skipif(LONG_EXAMPLES is None,
+                    reason="long randomized mode: set RFCTUI_STATEFUL_EXAMPLES (and _SEED)")
+def test_reconciler_stateful_long() -> None:
+    """RFCTUI_STATEFUL_EXAMPLES=2000 [RFCTUI_STATEFUL_SEED=n] [RFCTUI_STATEFUL_STEPS=25]:
+    thousands of random histories instead of CI's fixed 50 (issue 9 item 8)."""
+    assert LONG_EXAMPLES is not None
+    seed = _env_int("RFCTUI_STATEFUL_SEED")
+    if seed is None:
+        seed = random.SystemRandom().getrandbits(32)
+    stats = run_random(LONG_EXAMPLES, seed, _env_int("RFCTUI_STATEFUL_STEPS") or 25)
+    print(f"seed={stats.seed} histories={stats.histories} steps={stats.steps} "
+          f"seconds={stats.seconds:.0f}")
+    if stats.error is not None:
+        raise AssertionError(f"divergence with RFCTUI_STATEFUL_SEED={seed}") from stats.error
