@@ -173,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
         """The stdlib answers what it cannot parse (bad request line, 414, 431, 501) with
         HTML; clients of the sandbox expect Gitea's JSON error shape everywhere."""
         self.close_connection = True
+        if self.request_version == "HTTP/0.9":  # unparsable line: answer with a status line
+            self.request_version = "HTTP/1.0"
         text = message or self.responses.get(code, ("error",))[0]
         host = "{}:{}".format(*self.server.server_address[:2])
         resp = json_response({"message": text, "url": f"http://{host}/api/swagger"}, code)
