@@ -86,7 +86,8 @@ def one_line(s: str | None, limit: int = 200) -> str:
 # bidi controls of ``_BIDI`` plus U+061C (ARABIC LETTER MARK), and the line/paragraph
 # separators, which many viewers treat as line breaks.
 _UNSAFE = f"\\x00-\\x1f\\x7f-\\x9f\\ud800-\\udfff\u061c\u2028\u2029{_BIDI}"
-# In JSON text a raw newline is layout (strings hold ``\\n``): every other one is escaped.
+# In JSON text a raw newline is layout (inside a string json writes it as "\n"); the
+# rest of the class is escaped.
 _JSON_UNSAFE_RE = re.compile(f"(?![\\n])[{_UNSAFE}]")
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # A backslash is doubled only where a reader could take it for the start of one of the

@@ -17,6 +17,7 @@ from rfctui.text import (
     markdown_parser,
     one_line,
     short_age,
+    terminal_safe,
 )
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -60,6 +61,13 @@ def test_clean_never_lets_controls_through(s: str) -> None:
             assert ch not in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
         if not multiline:
             assert "\n" not in out and "\t" not in out
+
+
+def test_ui_removes_and_cli_shows_escaped() -> None:
+    """`clean` (UI) removes; `terminal_safe` (CLI, §11) shows: one name, two renderings."""
+    name = "evil\n\x1b]52;c;ZXZpbA==\x07\u202ename"
+    assert clean(name) == f"evil {BIDI_MARK}name"
+    assert terminal_safe(name) == r"evil\n\x1b]52;c;ZXZpbA==\x07\u202ename"
 
 
 def test_one_line_limit() -> None:
