@@ -22,6 +22,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import random
 import statistics
@@ -134,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(
         [
             f"Attention-queue benchmark, {stamp}, {len(entries):,} entries, {len(pulls):,} PRs,"
-            f" {args.runs} runs, Python {platform.python_version()}, {platform.machine()}.",
+            f" {args.runs} runs, Python {platform.python_version()}, {platform.machine()},"
+            f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs.",
             "",
             "| case | median ms | min ms | rows |",
             "| --- | ---: | ---: | ---: |",

@@ -165,6 +165,7 @@ class EntryFacts:
     owner_keys: frozenset[str] = field(init=False, repr=False, compare=False)
     arbiter_keys: frozenset[str] = field(init=False, repr=False, compare=False)
     proposer_key: str = field(init=False, repr=False, compare=False)
+    people_keys: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         _set(self, "owners", tuple(self.owners))
@@ -175,6 +176,9 @@ class EntryFacts:
         _set(self, "owner_keys", frozenset(login_key(o) for o in self.owners if o))
         _set(self, "arbiter_keys", frozenset(login_key(a) for a in self.arbiters if a))
         _set(self, "proposer_key", login_key(self.proposed_by))
+        # everyone with a role here: the queue's one test for the common "not you" case
+        people = self.owner_keys | self.arbiter_keys | {self.proposer_key}
+        _set(self, "people_keys", people)
 
 
 @dataclass(frozen=True, slots=True)
@@ -408,11 +412,11 @@ def attention_queue(
 
     watched: dict[str, EntryFacts] = {}  # entries whose PRs you review
     for e in entries:
+        if me not in e.people_keys or e.removed:
+            continue
         arbiter = me in e.arbiter_keys
         owner = me in e.owner_keys
         proposer = e.proposer_key == me
-        if not (arbiter or owner or proposer) or e.removed:
-            continue
         activity = e.last_activity or e.state_since
         responsible = owner or (proposer and not e.owner_keys)
         if arbiter or responsible:
