@@ -38,7 +38,7 @@ cache). A `Snooze` records an item's `QueueItem.key` and its `QueueItem.activity
 snooze time; the row stays hidden until the item's activity is newer (a new commit,
 PR update or state change). ``seen`` maps a slug to when its entry was last opened; a
 row is ``new_since_seen`` when its activity is newer than that, or the entry was never
-opened.
+opened; ``seen=None`` (no marks kept) flags nothing.
 
 Cost: one pass over the entries and one over the pull requests, with logins folded
 once per record (at construction), so 10,000 entries and 20,000 PRs take a few
