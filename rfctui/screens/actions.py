@@ -5,6 +5,9 @@ typed in the actions log; this view lists pending and failed rows and offers ret
 (idempotent, §6.4) and discard (after a confirmation). It is imported when it opens
 (`a`), not at start-up: ``DataTable`` alone costs ~10 ms of import.
 
+Unsent drafts of the forms (`rfctui.drafts`, §9 personal marks) are listed after the
+actions, status ``draft``: enter reopens the form with the draft, `d` discards it (asks).
+
 The glue that runs actions from the main screen is `rfctui.screens.bot_actions`.
 """
 
@@ -24,8 +27,9 @@ from textual.widgets import Button, DataTable, Footer, Static
 
 from rfctui.text import clean, one_line
 
-__all__ = ["KIND_LABELS", "ActionsScreen", "ConfirmDiscard"]
+__all__ = ["KIND_LABELS", "ActionsScreen", "ConfirmDiscard", "ConfirmDiscardDraft"]
 
+DRAFT_LABELS = {"propose": "propose", "edit": "edit body", "metadata": "metadata"}
 KIND_LABELS = {
     "propose_rfc": "propose",
     "open_body_edit_pr": "edit body",
@@ -60,22 +64,22 @@ ActionsScreen #actions-detail {
     border-top: solid $primary 50%;
     color: $text;
 }
-ConfirmDiscard {
+ConfirmDiscard, ConfirmDiscardDraft {
     align: center middle;
 }
-ConfirmDiscard > Vertical {
+ConfirmDiscard > Vertical, ConfirmDiscardDraft > Vertical {
     width: 70;
     height: auto;
     border: thick $error 70%;
     background: $surface;
     padding: 1 2;
 }
-ConfirmDiscard #confirm-buttons {
+ConfirmDiscard #confirm-buttons, ConfirmDiscardDraft #confirm-buttons {
     height: auto;
     align-horizontal: right;
     padding: 1 0 0 0;
 }
-ConfirmDiscard Button {
+ConfirmDiscard Button, ConfirmDiscardDraft Button {
     margin: 0 0 0 2;
 }
 """
@@ -144,11 +148,38 @@ class ConfirmDiscard(ModalScreen[bool]):
         self.dismiss(event.button.id == "discard")
 
 
+class ConfirmDiscardDraft(ConfirmDiscard):
+    """A draft is only on this machine: discarding it loses it for good."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(0, what)
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"Discard this draft ({clean(self.what)})? y/n\n\n"
+                         "What you typed was never sent and will be lost.", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Keep", id="keep", compact=True)
+                yield Button("Discard", id="discard", variant="error", compact=True)
+
+
+def _draft_summary(draft: Any) -> str:
+    fields = dict(getattr(draft, "fields", {}) or {})
+    parts = [f"{k}: {one_line(v, 60)}" for k, v in fields.items() if k != "body" and v]
+    body = fields.get("body", "")
+    if body:
+        first = next((ln for ln in body.splitlines() if ln.strip()), "")
+        parts.append(f"body: {len(body)} characters, starting {first[:60]!r}")
+    return clean("\n".join(parts), multiline=True)
+
+
 class _RowsLoaded(Message, bubble=False):
-    def __init__(self, rows: list[Any], error: str | None = None) -> None:
+    def __init__(self, rows: list[Any], error: str | None = None,
+                 drafts: list[Any] | None = None) -> None:
         super().__init__()
         self.rows = rows
         self.error = error
+        self.drafts = drafts or []
 
 
 class _RetryFinished(Message, bubble=False):
@@ -160,7 +191,7 @@ class _RetryFinished(Message, bubble=False):
 
 
 class ActionsScreen(Screen[None]):
-    """`a`: pending and failed actions with retry (`r`) and discard (`d`)."""
+    """`a`: pending and failed actions with retry (`r`) and discard (`d`); unsent drafts."""
 
     DEFAULT_CSS = ACTIONS_CSS
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -175,14 +206,24 @@ class ActionsScreen(Screen[None]):
         load: Callable[[], Sequence[Any]],
         retry: Callable[[int], str] | None = None,
         discard: Callable[[int], None] | None = None,
+        *,
+        drafts: Callable[[], Sequence[Any]] | None = None,
+        discard_draft: Callable[[str, str], Any] | None = None,
+        open_draft: Callable[[str, str], None] | None = None,
     ) -> None:
         """`load` returns log rows; `retry(id)` returns the PR URL (raises on failure);
-        all three are called in thread workers, never on the UI thread."""
+        `drafts` returns `rfctui.drafts.Draft`s, `discard_draft(kind, slug)` removes one:
+        these are called in thread workers, never on the UI thread. `open_draft(kind,
+        slug)` is called on the UI thread after this view closes."""
         super().__init__()
         self._load = load
         self._retry = retry
         self._discard = discard
+        self._drafts = drafts
+        self._discard_draft = discard_draft
+        self._open_draft = open_draft
         self.rows: list[Any] = []
+        self.drafts: list[Any] = []
         self._busy: set[int] = set()
 
     def compose(self) -> ComposeResult:
@@ -210,21 +251,30 @@ class ActionsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="actions-load", exit_on_error=False)
     def _load_rows(self) -> None:
+        drafts: list[Any] = []
+        if self._drafts is not None:
+            try:
+                drafts = list(self._drafts())
+            except Exception:  # noqa: BLE001 - drafts are best effort; the log matters
+                drafts = []
         try:
             rows = list(self._load())
         except Exception as exc:  # noqa: BLE001 - one line, not a traceback
-            self.post_message(_RowsLoaded([], one_line(str(exc)) or type(exc).__name__))
+            self.post_message(_RowsLoaded([], one_line(str(exc)) or type(exc).__name__,
+                                          drafts))
             return
-        self.post_message(_RowsLoaded(rows))
+        self.post_message(_RowsLoaded(rows, drafts=drafts))
 
     @on(_RowsLoaded)
     def _rows_loaded(self, message: _RowsLoaded) -> None:
         if message.error:
             self.notify(f"Could not read the actions log: {message.error}", severity="error",
                         markup=False)
-        self.rows = sorted(message.rows, key=lambda r: _row_value(r, "id") or 0)
-        table = self.query_one(DataTable)
+        keep_draft = self._selected_draft()
         keep = self._selected_id()
+        self.rows = sorted(message.rows, key=lambda r: _row_value(r, "id") or 0)
+        self.drafts = list(message.drafts)
+        table = self.query_one(DataTable)
         table.clear()
         for row in self.rows:
             rid = int(_row_value(row, "id"))
@@ -238,13 +288,27 @@ class ActionsScreen(Screen[None]):
                 one_line(clean(str(_row_value(row, "error") or "")), 60),
                 key=str(rid),
             )
+        for d in self.drafts:
+            table.add_row(
+                "—",
+                DRAFT_LABELS.get(d.kind, clean(d.kind)),
+                one_line(clean(d.slug or d.fields.get("slug", "")), 40),
+                "draft",
+                _when(d.saved_at),
+                "",
+                key=f"draft:{d.kind}:{d.slug}",
+            )
         empty = self.query_one("#actions-empty", Static)
-        empty.set_class(not self.rows, "-shown")
-        table.display = bool(self.rows)
+        empty.set_class(not self.rows and not self.drafts, "-shown")
+        table.display = bool(self.rows or self.drafts)
         if keep is not None:
             for i, row in enumerate(self.rows):
                 if _row_value(row, "id") == keep:
                     table.move_cursor(row=i)
+        elif keep_draft is not None:
+            for i, d in enumerate(self.drafts):
+                if (d.kind, d.slug) == (keep_draft.kind, keep_draft.slug):
+                    table.move_cursor(row=len(self.rows) + i)
         self._show_detail()
 
     def _selected_id(self) -> int | None:
@@ -252,6 +316,12 @@ class ActionsScreen(Screen[None]):
         if not self.rows or table.cursor_row < 0 or table.cursor_row >= len(self.rows):
             return None
         return int(_row_value(self.rows[table.cursor_row], "id"))
+
+    def _selected_draft(self) -> Any | None:
+        """The draft under the cursor (drafts come after the log's rows)."""
+        table = self.query_one(DataTable)
+        i = table.cursor_row - len(self.rows)
+        return self.drafts[i] if 0 <= i < len(self.drafts) else None
 
     def _selected_row(self) -> Any | None:
         rid = self._selected_id()
@@ -264,6 +334,14 @@ class ActionsScreen(Screen[None]):
     def _show_detail(self) -> None:
         row = self._selected_row()
         detail = self.query_one("#actions-detail", Static)
+        draft = self._selected_draft()
+        if row is None and draft is not None:
+            detail.display = True
+            head = (f"Unsent draft of {DRAFT_LABELS.get(draft.kind, draft.kind)}"
+                    f"{' ' + draft.slug if draft.slug else ''}: enter reopens it, d discards it")
+            detail.update(clean("\n".join(p for p in (head, _draft_summary(draft)) if p),
+                                multiline=True))
+            return
         if row is None:
             detail.update("")
             detail.display = False
@@ -317,7 +395,27 @@ class ActionsScreen(Screen[None]):
                         severity="error", markup=False)
         self.reload()
 
+    @on(DataTable.RowSelected)
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        draft = self._selected_draft()
+        if draft is None or self._open_draft is None:
+            return
+        event.stop()
+        opener = self._open_draft
+        self.dismiss(None)
+        self.app.call_later(opener, draft.kind, draft.slug)
+
     def action_discard(self) -> None:
+        draft = self._selected_draft()
+        if draft is not None and self._discard_draft is not None:
+            what = f"{DRAFT_LABELS.get(draft.kind, draft.kind)} {draft.slug}".strip()
+
+            def answered_draft(yes: bool | None) -> None:
+                if yes:
+                    self._run_discard_draft(draft.kind, draft.slug)
+
+            self.app.push_screen(ConfirmDiscardDraft(what), answered_draft)
+            return
         row = self._selected_row()
         if row is None or self._discard is None:
             self.notify("Nothing to discard.", markup=False)
@@ -338,5 +436,17 @@ class ActionsScreen(Screen[None]):
             self._discard(action_id)
         except Exception as exc:  # noqa: BLE001
             self.post_message(_RowsLoaded(self.rows, one_line(str(exc))))
+            return
+        self._load_rows()
+
+    @work(thread=True, group="actions-discard", exit_on_error=False)
+    def _run_discard_draft(self, kind: str, slug: str) -> None:
+        assert self._discard_draft is not None
+        try:
+            result = self._discard_draft(kind, slug)
+            if hasattr(result, "result"):  # a DraftWriter's Future: wait for the file
+                result.result(timeout=5)
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(_RowsLoaded(self.rows, one_line(str(exc)), self.drafts))
             return
         self._load_rows()

@@ -184,17 +184,34 @@ class BotActionsMixin(_MixinBase):
             return
         self._bot_open_form({"action": "metadata", "slug": sel[1].slug}, None)
 
-    def _bot_open_form(self, request: dict[str, Any], errors: dict[str, str] | None) -> None:
+    def _bot_drafts(self) -> Any:
+        """The forms' draft writer for this target (rfctui.drafts, §9 personal marks)."""
+        from rfctui.drafts import writer_for
+
+        return writer_for(self._bot_app_config(), clock=getattr(self.app, "clock", None))
+
+    def _bot_forget_draft(self, action: str, slug: str) -> None:
+        """The action is in the actions log now: its draft is not needed any more."""
+        if action in ("propose", "edit", "metadata"):
+            try:
+                self._bot_drafts().discard(action, "" if action == "propose" else slug)
+            except ValueError:  # not a slug: there was never a draft for it
+                pass
+
+    def _bot_open_form(self, request: dict[str, Any], errors: dict[str, str] | None,
+                       detail: Any = None) -> None:
         """Push the form for `request` (pre-filled when re-opened with errors)."""
         from rfctui.screens.forms import ClaimConfirm, EditBodyForm, MetadataForm, ProposeForm
 
         action = request.get("action")
-        sel = self._bot_selected()
-        detail = sel[1] if sel else None
+        if detail is None:
+            sel = self._bot_selected()
+            detail = sel[1] if sel else None
+        drafts = self._bot_drafts()
         screen: Any
         if action == "propose":
             screen = ProposeForm(existing=list(getattr(self, "items", [])), initial=request,
-                                 errors=errors)
+                                 errors=errors, drafts=drafts)
         else:
             slug = str(request.get("slug", ""))
             if detail is None or detail.slug != slug:
@@ -202,7 +219,7 @@ class BotActionsMixin(_MixinBase):
                 return
             if action == "edit":
                 screen = EditBodyForm(slug, detail.title, str(request.get("body", detail.body)),
-                                      errors=errors, original=detail.body)
+                                      errors=errors, original=detail.body, drafts=drafts)
             elif action == "claim":
                 login = self._bot_actor.login if self._bot_actor else (getattr(self, "login", None)
                                                                 or "you")
@@ -215,7 +232,7 @@ class BotActionsMixin(_MixinBase):
                     **dict(getattr(detail, "extra", {}) or {}),
                 }
                 screen = MetadataForm(slug, current, errors=errors,
-                                      initial=request.get("initial"))
+                                      initial=request.get("initial"), drafts=drafts)
 
         def submitted(result: dict[str, Any] | None) -> None:
             if result:
@@ -277,6 +294,7 @@ class BotActionsMixin(_MixinBase):
         from rfctui.messages import ItemsLoaded
 
         result = message.result
+        self._bot_forget_draft(message.kind, message.slug)
         for w in getattr(result, "warnings", ()):
             self.notify(one_line(w), severity="warning", markup=False)
         self.notify(f"Opened PR #{result.pr_number}: {result.html_url}",
@@ -309,6 +327,9 @@ class BotActionsMixin(_MixinBase):
             # Nothing was sent: back to the form with what was typed and the errors.
             self._bot_open_form(message.request, message.errors)
             return
+        if message.action_id:  # the actions log keeps it for retry: no second copy
+            self._bot_forget_draft(str(message.request.get("action")),
+                                   str(message.request.get("slug", "")))
         hint = (f" Saved as action #{message.action_id}: press a to retry or discard."
                 if message.action_id else "")
         self.notify(message.text + hint, title="Action failed", severity="error",
@@ -344,4 +365,24 @@ class BotActionsMixin(_MixinBase):
 
         from rfctui.screens.actions import ActionsScreen
 
-        self.app.push_screen(ActionsScreen(load, retry, discard))
+        drafts = self._bot_drafts()
+
+        def open_draft(kind: str, slug: str) -> None:  # UI thread, the view has closed
+            if kind == "propose":
+                self.action_propose()
+            elif self._bot_can_act():
+                self._bot_open_draft_entry(kind, slug)
+
+        self.app.push_screen(ActionsScreen(load, retry, discard, drafts=drafts.all,
+                                           discard_draft=drafts.discard, open_draft=open_draft))
+
+    @work(thread=True, group="bot-draft", exit_on_error=False, description="Open a draft")
+    def _bot_open_draft_entry(self, kind: str, slug: str) -> None:
+        """Reopen the edit/metadata form of a draft from the Actions view (reads the entry)."""
+        detail = self.app.get_cache().rfc(slug)
+        if detail is None:
+            self.app.call_from_thread(self.notify, f"{slug} is not in the cache any more.",
+                                      markup=False)
+            return
+        self.app.call_from_thread(self._bot_open_form, {"action": kind, "slug": slug,
+                                                        "body": detail.body}, None, detail)
