@@ -5,7 +5,10 @@ this module only parses arguments, builds the clients from the configuration, an
 the outcome into the PR's URL on stdout or one line on stderr with a non-zero exit.
 
 Exit status: 0 success, 1 the action failed (it stays in the actions log for
-`rfctui actions --retry ID`), 2 bad input (nothing was sent), 3 actions disabled.
+`rfctui actions --retry ID`), 2 bad input or refused by pre-flight (nothing was sent or
+logged: e.g. ``claim/x already has open PR #4 by grace``), 3 actions disabled. A change
+added to your open PR prints ``rfctui: added to your open PR #N`` on stderr, the URL on
+stdout as always.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from rfctui.bot import (
     parse_metadata_value,
 )
 from rfctui.entry import InvalidSlug, validate_slug
+from rfctui.private import private_dir
 from rfctui.text import emit
 
 __all__ = ["COMMANDS", "main"]
@@ -123,7 +127,7 @@ def _open_actions(config: Any, err: TextIO | None = None) -> Any:
 
     path = _cfg(config, "actions_file")
     if path is not None:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path).parent)  # 0700 whatever the umask (§11)
     log = db.open_actions(path)
     if getattr(log, "notice", None):  # the old file was moved aside: say so, once
         emit(f"rfctui: {_one_line(log.notice)}", file=err or sys.stderr)
@@ -168,7 +172,7 @@ def _open_cache(config: Any) -> Any | None:
     try:
         from rfctui import db
 
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        private_dir(Path(path).parent)  # 0700 whatever the umask (§11)
         return db.open_cache(path)
     except Exception:  # no cache is fine: the action itself only needs Gitea
         return None
@@ -277,5 +281,7 @@ def _report(result: ActionResult, out: TextIO, err: TextIO) -> int:
         emit(f"warning: {_one_line(w)}", file=err)
     if result.refresh_error:
         emit(f"warning: cache not refreshed: {_one_line(result.refresh_error)}", file=err)
+    if getattr(result, "note", ""):  # e.g. "added to your open PR #7" (a stacked change)
+        emit(f"rfctui: {_one_line(result.note)}", file=err)
     emit(result.html_url or f"PR #{result.pr_number}", file=out)
     return 0

@@ -39,6 +39,7 @@ from typing import Any
 
 import peewee as pw
 
+from rfctui.private import FILE_MODE, private_dir, private_file
 from rfctui.rows import (
     CACHE_APP_ID,
     SCHEMA_VERSION,
@@ -329,17 +330,45 @@ def _aside_name(path: Path, now: datetime) -> Path:
 
 
 def _move_aside(path: Path, now: datetime) -> Path:
-    """Rename a bad file (and its -wal/-shm companions) out of the way; never delete it."""
+    """Rename a bad file (and its -wal/-shm companions) out of the way; never delete it.
+
+    What is kept stays private (§11): an old file may have been made ``0644``.
+    """
     target = _aside_name(path, now)
     os.replace(path, target)
+    _tighten(target)
     for suffix in ("-wal", "-shm", "-journal"):
         companion = path.with_name(path.name + suffix)
         if companion.exists():
             try:
                 os.replace(companion, target.with_name(target.name + suffix))
+                _tighten(target.with_name(target.name + suffix))
             except OSError:
                 pass
     return target
+
+
+def _tighten(path: Path) -> None:
+    try:
+        os.chmod(path, FILE_MODE)
+    except OSError:
+        pass
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file ``0600`` before SQLite opens it, so its -wal/-shm files
+    (created with the database's mode) are private too whatever the umask (§11), and
+    tighten an existing file of ours. Something that is not a file is left for
+    `_open_checked` to report; an existing file we cannot open for writing is left as
+    it is (the open that follows says what is wrong)."""
+    if path.exists() and not path.is_file():
+        return
+    try:
+        private_file(path, sqlite=True)
+    except OSError as exc:
+        if not path.exists():
+            raise _Trouble(_one_line(exc), busy=False) from None
+        _tighten(path)
 
 
 def _open_checked(
@@ -380,6 +409,8 @@ def _open_checked(
             found_version = db.execute_sql("PRAGMA user_version").fetchone()[0]
         if found_app != app_id:
             raise _Unusable("not an rfctui file")
+        if found_version > version:
+            raise _Newer(found_version, version)
         if found_version != version:
             raise _Unusable(f"schema version {found_version}, expected {version}")
         missing = {m._meta.table_name for m in bound.values()} - set(db.get_tables())
@@ -424,6 +455,14 @@ class _Unusable(Exception):
     """Internal: the file must be moved aside (the message is the one-line reason)."""
 
 
+class _Newer(_Unusable):
+    """Internal: the file is ours but from a newer rfctui (a higher schema version)."""
+
+    def __init__(self, found: int, ours: int) -> None:
+        super().__init__(f"schema version {found}, expected {ours}")
+        self.found, self.ours = found, ours
+
+
 class _Trouble(Exception):
     """Internal: the file may be fine but cannot be opened right now (busy, locked,
     permissions, I/O): moving it aside would lose a good file."""
@@ -458,6 +497,7 @@ def _open_or_replace(
     *,
     keep_on_trouble: bool = False,
     repair: bool = True,
+    keep_newer: bool = False,
 ) -> tuple[Path, _TrackingSqlite, dict[str, Any], str | None]:
     """Open, or move a bad file aside and create a new one (the notice says so).
 
@@ -465,16 +505,27 @@ def _open_or_replace(
     `keep_on_trouble`: permission and I/O errors raise `CacheError` too, leaving the
     file where it is (the actions log: it cannot be rebuilt). `repair=False`: a bad
     file raises `CacheError` instead of being moved aside (read-only users).
+    `keep_newer`: a file from a newer rfctui raises `CacheError` and is left in place
+    (this version cannot read it, and moving it aside would hide it from the newer one).
+    Files are ``0600`` in a ``0700`` directory (§11).
     """
     p = Path(path).expanduser()
     try:
-        p.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(p.parent)
     except OSError as exc:
         raise CacheError(f"cannot create {p.parent}: {_one_line(exc)}") from None
     models = tuple(models)
     try:
+        _make_private(p)
         db, bound = _open_checked(p, models, app_id, version, on_create)
         return p, db, bound, None
+    except _Newer as exc:
+        if keep_newer:
+            raise CacheError(
+                f"the {what} at {p} is from a newer rfctui (schema version {exc.found}; "
+                f"this one reads {exc.ours}): upgrade rfctui; the file was left as it is"
+            ) from None
+        reason = str(exc)
     except _Trouble as exc:
         if exc.busy or keep_on_trouble:
             raise CacheError(
@@ -493,6 +544,7 @@ def _open_or_replace(
             f"{what} at {p} is unusable ({reason}) and cannot be moved aside: {_one_line(exc)}"
         ) from None
     try:
+        _make_private(p)
         db, bound = _open_checked(p, models, app_id, version, on_create)
     except (_Unusable, _Trouble) as exc:
         raise CacheError(f"cannot create a new {what} at {p}: {exc}") from None
@@ -825,8 +877,9 @@ def open_actions(
 
     The log is the outbox (§6.4) and cannot be rebuilt from Gitea. Only a file that is
     provably bad (fails quick_check, is not SQLite, is another program's file, or has
-    another schema version) is moved aside — kept for manual recovery, never deleted —
-    and then `ActionsLog.notice` says so in one line: show it. A busy, locked,
+    an older schema version) is moved aside — kept for manual recovery, never deleted —
+    and then `ActionsLog.notice` says so in one line: show it. A log from a newer
+    rfctui (a higher schema version) raises `CacheError` and stays where it is. A busy, locked,
     unreadable-for-permissions or I/O-failing file raises `CacheError` and is left as
     it is. `repair=False` (readers such as ``--sync``, which only use the log to
     attribute PRs) never moves it aside: a bad file raises `CacheError`.
@@ -835,7 +888,7 @@ def open_actions(
     p, db, bound, notice = _open_or_replace(
         path, "actions log", (Action,), _ACTIONS_APP_ID, ACTIONS_SCHEMA_VERSION,
         "started a new, empty log (the old one is kept there)", clock,
-        keep_on_trouble=True, repair=repair,
+        keep_on_trouble=True, repair=repair, keep_newer=True,
     )
     return ActionsLog(p, db, bound["Action"], notice, clock)
 

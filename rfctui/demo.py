@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from rfctui.config import Config, Secret
+from rfctui.private import private_dir
 
 __all__ = ["DEMO_USER", "start_demo", "stop_demo"]
 
@@ -45,7 +46,7 @@ def start_demo(*, quick_interval: float = 30, full_interval: float = 600) -> Con
     _stack = stack
     atexit.register(stop_demo)
     for sub in ("cache", "data", "config"):
-        (root / sub).mkdir(mode=0o700)
+        private_dir(root / sub)  # 0700 whatever the umask (§11)
     return Config(
         gitea_url=base_url,
         org=sandbox.org,

@@ -192,7 +192,12 @@ def _read_checked(
     try:
         if not path.is_file() or path.stat().st_size == 0:
             return None
-        conn = sqlite3.connect(str(path), timeout=_BUSY_TIMEOUT_S, isolation_level=None)
+        # mode=rw: this path only reads; it never creates a file (with the umask's mode)
+        # if the cache vanished since the check above (§11).
+        conn = sqlite3.connect(
+            path.absolute().as_uri() + "?mode=rw", timeout=_BUSY_TIMEOUT_S,
+            isolation_level=None, uri=True,
+        )
     except (OSError, sqlite3.Error):
         return None
     try:
