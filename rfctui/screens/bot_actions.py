@@ -89,9 +89,10 @@ class BotActionsMixin(_MixinBase):
                     from pathlib import Path
 
                     from rfctui.db import open_actions
+                    from rfctui.private import private_dir
 
                     path = Path(self._bot_app_config().actions_file)
-                    path.parent.mkdir(parents=True, exist_ok=True)
+                    private_dir(path.parent)  # 0700 whatever the umask (§11)
                     log = open_actions(path)
                 self._bot_actions_log = log
             return self._bot_actions_log
