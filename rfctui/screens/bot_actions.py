@@ -298,8 +298,9 @@ class BotActionsMixin(_MixinBase):
         self._bot_forget_draft(message.kind, message.slug)
         for w in getattr(result, "warnings", ()):
             self.notify(one_line(w), severity="warning", markup=False)
-        self.notify(f"Opened PR #{result.pr_number}: {result.html_url}",
-                    title="Done", markup=False, timeout=8)
+        note = one_line(getattr(result, "note", "") or "")  # "added to your open PR #7"
+        done = (note[:1].upper() + note[1:]) if note else f"Opened PR #{result.pr_number}"
+        self.notify(f"{done}: {result.html_url}", title="Done", markup=False, timeout=8)
         if getattr(result, "refresh_error", None):
             self.notify(f"The cache was not refreshed: {one_line(result.refresh_error)}",
                         severity="warning", markup=False)
