@@ -98,6 +98,35 @@ async def test_escape_with_changes_asks_and_n_keeps_the_form(tmp_path: Path) -> 
     assert w.load("propose", "").fields["slug"] == "jitter"  # type: ignore[union-attr]
 
 
+async def test_quitting_saves_what_the_timer_had_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import rfctui.screens.forms as forms
+
+    monkeypatch.setattr(forms, "DRAFT_DELAY", 600)  # only the close can write it
+    w = writer(tmp_path)
+    app = Host(lambda: ProposeForm(drafts=w))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"quit-now")
+        assert w.drafts.load("propose", "") is None
+        app.exit()
+    w.flush()
+    assert w.drafts.load("propose", "").fields["slug"] == "quit-now"  # type: ignore[union-attr]
+
+
+async def test_a_failed_write_is_told(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    w = DraftWriter(Drafts(blocker / "drafts", clock=lambda: SAVED))
+    app = Host(lambda: ProposeForm(drafts=w))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.press(*"abc")
+        await wait_for(pilot, lambda: bool(w.errors))
+        await pilot.press(*"def")
+        await wait_for(pilot, lambda: any("Could not save the draft" in n.message
+                                          for n in app._notifications))
+
+
 async def test_escape_then_y_discards_the_draft(tmp_path: Path) -> None:
     w = writer(tmp_path)
     app = Host(lambda: ProposeForm(drafts=w))

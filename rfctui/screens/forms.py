@@ -246,6 +246,7 @@ class _Form(ModalScreen[Request | None]):
         self._save_timer: Timer | None = None
         self._draft_done = False  # sent or discarded: nothing more to save
         self.restored_from: Any = None  # the Draft restored on opening, if any
+        self._widgets: dict[str, Any] = {}
 
     # -- building blocks
 
@@ -291,11 +292,7 @@ class _Form(ModalScreen[Request | None]):
     def draft_fields(self) -> dict[str, str]:
         """The raw text of every field, as typed."""
         out: dict[str, str] = {}
-        for f in self.FIELDS:
-            try:
-                w = self.query_one(f"#f-{f}")
-            except NoMatches:
-                continue
+        for f, w in self._field_widgets().items():
             if isinstance(w, Input):
                 out[f] = w.value
             elif isinstance(w, TextArea):
@@ -303,6 +300,17 @@ class _Form(ModalScreen[Request | None]):
             elif isinstance(w, Select):
                 out[f] = "" if w.value is Select.BLANK else str(w.value)
         return out
+
+    def _field_widgets(self) -> dict[str, Any]:
+        """The field widgets, found once: they keep their text after the app closes
+        (quitting unmounts the children before the screen, so a query finds nothing)."""
+        if not self._widgets:
+            for f in self.FIELDS:
+                try:
+                    self._widgets[f] = self.query_one(f"#f-{f}")
+                except NoMatches:
+                    continue
+        return self._widgets
 
     def baseline_fields(self) -> dict[str, str]:
         """The fields with nothing typed: equal to this, there is no draft to keep."""
@@ -371,6 +379,8 @@ class _Form(ModalScreen[Request | None]):
             return
         self._drafts.save(self.DRAFT_KIND, self.draft_slug, fields)
         self._saved = fields
+        while self._drafts.errors:  # an earlier write failed (disk full, read-only): say so
+            self.notify(clean(self._drafts.errors.pop(0)), severity="warning", markup=False)
 
     def flush_draft(self) -> None:
         """Save now what the timer would save (before closing, sending, quitting)."""
