@@ -374,6 +374,45 @@ async def test_actions_view_lists_drafts_and_reopens_them(
     assert not list(drafts_dir(app.config).glob("*.json"))
 
 
+async def test_an_edit_draft_reopens_from_the_actions_view(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = _app(tmp_path, monkeypatch)
+    from rfctui.drafts import writer_for
+
+    writer_for(app.config).drafts.save("edit", "typed-config", {"body": "Drafted body"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settled(pilot)
+        await pilot.press("a")
+        await _settled(pilot)
+        await pilot.press("enter")
+        await _settled(pilot)
+        form = app.screen
+        assert isinstance(form, EditBodyForm) and form.slug == "typed-config"
+        assert form.query_one("#f-body", TextArea).text == "Drafted body"
+        assert form.original != "Drafted body"  # "unchanged" still means the entry's body
+
+
+async def test_the_editor_result_is_saved_at_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import contextlib
+
+    import rfctui.screens.forms as forms
+
+    monkeypatch.setattr(forms, "DRAFT_DELAY", 600)  # only ctrl+o's own save can write it
+    monkeypatch.setenv("VISUAL", "")
+    monkeypatch.setenv("EDITOR", "sh -c 'printf \"from the editor\" > \"$0\"'")
+    w = writer(tmp_path)
+    app = Host(lambda: EditBodyForm("typed-config", "T", BODY, drafts=w))
+    async with app.run_test(size=SIZE) as pilot:
+        monkeypatch.setattr(app, "suspend", contextlib.nullcontext)  # headless: no terminal
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        w.flush()
+        assert w.drafts.load("edit", "typed-config").fields == {"body": "from the editor"}  # type: ignore[union-attr]
+
+
 # ---------------------------------------------------------------- kill -9, for real
 
 _CHILD = """
