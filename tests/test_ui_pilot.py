@@ -339,7 +339,8 @@ async def test_sync_messages_and_refresh(tmp_path: Path) -> None:
         assert rows_at_sync_start and rows_at_sync_start[0] > 0
         # The first sweep starts once the cache is shown; its result is shown after it
         # (the post-paint read of the whole list may come before or after it).
-        assert kinds[0] == "SyncStarted" and "SyncFinished" in kinds, kinds
+        assert "SyncStarted" in kinds and "SyncFinished" in kinds, kinds
+        assert kinds.index("SyncStarted") < kinds.index("SyncFinished"), kinds
         assert "ItemsLoaded" in kinds[kinds.index("SyncFinished") :], kinds
         finished = [m for m in messages if isinstance(m, SyncFinished)]
         assert finished[0].result.kind == "full" and finished[0].result.ok
