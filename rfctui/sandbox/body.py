@@ -66,6 +66,13 @@ class Struct:
     name: str
     fields: dict[str, Kind]
     aliases: dict[str, str] = field(default_factory=dict)
+    _folded: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        folded: dict[str, str] = {}
+        for name in (*self.fields, *self.aliases):
+            folded.setdefault(name.casefold(), self.aliases.get(name, name))
+        object.__setattr__(self, "_folded", folded)
 
     def key_for(self, key: str) -> str | None:
         """The canonical field for a JSON key: exact first, then case-folded (Go)."""
@@ -73,11 +80,7 @@ class Struct:
             return key
         if key in self.aliases:
             return self.aliases[key]
-        folded = key.casefold()
-        for name in (*self.fields, *self.aliases):
-            if name.casefold() == folded:
-                return self.aliases.get(name, name)
-        return None
+        return self._folded.get(key.casefold())
 
 
 Kind = str | ListOf | Struct
