@@ -464,6 +464,16 @@ def test_seed_still_reads_nested_regular_files_and_skips_git(tmp_path: Path) -> 
     assert sb.git.blob(files["docs/deep/c.txt"]) == b"\x00\xff"
 
 
+def test_seed_directory_named_through_a_link_is_read(tmp_path: Path) -> None:
+    """Only what is *inside* the seed is checked; the directory the user names may be a
+    link (e.g. a checkout reached through a symlinked home)."""
+    seed = _seed(tmp_path)
+    link = tmp_path / "seed-link"
+    link.symlink_to(seed, target_is_directory=True)
+    sb = Sandbox(seed_dir=link)
+    assert sorted(sb.git.flatten(sb.git.commit(sb.git.branches["main"]).tree)) == ["rfcs/a.md"]
+
+
 def test_cli_seed_with_symlink_exits_2_naming_the_file(tmp_path: Path) -> None:
     seed = _seed(tmp_path)
     (seed / "rfcs" / "leak.md").symlink_to(tmp_path / "secret.txt")

@@ -78,7 +78,10 @@ class SeedError(ValueError):
     the offending file (the CLI prints it and exits 2)."""
 
 
-_SEED_OPEN = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY
+# POSIX flags (getattr: importing the sandbox must not fail where one is missing).
+_SEED_OPEN = os.O_RDONLY
+for _flag in ("O_NOFOLLOW", "O_NONBLOCK", "O_CLOEXEC", "O_NOCTTY"):
+    _SEED_OPEN |= getattr(os, _flag, 0)
 
 
 def read_seed(root: Path) -> dict[str, bytes]:
@@ -91,7 +94,9 @@ def read_seed(root: Path) -> dict[str, bytes]:
     entry file (``*.md``) is refused with :class:`SeedError` instead of being followed.
     """
     try:
-        top = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        # The directory the user named may itself be a link; only what is inside is checked.
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+        top = os.open(root, flags)
     except OSError as exc:
         raise SeedError(f"seed directory not found or unreadable: {str(root)!r}") from exc
     files: dict[str, bytes] = {}
