@@ -40,7 +40,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
     ap.add_argument("--org", default="rfcs")
     ap.add_argument("--repo", default="meta")
-    ap.add_argument("--seed", metavar="DIR", help="DIR's files become the first commit on main")
+    ap.add_argument(
+        "--seed",
+        metavar="DIR",
+        help="DIR's regular files become the first commit on main (links, fifos, devices refused)",
+    )
     ap.add_argument(
         "--user", action="append", type=parse_user, default=[], metavar="LOGIN:TOKEN[:Full Name]"
     )
