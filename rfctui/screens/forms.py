@@ -43,6 +43,7 @@ from rfctui.bot import (
 )
 from rfctui.drafts import DraftWriter, format_saved_at
 from rfctui.entry import STATES
+from rfctui.logins import same_login
 from rfctui.text import clean
 
 __all__ = [
@@ -695,7 +696,7 @@ class ClaimConfirm(_Form):
         self.query_one("#submit", Button).focus()
 
     def build_request(self) -> Request:
-        if self.login in self.owners:
+        if any(same_login(self.login, o) for o in self.owners):
             raise ValidationError({"form": f"you ({self.login}) already own {self.slug}"})
         return {"action": "claim", "slug": self.slug}
 
