@@ -20,6 +20,7 @@ from typing import Any
 __all__ = [
     "CACHE_APP_ID",
     "K_GEN",
+    "K_PULLS_TOTAL",
     "K_SKIPPED",
     "LIFECYCLE_STATES",
     "SCHEMA_VERSION",
@@ -60,6 +61,7 @@ LIFECYCLE_STATES: tuple[str, ...] = (
 # SyncState keys the UI reads too (the reconciler, rfctui.cache, owns the others).
 K_SKIPPED = "skipped_entries"  # {path: [blob sha, reason]} (JSON)
 K_GEN = "generation"  # bumped by every write; detects a concurrent writer
+K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all: written by listing sweeps only
 
 # The left pane's columns of cached_rfc, in the order Reader._rfc_items unpacks them.
 LIST_COLUMNS = (
