@@ -33,7 +33,7 @@ from urllib.parse import quote, urlsplit, urlunsplit
 import httpx
 
 from rfctui import __version__
-from rfctui.config import Secret
+from rfctui.secret import Secret
 
 __all__ = [
     "API_PREFIX",
