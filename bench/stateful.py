@@ -21,6 +21,7 @@ import argparse
 import random
 import sys
 import time
+import traceback
 from pathlib import Path
 
 # The script's own folder is dropped from the path: bench/ modules (queue.py) must not
@@ -38,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=8, help="random seeds to split them over")
     ap.add_argument("--seed", type=int, action="append", help="run these seeds instead")
     ap.add_argument("--steps", type=int, default=25, help="steps per history (default 25)")
+    ap.add_argument("--no-shrink", action="store_true",
+                    help="print the first failing history as found (shrinking can take minutes)")
     args = ap.parse_args(argv)
     seeds = args.seed or [random.SystemRandom().getrandbits(32) for _ in range(args.seeds)]
     per_seed = max(1, -(-args.histories // len(seeds)))
@@ -46,13 +49,14 @@ def main(argv: list[str] | None = None) -> int:
     failed: list[int] = []
     for seed in seeds:
         print(f"seed {seed}: {per_seed} histories of up to {args.steps} steps ...", flush=True)
-        stats = run_random(per_seed, seed, args.steps)
+        stats = run_random(per_seed, seed, args.steps, shrink=not args.no_shrink)
         histories += stats.histories
         steps += stats.steps
         verdict = "ok" if stats.error is None else f"DIVERGENCE: {stats.error!r:.300}"
         print(f"seed {seed}: {stats.histories} histories, {stats.steps} steps, "
               f"{stats.seconds:.0f} s — {verdict}", flush=True)
-        if stats.error is not None:
+        if stats.error is not None:  # the failing steps are in the exception's notes
+            print("".join(traceback.format_exception(stats.error)), flush=True)
             failed.append(seed)
     print(f"total: {len(seeds)} seeds, {histories} histories, {steps} steps, "
           f"{time.monotonic() - t0:.0f} s; "

@@ -518,7 +518,9 @@ class Reconciler:
         for path, sha in tree.items():
             slug = path[len(RFCS_DIR) + 1 : -3]
             cached = snap.rfcs.get(slug)
-            if cached is not None and cached[0] == sha and not cached[1]:
+            if cached is not None and cached[0] == sha and not cached[1] and (
+                path not in skipped_map  # malformed in between: its row's last commit
+            ):  # is older than the commit that made it good again (a cold read's)
                 continue
             bad = skipped_map.get(path)
             if bad is not None and bad[0] == sha:
@@ -963,10 +965,11 @@ class Reconciler:
                 skipped_map[path] = [sha, reason or "unreadable"]
                 plan.state[K_SKIPPED] = json.dumps(skipped_map, sort_keys=True)
             return
-        if path in skipped_map:
+        was_skipped = path in skipped_map  # see _gather_entries: refetch it
+        if was_skipped:
             skipped_map.pop(path)
             plan.state[K_SKIPPED] = json.dumps(skipped_map, sort_keys=True)
-        if cached is None or cached[0] != sha or cached[1]:
+        if cached is None or cached[0] != sha or cached[1] or was_skipped:
             plan.rfc_rows.append(row)
             plan.rows_changed += 1
             plan.state[K_TREE] = ""  # newer than the tree we mirror: re-list next time

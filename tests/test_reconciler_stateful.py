@@ -31,7 +31,7 @@ from typing import Any
 import httpx
 import hypothesis
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -484,7 +484,8 @@ class ReconcilerMachine(RuleBasedStateMachine):
         ReconcilerMachine.steps += 1
 
 
-def machine_settings(examples: int | None = None, steps: int = 25) -> settings:
+def machine_settings(examples: int | None = None, steps: int = 25,
+                     shrink: bool = True) -> settings:
     """CI (`examples` None): the same 50 histories on every run and machine (derandomize).
     The long mode (`examples` set): random histories; the seed is the caller's."""
     common: dict[str, Any] = {
@@ -495,6 +496,8 @@ def machine_settings(examples: int | None = None, steps: int = 25) -> settings:
     }
     if examples is None:
         return settings(max_examples=50, derandomize=True, **common)
+    if not shrink:  # report the first failing history as found (shrinking can be slow)
+        common["phases"] = [Phase.explicit, Phase.reuse, Phase.generate]
     return settings(max_examples=examples, derandomize=False, **common)
 
 
@@ -556,6 +559,30 @@ def test_refresh_of_an_ended_pr_keeps_its_own_head(first: str, end: str, seen: b
     )
 
 
+X1_GOOD = {"body": "Longer body\n\nwith paragraphs.", "slug": "x1", "state": "odd-state",
+           "title": "A title"}
+
+
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.parametrize("sweep", ["full_sweep", "refresh"])
+def test_entry_good_again_with_its_old_content_gets_its_new_last_commit(sweep: str) -> None:
+    """Found by the long mode (seed 2021558813): x1 valid, swept; malformed, swept (its
+    good row is kept); then the *same* valid content again. The blob sha equals the
+    kept row's, but the last commit is the newer one — as a cold resync reads it — so
+    the entry is fetched again (last_commit_sha, last_entry_commit_at)."""
+    again = (lambda m: m.full_sweep()) if sweep == "full_sweep" else (
+        lambda m: m.do_refresh(slug="x1"))
+    run_steps(
+        lambda m: m.first_sync("quick_sweep"),
+        lambda m: m.write_entry(**X1_GOOD),
+        lambda m: m.full_sweep(),
+        lambda m: m.write_malformed(data=MALFORMED[2], slug="x1"),
+        again,
+        lambda m: m.write_entry(**X1_GOOD),
+        again,
+    )
+
+
 # ------------------------------------------------------- the long randomized mode
 
 
@@ -575,15 +602,17 @@ class RunStats:
     error: BaseException | None = None
 
 
-def run_random(examples: int, seed: int, steps: int = 25) -> RunStats:
+def run_random(examples: int, seed: int, steps: int = 25, shrink: bool = True) -> RunStats:
     """Run `examples` random histories from `seed` (bench/stateful.py, the long test).
 
-    On a divergence hypothesis prints the shrunk failing steps to stdout and the
-    error is returned in `RunStats.error` (not raised), with the counts so far.
+    On a divergence the error is returned in `RunStats.error` (not raised), with the
+    counts so far; hypothesis attaches the (shrunk, unless `shrink` is False) failing
+    steps to it as exception notes, which a traceback prints.
     """
     ReconcilerMachine.histories = ReconcilerMachine.steps = 0
     test = hypothesis.seed(seed)(
-        get_state_machine_test(ReconcilerMachine, settings=machine_settings(examples, steps))
+        get_state_machine_test(ReconcilerMachine,
+                               settings=machine_settings(examples, steps, shrink))
     )
     t0 = time.monotonic()
     error: BaseException | None = None
