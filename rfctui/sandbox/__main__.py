@@ -12,7 +12,9 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from rfctui.sandbox import Faults, Sandbox, SandboxUser, default_users
+from rfctui.sandbox.core import Sandbox
+from rfctui.sandbox.faults import Faults
+from rfctui.sandbox.state import SandboxUser, default_users
 
 
 def parse_user(spec: str) -> tuple[str, str, str]:

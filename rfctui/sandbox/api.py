@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode
 
-from rfctui.sandbox import body as forms
+import rfctui.sandbox.body as forms
 from rfctui.sandbox.git import (
     HEX40,
     Commit,
@@ -34,9 +34,11 @@ from rfctui.sandbox.git import (
     TreeEntry,
     merge_files,
 )
+from rfctui.sandbox.state import PullState
 
 if TYPE_CHECKING:
-    from rfctui.sandbox import PullState, Sandbox, SandboxUser
+    from rfctui.sandbox.core import Sandbox
+    from rfctui.sandbox.state import SandboxUser
 
 JSON_TYPE = "application/json;charset=utf-8"
 CACHE_CONTROL = "max-age=0, private, must-revalidate"
@@ -1708,8 +1710,6 @@ def create_pull(ctx: Ctx, m: re.Match[str]) -> Response:
     sb.next_index += 1
     pr_id = sb.next_pull_id
     sb.next_pull_id += 1
-    from rfctui.sandbox import PullState
-
     pr = PullState(
         number=number,
         id=pr_id,

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from rfctui.sandbox.api import Request, Response, internal_error, json_response
 
 if TYPE_CHECKING:
-    from rfctui.sandbox import Sandbox
+    from rfctui.sandbox.core import Sandbox
 
 
 MAX_REQUEST_BODY = 256 * 1024 * 1024  # far above any 10 MiB blob in base64

@@ -15,7 +15,7 @@ import httpx
 from rfctui.sandbox.api import Request, Response, internal_error
 
 if TYPE_CHECKING:
-    from rfctui.sandbox import Sandbox
+    from rfctui.sandbox.core import Sandbox
 
 
 class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
