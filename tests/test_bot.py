@@ -687,12 +687,16 @@ def _config(sb: Sandbox, tmp_path: Path, user_token: str | None = "ada-token",
 async def test_the_bots_own_token_as_the_user_token_disables_actions(
     sb: Sandbox, log: Any, tmp_path: Path
 ) -> None:
-    from rfctui.bot import bot_session
+    from rfctui.session import Session
 
+    session = Session(_config(sb, tmp_path, "bot-token"))
     with pytest.raises(ActionsDisabled, match="RFCTUI_USER_TOKEN is the bot's token"):
-        async with bot_session(_config(sb, tmp_path, "bot-token"), log) as (bot, actor):
+        async with session.bot() as (bot, actor):
             await bot.claim(actor, "typed-config")
+    # Refused before the actions log is even created: nothing saved, nothing sent.
+    log = session.actions_log() or log
     assert sb.pulls == {} and log.all() == []
+    session.close()
 
 
 # Requests per fresh action, the targeted refresh included (a count, not a time):

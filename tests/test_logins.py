@@ -9,6 +9,7 @@ bot, actions log and reconciler.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from rfctui import trailer
-from rfctui.bot import ActionFailed, ActionsDisabled, Actor, Bot, bot_session
+from rfctui.bot import ActionFailed, ActionsDisabled, Actor, Bot
 from rfctui.cache import Reconciler
 from rfctui.db import open_actions, open_cache
 from rfctui.filtering import parse_query
@@ -134,16 +135,22 @@ async def test_the_bot_in_another_case_is_still_the_bot(
 ) -> None:
     """§6.2: the bot acting on behalf of itself is refused, however its login is cased."""
     from rfctui.config import Config, Secret
+    from rfctui.session import Session
 
     config = Config(gitea_url=BASE_URL, bot_user=BOT_AS_TYPED, bot_token=Secret("bot-token"),
                     user_token=Secret("ada-token"), cache_dir=tmp_path / "cache",
                     data_dir=tmp_path / "data", transport=sb.transport)
+    # The user token verifies as ``rfc-bot`` (not the configured bot token, so only the
+    # login comparison can refuse it).
+    as_bot = replace(config, user_token=Secret("bot-token"), bot_token=Secret("other"))
     with pytest.raises(ActionsDisabled):
-        async with bot_session(config, log, actor=Actor("rfc-bot", "RFC Bot")):
+        async with Session(as_bot).bot():
             pass
-    async with bot_session(config, log) as (bot, actor):
+    session = Session(config)
+    async with session.bot() as (bot, actor):
         assert actor.login == "ada"
         result = await bot.claim(actor, "typed-config")
+    session.close()
     assert trailer.on_behalf_of(sb.pulls[result.pr_number].body) == "ada"
 
 
