@@ -31,9 +31,10 @@ Pull = dict[str, Any]
 
 
 class ActionsLogLike(Protocol):
-    """The parts of `db.ActionsLog` every log the bot is given has (§6.4).
+    """The parts of `db.ActionsLog` the bot needs (§6.4).
 
-    `mark_pending`, `set_actor`, `discard` and `find_pr_actor` are used when present.
+    `mark_pending`, `set_actor` and `find_pr_actor` are used when present, and
+    `discard` is needed only by `Bot.discard` (a test's log may keep less).
     """
 
     def add(self, kind: str, slug: str, on_behalf_of: str, payload: dict[str, Any]) -> int: ...
@@ -43,6 +44,8 @@ class ActionsLogLike(Protocol):
     def mark_done(self, action_id: int, pr_number: int, pr_url: str | None = None) -> None: ...
 
     def get(self, action_id: int) -> object | None: ...
+
+    def discard(self, action_id: int) -> None: ...
 
 
 class BranchReads:

@@ -352,7 +352,7 @@ class Bot(BranchReads):
 
     def discard(self, action_id: int) -> None:
         """Forget a pending/failed action (the UI asks for confirmation first)."""
-        self.actions.discard(action_id)  # type: ignore[attr-defined]
+        self.actions.discard(action_id)
 
     # ------------------------------------------------------------ the pipeline
 
