@@ -58,7 +58,7 @@ class BranchReads:
     actions: ActionsLogLike
     _existing: RowSource | None
 
-    async def _conflicting_pull(self, exc: BaseException, head: str) -> dict[str, Any] | None:
+    async def _conflicting_pull(self, exc: BaseException, head: str) -> Pull | None:
         """The open PR a 409 on create was about: by its `issue_id`, else by listing."""
         m = re.search(r"issue_id: (\d+)", str(getattr(exc, "message", "") or exc))
         if m:
@@ -92,7 +92,7 @@ class BranchReads:
         except UnicodeDecodeError:
             raise ActionFailed(f"{path} on {ref} is not UTF-8 text") from None
 
-    async def _pull_for(self, head: str) -> dict[str, Any] | None:
+    async def _pull_for(self, head: str) -> Pull | None:
         try:
             pr = await self.client.get_pull_by_head(self.owner, self.repo, BASE, head)
         except Exception as exc:
@@ -114,7 +114,7 @@ class BranchReads:
 
     async def _open_pull_for(
         self, head: str
-    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    ) -> tuple[Pull | None, Pull | None]:
         """(the OPEN PR for `head` into main, some PR for `head` in any state).
 
         `pulls/{base}/{head}` returns *one* PR of any state, and which one is undefined
@@ -153,8 +153,8 @@ class BranchReads:
         actor: Actor,
         main_text: str | None,
         tip: str | None,
-        pulls: tuple[dict[str, Any] | None, dict[str, Any] | None] | None = None,
-    ) -> tuple[dict[str, Any] | None, bool]:
+        pulls: tuple[Pull | None, Pull | None] | None = None,
+    ) -> tuple[Pull | None, bool]:
         """`propose/claim/metadata/<slug>`: one branch per slug (§5).
 
         An open PR on it opened for someone else is theirs: refuse rather than pile a
@@ -214,7 +214,7 @@ class BranchReads:
 
     async def _edit_branch(
         self, plan: Plan, actor: Actor, path: str
-    ) -> tuple[str, dict[str, Any] | None, bool, str | None, str | None]:
+    ) -> tuple[str, Pull | None, bool, str | None, str | None]:
         """Pick `edit/<slug>/<n>`: the first n a previous attempt of this edit by this
         actor left (same content; an open PR only if it is theirs, §6.3), else the next
         free n (no branch and no PR ever used it). Returns the branch, its open PR,
@@ -222,7 +222,7 @@ class BranchReads:
         taken = self._taken_edit_numbers(plan.slug, actor)
         candidates = (n for n in range(1, 1000) if n not in taken)
 
-        async def probe(n: int) -> tuple[str | None, dict[str, Any] | None]:
+        async def probe(n: int) -> tuple[str | None, Pull | None]:
             head = f"edit/{plan.slug}/{n}"
             tip, pr = await asyncio.gather(self._branch_tip(head), self._pull_for(head))
             return tip, pr

@@ -214,7 +214,7 @@ class Bot(BranchReads):
         return await self._start("metadata", actor, slug, {"slug": slug, "changes": clean}, [],
                                  logins=logins)
 
-    def _preflight(self, actor: Actor, request: Mapping[str, Any]) -> None:
+    def _preflight(self, actor: Actor, request: Mapping[str, object]) -> None:
         """`preflight` against the synced cache: raise `Refused` before anything is
         saved or sent. Without a verified login (offline, never verified) whose PR is
         whose cannot be told, so only a verified or remembered actor is checked."""

@@ -54,7 +54,6 @@ class Plan:
     title_stem: str = ""
 
 
-
 def plan_action(prefix: str, actor: Actor, payload: Mapping[str, Any]) -> Plan:
     """The `Plan` for one action from its stored payload (raises `ActionFailed`)."""
     slug = validate_slug(str(payload.get("slug", "")))
