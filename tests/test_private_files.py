@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from rfctui import actions_cli
-from rfctui.bot import bot_session
 from rfctui.config import Config, Secret
 from rfctui.db import ACTIONS_SCHEMA_VERSION, SCHEMA_VERSION, CacheError, open_actions, open_cache
 from rfctui.sandbox import Sandbox
+from rfctui.session import Session
 
 BASE_URL = "http://gitea.test"
 
@@ -89,9 +89,10 @@ async def test_identity_file_is_private(typed_config_sandbox: Sandbox, tmp_path:
     config = Config(gitea_url=BASE_URL, bot_token=Secret("bot-token"),
                     user_token=Secret("ada-token"), cache_dir=tmp_path / "cache",
                     data_dir=tmp_path / "data", transport=typed_config_sandbox.transport)
-    with open_actions(config.actions_file) as log:
-        async with bot_session(config, log) as (_bot, actor):
-            assert actor.login == "ada"
+    session = Session(config)
+    async with session.bot() as (_bot, actor):
+        assert actor.login == "ada"
+    session.close()
     identity = Path(config.actions_file).with_suffix(".identity.json")
     assert identity.exists() and "ada" in identity.read_text()
     assert _mode(identity) == 0o600 and _mode(identity.parent) == 0o700
