@@ -90,7 +90,8 @@ def _check_tags(values: Iterable[str]) -> str | None:
     return None
 
 
-def _slug_error(slug: str) -> str | None:
+def slug_error(slug: str) -> str | None:
+    """Why `slug` is not a valid slug (§2), or None."""
     try:
         validate_slug(slug)
     except InvalidSlug as exc:
@@ -111,7 +112,7 @@ def check_propose(
     taken slug is an error, a very similar title only a warning.
     """
     errors: dict[str, str] = {}
-    if msg := _slug_error(slug):
+    if msg := slug_error(slug):
         errors["slug"] = msg
     if msg := _check_title(title):
         errors["title"] = msg
@@ -140,7 +141,7 @@ def check_propose(
 def check_edit(slug: str, body: str) -> None:
     """Validate a body edit: a valid slug and a non-empty body."""
     errors: dict[str, str] = {}
-    if msg := _slug_error(slug):
+    if msg := slug_error(slug):
         errors["slug"] = msg
     if not (body or "").strip():
         errors["body"] = "the body is empty; write something or cancel"
@@ -174,7 +175,7 @@ def check_metadata(slug: str, changes: Mapping[str, object]) -> dict[str, object
     logins/tags, keys must be plain identifiers. The body is not metadata.
     """
     errors: dict[str, str] = {}
-    if msg := _slug_error(slug):
+    if msg := slug_error(slug):
         errors["slug"] = msg
     if not changes:
         errors["changes"] = "nothing to change"
@@ -283,7 +284,7 @@ def preflight(
     """
     action = request.get("action")
     slug = str(request.get("slug") or "")
-    if action not in ("edit", "claim", "metadata") or cache is None or _slug_error(slug):
+    if action not in ("edit", "claim", "metadata") or cache is None or slug_error(slug):
         return None
     login = actor if isinstance(actor, str) else actor.login
     rows = [r for r in source_rows(cache)

@@ -33,6 +33,7 @@ from rfctui.bot.checks import (
     check_metadata,
     check_propose,
     preflight,
+    slug_error,
     source_rows,
     taken,
 )
@@ -47,7 +48,6 @@ from rfctui.bot.errors import (
     status_of,
 )
 from rfctui.bot.identity import Actor
-from rfctui.entry import InvalidSlug, validate_slug
 from rfctui.logins import login_key, same_login
 from rfctui.results import ActionResult
 
@@ -192,7 +192,7 @@ class Bot(BranchReads):
 
     async def claim(self, actor: Actor, slug: str) -> ActionResult:
         """Open `claim/<slug>` adding the actor to `owners` (§5)."""
-        if msg := _slug_error(slug):
+        if msg := slug_error(slug):
             raise ValidationError({"slug": msg})
         self._check_known(slug)
         self._preflight(actor, {"action": "claim", "slug": slug})
@@ -562,15 +562,6 @@ def _field(row: object, name: str) -> Any:  # a log row's JSON payload is Any
     if isinstance(row, Mapping):
         return row.get(name)
     return getattr(row, name, None)
-
-
-
-def _slug_error(slug: str) -> str | None:
-    try:
-        validate_slug(slug)
-    except InvalidSlug as exc:
-        return str(exc)
-    return None
 
 
 def _as_list(value: object) -> list[object]:
