@@ -1,8 +1,9 @@
 """`rfctui propose|edit|claim|metadata|actions` for scripting (SPEC §6, §8).
 
-Why a thin layer: the command line must take exactly the UI's code path (`bot.Bot`), so
-this module only parses arguments, builds the clients from the configuration, and turns
-the outcome into the PR's URL on stdout or one line on stderr with a non-zero exit.
+Why a thin layer: the command line must take exactly the UI's code path (one
+`rfctui.session.Session`: `perform`, `retry`), so this module only parses arguments,
+hands the request to the session, and turns the outcome into the PR's URL on stdout or
+one line on stderr with a non-zero exit.
 
 Exit status: 0 success, 1 the action failed (it stays in the actions log for
 `rfctui actions --retry ID`), 2 bad input or refused by pre-flight (nothing was sent or
@@ -18,29 +19,31 @@ import asyncio
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from rfctui.bot import (
     ActionFailed,
-    ActionResult,
     ActionsDisabled,
-    Actor,
-    Bot,
     ValidationError,
-    bot_session,
     check_edit,
     check_metadata,
     check_propose,
     parse_metadata_value,
 )
+from rfctui.config import Config
 from rfctui.entry import InvalidSlug, validate_slug
-from rfctui.private import private_dir
-from rfctui.text import emit
+from rfctui.results import ActionResult
+from rfctui.session import Session
+from rfctui.text import emit, shorten
+
+if TYPE_CHECKING:
+    from rfctui.db import ActionsLog
 
 __all__ = ["COMMANDS", "main"]
 
 COMMANDS = ("propose", "edit", "claim", "metadata", "actions")
 EXIT_FAILED, EXIT_USAGE, EXIT_DISABLED = 1, 2, 3
+LINE = 400  # characters of one error line
 
 
 class _Usage(Exception):
@@ -112,75 +115,49 @@ def _check_slug(slug: str) -> None:
         raise ValidationError({"slug": str(exc)}) from None
 
 
-def _one_line(text: object) -> str:
-    """``text`` cut to 400 characters; `emit` shows its control characters escaped (§11)."""
-    line = str(text)
-    return line if len(line) <= 400 else line[:399] + "…"
+def _tell_notices(session: Session, err: TextIO) -> None:
+    """Say each notice once: a file moved aside, or one that cannot be opened."""
+    for notice in session.take_notices():
+        emit(f"rfctui: {shorten(notice.text, LINE)}", file=err)
 
 
-def _cfg(config: Any, name: str, default: Any = None) -> Any:
-    return getattr(config, name, default)
-
-
-def _open_actions(config: Any, err: TextIO | None = None) -> Any:
-    from rfctui import db
-
-    path = _cfg(config, "actions_file")
-    if path is not None:
-        private_dir(Path(path).parent)  # 0700 whatever the umask (§11)
-    log = db.open_actions(path)
-    if getattr(log, "notice", None):  # the old file was moved aside: say so, once
-        emit(f"rfctui: {_one_line(log.notice)}", file=err or sys.stderr)
-    return log
-
-
-def _row(row: Any, name: str) -> Any:
-    return row.get(name) if isinstance(row, dict) else getattr(row, name, None)
-
-
-def _list_actions(log: Any, out: TextIO) -> int:
-    rows = [*log.pending(), *log.failed()]
+def _list_actions(log: ActionsLog | None, out: TextIO) -> int:
+    rows = [*log.pending(), *log.failed()] if log is not None else []
     if not rows:
         emit("no pending or failed actions", file=out)
         return 0
     emit(f"{'ID':>4}  {'KIND':<18} {'SLUG':<28} {'STATUS':<8} ERROR", file=out)
-    for row in sorted(rows, key=lambda r: _row(r, "id") or 0):
+    for row in sorted(rows, key=lambda r: r.id):
         emit(
-            f"{_row(row, 'id'):>4}  {_row(row, 'kind') or '':<18} {_row(row, 'slug') or '':<28} "
-            f"{_row(row, 'status') or '':<8} {_one_line(_row(row, 'error') or '')}",
+            f"{row.id:>4}  {row.kind:<18} {row.slug:<28} "
+            f"{row.status:<8} {shorten(row.error or '', LINE)}",
             file=out,
         )
     return 0
 
 
-async def _with_bot(config: Any, run: Any, log: Any) -> ActionResult:
-    """Run `run(bot, actor)` in a verified session (same path as the UI)."""
-    cache = _open_cache(config)
+def _discard(session: Session, action_id: int, out: TextIO, err: TextIO) -> int:
+    from rfctui.db import ActionStateError
+
+    log = session.actions_log()
+    row = log.get(action_id) if log is not None else None
+    if row is None:
+        emit(f"rfctui: no action #{action_id} in the log", file=err)
+        return EXIT_FAILED
     try:
-        async with bot_session(config, log, cache=cache) as (bot, actor):
-            return await run(bot, actor)
-    finally:
-        if cache is not None and hasattr(cache, "close"):
-            cache.close()
-
-
-def _open_cache(config: Any) -> Any | None:
-    """The read cache, for duplicate checks and the targeted refresh; optional."""
-    path = _cfg(config, "cache_file")
-    if path is None:
-        return None
-    try:
-        from rfctui import db
-
-        private_dir(Path(path).parent)  # 0700 whatever the umask (§11)
-        return db.open_cache(path)
-    except Exception:  # no cache is fine: the action itself only needs Gitea
-        return None
+        session.discard(action_id)
+    except ActionStateError:
+        pr = f" (PR #{row.pr_number})" if row.pr_number is not None else ""
+        emit(f"rfctui: cannot discard action #{action_id}: it is {row.status}{pr}; only "
+             "pending or failed actions can be discarded", file=err)
+        return EXIT_FAILED
+    emit(f"discarded action #{action_id}", file=out)
+    return 0
 
 
 def main(
     argv: Sequence[str],
-    config: Any = None,
+    config: Config | None = None,
     *,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
@@ -191,97 +168,85 @@ def main(
     `config` may be None for ``--help``, which needs no server.
     """
     stdin, out, err = stdin or sys.stdin, stdout or sys.stdout, stderr or sys.stderr
+    session: Session | None = None
     try:
         try:
             args = _parser().parse_args(list(argv))
         except SystemExit as exc:  # --help printed; config is not needed for that
             return int(exc.code or 0)
-        # Pure checks first: bad input never costs a request, not even GET /user.
-        if args.command == "propose":
-            body = _read_body(args.body_file, stdin)
-            check_propose(args.slug, args.title, args.tag, args.arbiter)
-
-            async def run(bot: Bot, actor: Actor) -> ActionResult:
-                return await bot.propose(
-                    actor, args.slug, args.title, body, tuple(args.tag), tuple(args.arbiter)
-                )
-        elif args.command == "edit":
-            body = _read_body(args.body_file, stdin)
-            check_edit(args.slug, body)
-
-            async def run(bot: Bot, actor: Actor) -> ActionResult:
-                return await bot.edit_body(actor, args.slug, body)
-        elif args.command == "claim":
-            _check_slug(args.slug)
-
-            async def run(bot: Bot, actor: Actor) -> ActionResult:
-                return await bot.claim(actor, args.slug)
-        elif args.command == "metadata":
-            changes = check_metadata(args.slug, _parse_sets(args.sets))
-
-            async def run(bot: Bot, actor: Actor) -> ActionResult:
-                return await bot.edit_metadata(actor, args.slug, changes)
-        else:  # actions
-            log = _open_actions(config, err)
-            if args.discard is not None:
-                if log.get(args.discard) is None:
-                    emit(f"rfctui: no action #{args.discard} in the log", file=err)
+        request = _request(args, stdin)  # pure checks: bad input costs no request
+        if config is None:
+            raise _Usage("rfctui: no configuration (run it as `rfctui ...`)")
+        session = Session(config)
+        try:
+            if request is not None:
+                result = asyncio.run(session.perform(request))
+            elif args.discard is not None:
+                return _discard(session, args.discard, out, err)
+            elif args.retry is not None:
+                result = asyncio.run(session.retry(args.retry))
+            else:
+                log = session.actions_log()
+                if log is None and config.actions_file.exists():
+                    _tell_notices(session, err)  # it exists but cannot be opened
                     return EXIT_FAILED
-                from rfctui.db import ActionStateError
-
-                try:
-                    log.discard(args.discard)
-                except ActionStateError:
-                    row = log.get(args.discard)
-                    number = _row(row, "pr_number")
-                    pr = f" (PR #{number})" if number is not None else ""
-                    emit(f"rfctui: cannot discard action #{args.discard}: it is "
-                          f"{_row(row, 'status')}{pr}; only pending or failed actions can "
-                          "be discarded", file=err)
-                    return EXIT_FAILED
-                emit(f"discarded action #{args.discard}", file=out)
-                return 0
-            if args.retry is None:
                 return _list_actions(log, out)
-            retry_id = args.retry
-
-            async def run(bot: Bot, actor: Actor) -> ActionResult:
-                return await bot.retry(retry_id, actor)
-
-            result = asyncio.run(_with_bot(config, run, log))
-            return _report(result, out, err)
-        log = _open_actions(config, err)
-        result = asyncio.run(_with_bot(config, run, log))
+        finally:  # before the result or the error line
+            _tell_notices(session, err)
         return _report(result, out, err)
     except _Usage as exc:
-        emit(_one_line(exc), file=err)
+        emit(shorten(exc, LINE), file=err)
         return EXIT_USAGE
     except ValidationError as exc:
-        emit(f"rfctui: nothing was sent: {_one_line(exc)}", file=err)
+        emit(f"rfctui: nothing was sent: {shorten(exc, LINE)}", file=err)
         return EXIT_USAGE
     except ActionsDisabled as exc:
-        emit(f"rfctui: {_one_line(exc)}", file=err)
+        emit(f"rfctui: {shorten(exc, LINE)}", file=err)
         return EXIT_DISABLED
     except ActionFailed as exc:
         aid = exc.action_id
-        if aid and getattr(exc, "offline", False):
+        if aid and exc.offline:
             emit(f"rfctui: Gitea unreachable; kept as action #{aid}: "
-                  f"rfctui actions --retry {aid}", file=err)
+                 f"rfctui actions --retry {aid}", file=err)
             return EXIT_FAILED
         hint = f" (saved as action #{aid}: rfctui actions --retry {aid})"
-        emit(f"rfctui: {_one_line(exc)}{hint if aid else ''}", file=err)
+        emit(f"rfctui: {shorten(exc, LINE)}{hint if aid else ''}", file=err)
         return EXIT_FAILED
     except Exception as exc:  # never a traceback (HELPERS: one actionable line)
-        emit(f"rfctui: {_one_line(exc) or type(exc).__name__}", file=err)
+        emit(f"rfctui: {shorten(exc, LINE) or type(exc).__name__}", file=err)
         return EXIT_FAILED
+    finally:
+        if session is not None:
+            session.close()
+
+
+def _request(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any] | None:
+    """The action's request for `Session.perform` after the pure checks (§6), or None
+    for ``actions``. Raises `ValidationError` / `_Usage` before anything is sent."""
+    if args.command == "propose":
+        body = _read_body(args.body_file, stdin)
+        check_propose(args.slug, args.title, args.tag, args.arbiter)
+        return {"action": "propose", "slug": args.slug, "title": args.title, "body": body,
+                "tags": tuple(args.tag), "arbiters": tuple(args.arbiter)}
+    if args.command == "edit":
+        body = _read_body(args.body_file, stdin)
+        check_edit(args.slug, body)
+        return {"action": "edit", "slug": args.slug, "body": body}
+    if args.command == "claim":
+        _check_slug(args.slug)
+        return {"action": "claim", "slug": args.slug}
+    if args.command == "metadata":
+        changes = check_metadata(args.slug, _parse_sets(args.sets))
+        return {"action": "metadata", "slug": args.slug, "changes": changes}
+    return None
 
 
 def _report(result: ActionResult, out: TextIO, err: TextIO) -> int:
     for w in result.warnings:
-        emit(f"warning: {_one_line(w)}", file=err)
+        emit(f"warning: {shorten(w, LINE)}", file=err)
     if result.refresh_error:
-        emit(f"warning: cache not refreshed: {_one_line(result.refresh_error)}", file=err)
-    if getattr(result, "note", ""):  # e.g. "added to your open PR #7" (a stacked change)
-        emit(f"rfctui: {_one_line(result.note)}", file=err)
+        emit(f"warning: cache not refreshed: {shorten(result.refresh_error, LINE)}", file=err)
+    if result.note:  # e.g. "added to your open PR #7" (a stacked change)
+        emit(f"rfctui: {shorten(result.note, LINE)}", file=err)
     emit(result.html_url or f"PR #{result.pr_number}", file=out)
     return 0

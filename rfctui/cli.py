@@ -22,11 +22,15 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rfctui import __version__
-from rfctui.text import emit, emit_json
+from rfctui.text import emit, emit_json, shorten
+
+if TYPE_CHECKING:
+    from rfctui.config import Config
+    from rfctui.results import Progress
+    from rfctui.session import Session, SweepKind
 
 __all__ = ["SUBCOMMANDS", "main"]
 
@@ -98,16 +102,6 @@ def _debug() -> bool:
     return os.environ.get("RFCTUI_DEBUG", "").strip() not in ("", "0", "false", "no")
 
 
-def _one_line(text: object, limit: int = 500) -> str:
-    """``text`` cut to ``limit`` characters; `emit` escapes it when it is written.
-
-    Not `rfctui.text.one_line`, which removes control characters: on the command line
-    they are shown escaped (§11), so a newline in an error reads ``\\n``.
-    """
-    line = str(text)
-    return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
 def main(
     argv: Sequence[str] | None = None,
     *,
@@ -144,21 +138,14 @@ def _describe(exc: BaseException) -> tuple[int, str]:
     from rfctui.config import ConfigError
 
     if isinstance(exc, ConfigError):
-        return EXIT_USAGE, _one_line(exc)
-    try:
-        from rfctui.gitea import GiteaError
-    except ImportError:  # pragma: no cover - gitea.py is part of the package
-        GiteaError = ()  # type: ignore[assignment,misc]  # noqa: N806
-    if GiteaError and isinstance(exc, GiteaError):
-        return EXIT_FAIL, _one_line(exc)
-    try:
-        from rfctui.db import CacheError
-    except ImportError:  # pragma: no cover
-        CacheError = ()  # type: ignore[assignment,misc]  # noqa: N806
-    if CacheError and isinstance(exc, CacheError):
-        return EXIT_FAIL, _one_line(exc)
+        return EXIT_USAGE, shorten(exc)
+    from rfctui.db import CacheError
+    from rfctui.gitea import GiteaError
+
+    if isinstance(exc, GiteaError | CacheError):
+        return EXIT_FAIL, shorten(exc)
     hint = "" if _debug() else " (RFCTUI_DEBUG=1 shows the traceback)"
-    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {_one_line(exc)}{hint}"
+    return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {shorten(exc)}{hint}"
 
 
 def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]) -> int:
@@ -176,17 +163,17 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
             raise _Usage(f"{sub[0]} cannot be combined with --resync, --sync or --export")
         from rfctui import actions_cli
 
-        return int(actions_cli.main(sub, config) or 0)
+        return actions_cli.main(sub, config)
     if args.export:
         return _export(config, out, err)
     if args.resync:
         return _sweep(config, "resync", out, err)
     if args.sync:
-        return _sweep(config, "full_sweep" if args.full else "quick_sweep", out, err)
+        return _sweep(config, "full" if args.full else "quick", out, err)
     return _ui(config, err)
 
 
-def _load_config(args: argparse.Namespace, extra: dict[str, Any]) -> Any:
+def _load_config(args: argparse.Namespace, extra: dict[str, Any]) -> Config:
     if args.demo:
         from rfctui.demo import start_demo
 
@@ -210,29 +197,28 @@ def _load_config(args: argparse.Namespace, extra: dict[str, Any]) -> Any:
 # ---------------------------------------------------------------- headless modes
 
 
-def _open_cache(config: Any, err: TextIO) -> Any:
-    from rfctui.db import open_cache
+def _session(config: Config) -> Session:
+    """The one session of a headless run. It never moves a damaged actions log aside:
+    a sweep only reads the log (who opened a PR, §6.3); the outbox is not its business.
+    """
+    from rfctui.session import Session
 
-    cache = open_cache(Path(config.cache_file))
-    if cache.notice:
-        emit(f"rfctui: {cache.notice}", file=err)
-    return cache
+    return Session(config, repair_actions=False)
 
 
-def _export(config: Any, out: TextIO, err: TextIO) -> int:
+def _export(config: Config, out: TextIO, err: TextIO) -> int:
     """``--export json``: the cache as JSON, no network (schema in the README).
 
     Ends quietly when the reader goes away (``rfctui --export json | head``).
     """
-    from rfctui.db import open_cache
-
-    cache = open_cache(Path(config.cache_file))
+    session = _session(config)
     try:
-        if cache.notice:  # nothing is rebuilt here: no network
-            emit(f"rfctui: {cache.notice}; it is empty until `rfctui --resync`", file=err)
+        cache = session.cache()
+        for notice in session.take_notices():  # nothing is rebuilt here: no network
+            emit(f"rfctui: {notice.text}; it is empty until `rfctui --resync`", file=err)
         data = cache.export()
     finally:
-        cache.close()
+        session.close()
     try:
         emit_json(data, file=out)
     except BrokenPipeError:
@@ -270,7 +256,7 @@ class _ProgressPrinter:
         self.last: tuple[str, bool] | None = None
         self.dirty = False
 
-    def __call__(self, p: Any) -> None:
+    def __call__(self, p: Progress) -> None:
         total = max(int(p.total), 1)
         done = min(max(int(p.done), 0), total)
         if self.tty:
@@ -291,46 +277,33 @@ class _ProgressPrinter:
             emit("", file=self.stream, end="", redraw=True)
 
 
-def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
-    """``--resync`` / ``--sync [--full]``: one sweep with progress and a summary line."""
-    from rfctui.cache import Reconciler
-    from rfctui.config import reader_client
-    from rfctui.db import CacheError, open_actions
+_VERBS = {"resync": "resynced", "quick": "synced", "full": "synced (full)"}
 
-    cache = _open_cache(config, err)
-    actions = None
+
+def _sweep(config: Config, kind: SweepKind, out: TextIO, err: TextIO) -> int:
+    """``--resync`` / ``--sync [--full]``: one sweep with progress and a summary line."""
+    session = _session(config)
     progress = _ProgressPrinter(err)
     try:
-        actions_file = Path(config.actions_file)
-        if actions_file.exists():  # read-only use: who opened a PR (§6.3); never written
-            try:  # repair=False: moving the outbox aside is not a sync's business
-                actions = open_actions(actions_file, repair=False)
-            except CacheError as exc:
-                emit(f"rfctui: {_one_line(exc)}; PRs are attributed without it", file=err)
-
-        async def run() -> Any:
-            async with reader_client(config) as client:  # reads: the user's token (§6.1)
-                rec = Reconciler(
-                    client, cache, config.org, config.meta_repo, config.bot_user,
-                    actions=actions, progress=progress,
-                )
-                return await getattr(rec, kind)()
-
-        result = asyncio.run(run())
+        # Opened up front, so a repaired cache or an unreadable actions log is said
+        # before the sweep starts (a cache that cannot be opened at all ends here).
+        session.cache()
+        session.actions_log()  # read-only use: who opened a PR (§6.3); never written
+        for notice in session.take_notices():
+            tail = "; PRs are attributed without it" if notice.actions_log else ""
+            emit(f"rfctui: {shorten(notice.text)}{tail}", file=err)
+        result = asyncio.run(session.sweep(kind, progress=progress))
     finally:
         progress.close()
-        cache.close()
-        if actions is not None:
-            actions.close()
+        session.close()
     for path, reason in result.skipped:
-        emit(f"rfctui: skipped {path}: {_one_line(reason)}", file=err)
+        emit(f"rfctui: skipped {path}: {shorten(reason)}", file=err)
     if not result.ok:
-        emit(f"rfctui: {_one_line(result.error)}; the cache is unchanged", file=err)
+        emit(f"rfctui: {shorten(result.error)}; the cache is unchanged", file=err)
         return EXIT_FAIL
-    verb = {"resync": "resynced", "quick_sweep": "synced", "full_sweep": "synced (full)"}[kind]
     changed = "" if kind == "resync" else f", {result.rows_changed} changed"
     emit(
-        f"{verb}: {result.entries} entries, {result.pulls} pulls, "
+        f"{_VERBS[kind]}: {result.entries} entries, {result.pulls} pulls, "
         f"{result.requests} requests, {result.seconds:.1f} s{changed}, "
         f"{len(result.skipped)} skipped",
         file=out,
@@ -341,7 +314,7 @@ def _sweep(config: Any, kind: str, out: TextIO, err: TextIO) -> int:
 # ---------------------------------------------------------------- the UI
 
 
-def _ui(config: Any, err: TextIO) -> int:
+def _ui(config: Config, err: TextIO) -> int:
     """Start reading the first screen, then import Textual and hand over (§7.1).
 
     The cache is checked (and if need be repaired) on that thread, while Textual is
@@ -354,7 +327,7 @@ def _ui(config: Any, err: TextIO) -> int:
         from rfctui.app import run_app
     except ImportError as exc:
         emit(
-            f"rfctui: the terminal UI cannot start ({_one_line(exc)}); headless commands "
+            f"rfctui: the terminal UI cannot start ({shorten(exc)}); headless commands "
             "still work: rfctui --sync, --resync, --export json",
             file=err,
         )

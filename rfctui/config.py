@@ -16,12 +16,15 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import platformdirs
 
 from rfctui.secret import Secret  # re-exported: importers of rfctui.config keep working
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = [
     "APP_NAME",
@@ -33,7 +36,6 @@ __all__ = [
     "Secret",
     "default_config_file",
     "load_config",
-    "reader_client",
 ]
 
 APP_NAME = "rfctui"
@@ -89,7 +91,7 @@ class Config:
     stale_days: int = 60
     demo: bool = False
     config_file: Path | None = field(default=None, compare=False)
-    transport: Any = field(default=None, compare=False, repr=False)
+    transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False, repr=False)
 
     @property
     def read_token(self) -> Secret | None:
@@ -387,17 +389,3 @@ def load_config(
         config_file=path if path.exists() else None,
         transport=flags.get("transport"),
     )
-
-
-def reader_client(config: Config, **kwargs: Any) -> Any:
-    """A `rfctui.gitea.GiteaClient` for reads, with `Config.read_token` (see there).
-
-    Use it for every background read (the reconciler's sweeps); the bot's client
-    (`rfctui.bot.bot_session`) is for writes. `kwargs` go to `GiteaClient` (e.g.
-    ``retries``); the transport defaults to ``config.transport``.
-    """
-    from rfctui.gitea import GiteaClient
-
-    kwargs.setdefault("transport", config.transport)
-    kwargs.setdefault("auth_hint", config.read_auth_hint)
-    return GiteaClient(config.gitea_url, config.read_token, **kwargs)

@@ -32,8 +32,9 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from rfctui.config import Config
 from rfctui.rows import (
     CACHE_APP_ID,
     LIFECYCLE_STATES,
@@ -45,6 +46,10 @@ from rfctui.rows import (
     RFCDetail,
     read_detail,
 )
+from rfctui.session import Session
+
+if TYPE_CHECKING:
+    from rfctui.db import Cache
 
 __all__ = [
     "FirstScreen",
@@ -68,7 +73,8 @@ class FirstScreen:
 
     ``item`` is the first row, ``detail``/``pulls`` its right pane; ``notice`` the
     cache's one-line notice (moved aside and rebuilt); ``cache`` the `rfctui.db.Cache`
-    opened on the long way round (None on the fast path), for the app to keep.
+    opened on the long way round (None on the fast path), for the app to keep (its
+    session holds it already when the read was given one).
     """
 
     head: ListHead
@@ -76,13 +82,13 @@ class FirstScreen:
     item: ListItem | None = None
     detail: RFCDetail | None = None
     pulls: list[PRRow] | None = None
-    cache: Any = None
+    cache: Cache | None = None
 
 
 _gc_paused = False
 
 
-def begin(config: Any) -> Future[FirstScreen]:
+def begin(source: Config | Session) -> Future[FirstScreen]:
     """What ``rfctui`` does before it imports Textual: start reading the first screen,
     and hold the cyclic garbage collector until start-up is over (`end`: the whole
     list is in, a few hundred milliseconds after the first paint).
@@ -96,7 +102,7 @@ def begin(config: Any) -> Future[FirstScreen]:
     if gc.isenabled():
         gc.disable()
         _gc_paused = True
-    return start_first_screen(config)
+    return start_first_screen(source)
 
 
 def end() -> None:
@@ -120,10 +126,10 @@ def first_screen_rows() -> int:
 
 
 def start_first_screen(
-    config: Any,
+    source: Config | Session,
     *,
     clock: Callable[[], datetime] | None = None,
-    cache: Any = None,
+    cache: Cache | None = None,
     rows: int | None = None,
 ) -> Future[FirstScreen]:
     """Read the first screen on a new thread; the future holds it (or the error)."""
@@ -135,7 +141,7 @@ def start_first_screen(
     def run() -> None:
         try:
             future.set_result(
-                read_first_screen(config, clock=clock, cache=cache, rows=rows)
+                read_first_screen(source, clock=clock, cache=cache, rows=rows)
             )
         except BaseException as exc:  # noqa: BLE001 - handed to whoever collects it
             future.set_exception(exc)
@@ -148,33 +154,41 @@ def start_first_screen(
 
 
 def read_first_screen(
-    config: Any,
+    source: Config | Session,
     *,
     clock: Callable[[], datetime] | None = None,
-    cache: Any = None,
+    cache: Cache | None = None,
     rows: int | None = None,
 ) -> FirstScreen:
-    """The first screen from ``cache`` (an open cache), else from ``config.cache_file``."""
-    clock = clock or (lambda: datetime.now(UTC))
+    """The first screen from ``cache`` (an open cache), else from the configuration's
+    cache file; the long way opens the cache through the session (a `Config` gets a
+    session of its own, whose cache the app adopts).
+    """
+    config = source.config if isinstance(source, Session) else source
+    if clock is None:
+        clock = source.clock if isinstance(source, Session) else _utc_now
     limit = rows or first_screen_rows()
-    stale_days = getattr(config, "stale_days", 60)
+    stale_days = config.stale_days
+    opened: Cache | None = None
     if cache is None:
         first = _read_checked(Path(config.cache_file), clock, limit, stale_days)
         if first is not None:
             return first
-        from rfctui.db import open_cache  # the long way: create or repair the file
-
-        cache = opened = open_cache(config.cache_file, clock=clock)
-    else:
-        opened = None
+        # The long way: create or repair the file (peewee is imported here).
+        session = source if isinstance(source, Session) else Session(config, clock=clock)
+        cache = opened = session.cache()
     now = clock()
     if hasattr(cache, "list_head"):
         head = cache.list_head(LIFECYCLE_STATES, limit, now=now, stale_days=stale_days)
-    else:  # a stand-in with only list_items and sync_status (tests): all of it at once
+    else:  # a stand-in with only list_items and sync_status (UI tests): all of it at once
         items = cache.list_items(now=now, stale_days=stale_days)
         head = ListHead(items, {}, {}, 0, cache.sync_status(), complete=True)
     item, detail, pulls = _first_detail(cache, head)
     return FirstScreen(head, getattr(cache, "notice", None), item, detail, pulls, opened)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _first_detail(reader: Any, head: ListHead) -> tuple[Any, Any, list[PRRow] | None]:

@@ -31,6 +31,7 @@ __all__ = [
     "markdown_parser",
     "one_line",
     "short_age",
+    "shorten",
     "terminal_safe",
 ]
 
@@ -95,6 +96,16 @@ _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 # Plain text (``C:\Users``, ``a\b``) is left exactly as it was, and the result still
 # reads back one way only (tests/test_terminal_safety.py decodes it).
 _TERMINAL_RE = re.compile(f"\\\\(?=[xunrt\\\\{_UNSAFE}])|[{_UNSAFE}]")
+
+
+def shorten(text: object, limit: int = 500) -> str:
+    """``str(text)`` cut to ``limit`` characters, control characters *kept*.
+
+    For command-line lines: `emit` shows those characters escaped (§11), so a newline in
+    an error reads ``\\n`` instead of vanishing as it would with `one_line`.
+    """
+    line = "" if text is None else str(text)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
 def _escape(m: re.Match[str]) -> str:

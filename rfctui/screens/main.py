@@ -865,13 +865,13 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     async def _sweep(self, kind: str) -> Any:
         from rfctui.cache import Reconciler
-        from rfctui.config import reader_client
+        from rfctui.session import Session
 
         app = self.rfc_app
         cfg = app.config
         cache = app.get_cache()
         # Reads use the user's own token; the bot's is for writes only (§6.1, issue 5).
-        async with reader_client(cfg, transport=app.transport) as client:
+        async with Session(cfg, transport=app.transport).reader_client() as client:
             if not self._identify_tried and getattr(cfg, "user_token", None):
                 self._identify_tried = True
                 await self._identify(cfg)

@@ -1,0 +1,359 @@
+"""One home for the wiring: a Textual-free composition root per configuration.
+
+The CLI and the UI both hold one `Session`. It opens the cache (SPEC §4.2) and the
+actions log (§6.4) once each, lazily and thread-safely; gathers their one-line notices;
+builds the reader client and the one `Reconciler` (§4.1); verifies who is at the
+keyboard once (§6.2); and runs bot actions (§6). Nothing else constructs these, so a
+new command or view asks the session instead of wiring a fourth copy.
+
+peewee and httpx are imported on first use only: ``rfctui`` builds a session before the
+first paint, and that path must stay as light as it is (see ``rfctui/startup.py``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from rfctui.config import Config
+from rfctui.logins import same_login
+from rfctui.results import ActionResult, Progress, SweepResult
+from rfctui.text import one_line
+
+if TYPE_CHECKING:
+    import httpx
+
+    from rfctui.bot import Actor, Bot, Refresh
+    from rfctui.db import ActionsLog, Cache
+    from rfctui.gitea import GiteaClient
+    from rfctui.reconcile import Reconciler
+
+__all__ = ["Notice", "Session", "SweepKind", "describe_error"]
+
+SweepKind = Literal["quick", "full", "resync"]
+Clock = Callable[[], datetime]
+ProgressFn = Callable[[Progress], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A local file had to be moved aside or cannot be opened: one line, told once."""
+
+    text: str
+    actions_log: bool = False  # else the cache
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def describe_error(exc: BaseException) -> tuple[str, bool]:
+    """One token-free line for ``exc`` and whether it means "Gitea is unreachable"."""
+    from rfctui.gitea import GiteaError, GiteaTimeout, GiteaUnreachable
+
+    if isinstance(exc, GiteaUnreachable | GiteaTimeout):
+        return one_line(str(exc), 300), True
+    if isinstance(exc, GiteaError):
+        return one_line(str(exc), 300), False
+    return one_line(str(exc), 300) or type(exc).__name__, False
+
+
+class Session:
+    """Everything one configuration needs, built once (issue 10).
+
+    Thread-safe: the UI calls it from worker threads, each with its own event loop;
+    every `async` method makes its own HTTP clients, so no client crosses loops.
+    ``repair_actions=False`` (headless sweeps) never moves a damaged actions log aside:
+    the outbox is not a sweep's business.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        clock: Clock | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        repair_actions: bool = True,
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or _utc_now
+        self.transport: httpx.AsyncBaseTransport | None = (
+            transport if transport is not None else config.transport
+        )
+        self.repair_actions = repair_actions
+        self._lock = threading.RLock()
+        self._cache: Cache | None = None
+        self._actions: ActionsLog | None = None
+        self._notices: list[Notice] = []
+        self._actor: Actor | None = None
+        self._identifying: Future[Actor] | None = None
+        # login_key -> does Gitea have that user: one GET /users/{login} per login for
+        # the whole session, however many actions name it.
+        self._users: dict[str, bool] = {}
+        # Why the last `identify` could not reach Gitea (then actions are saved, not sent).
+        self.offline_reason: str | None = None
+
+    def __repr__(self) -> str:  # never a token
+        return f"Session({self.config.target_key!r})"
+
+    # ------------------------------------------------------------------ local files
+
+    def cache(self) -> Cache:
+        """The cache, opened (created, or repaired and said so) on first use.
+
+        Raises `rfctui.db.CacheError` when it cannot be opened at all (next call retries).
+        """
+        with self._lock:
+            if self._cache is None:
+                from rfctui.db import open_cache
+
+                self.adopt_cache(open_cache(self.config.cache_file, clock=self.clock))
+            assert self._cache is not None
+            return self._cache
+
+    def adopt_cache(self, cache: Cache) -> None:
+        """Take a cache opened elsewhere (the start-up read) instead of opening another;
+        if one is open already, the newcomer is closed."""
+        with self._lock:
+            if self._cache is None:
+                self._cache = cache
+                if cache.notice:
+                    self._notices.append(Notice(cache.notice))
+            elif self._cache is not cache:
+                cache.close()
+
+    @property
+    def cache_if_open(self) -> Cache | None:
+        """The cache if something opened it already (no file is touched)."""
+        return self._cache
+
+    def actions_log(self, *, create: bool = False) -> ActionsLog | None:
+        """The actions log (§6.4): None when this machine never acted (unless `create`)
+        or when it cannot be opened (then a notice says why; the next call tries again).
+        With `create`, a log that cannot be opened raises `rfctui.db.CacheError`.
+        """
+        with self._lock:
+            if self._actions is not None:
+                return self._actions
+            path = self.config.actions_file
+            if not create and not path.exists():
+                return None
+            from rfctui.db import CacheError, open_actions
+
+            try:
+                log = open_actions(path, clock=self.clock, repair=self.repair_actions)
+            except CacheError as exc:
+                if create:
+                    raise
+                self._notices.append(Notice(one_line(str(exc), 500), actions_log=True))
+                return None
+            if log.notice:
+                self._notices.append(Notice(log.notice, actions_log=True))
+            self._actions = log
+            return log
+
+    def take_notices(self) -> list[Notice]:
+        """The notices gathered so far, each handed out once."""
+        with self._lock:
+            notices, self._notices = self._notices, []
+            return notices
+
+    def close(self) -> None:
+        """Close the cache and the actions log (a later call opens them again)."""
+        with self._lock:
+            for handle in (self._cache, self._actions):
+                if handle is not None:
+                    with contextlib.suppress(Exception):
+                        handle.close()
+            self._cache = self._actions = None
+
+    # ------------------------------------------------------------------ reading Gitea
+
+    def reader_client(self, **kwargs: Any) -> GiteaClient:
+        """A client for background reads with `Config.read_token` (§6.1: the user's own
+        token when set; the bot's token is for writes). `kwargs` go to `GiteaClient`."""
+        from rfctui.gitea import GiteaClient
+
+        kwargs.setdefault("transport", self.transport)
+        kwargs.setdefault("auth_hint", self.config.read_auth_hint)
+        return GiteaClient(self.config.gitea_url, self.config.read_token, **kwargs)
+
+    def reconciler(self, client: GiteaClient, *, progress: ProgressFn | None = None) -> Reconciler:
+        """The one place a `Reconciler` is built: the cache's only writer (§4.1). The
+        actions log, when there is one, attributes PRs the bot opened (§6.3)."""
+        from rfctui.reconcile import Reconciler
+
+        cfg = self.config
+        return Reconciler(
+            client, self.cache(), cfg.org, cfg.meta_repo, cfg.bot_user,
+            actions=self.actions_log(), progress=progress, clock=self.clock,
+        )
+
+    async def sweep(self, kind: SweepKind, *, progress: ProgressFn | None = None) -> SweepResult:
+        """One sweep (§4.1); whatever goes wrong becomes a failed result, never a raise."""
+        try:
+            async with self.reader_client() as client:
+                rec = self.reconciler(client, progress=progress)
+                if kind == "quick":
+                    return await rec.quick_sweep()
+                if kind == "full":
+                    return await rec.full_sweep()
+                return await rec.resync()
+        except Exception as exc:  # noqa: BLE001 - one line for the status line / stderr
+            text, offline = describe_error(exc)
+            return SweepResult.failed(kind, text, offline=offline)
+
+    # ------------------------------------------------------------------ identity (§6.2)
+
+    @property
+    def actor(self) -> Actor | None:
+        """The verified actor, once `identify` succeeded (no network)."""
+        return self._actor
+
+    def known_actor(self) -> Actor | None:
+        """Who was last verified with this token on this machine, without the network
+        (an `offline` actor), or the one verified in this session."""
+        if self._actor is not None:
+            return self._actor
+        token = self.config.user_token
+        if not token:
+            return None
+        from rfctui.bot import IdentityFile
+
+        return IdentityFile(self.config, token).load()
+
+    async def identify(self) -> Actor:
+        """Verify the person with their own token, once per session (one ``GET /user``
+        however many threads ask at the same time).
+
+        Raises `ActionsDisabled` (no token, refused, the bot's token) with one line.
+        Gitea unreachable: the identity last verified for this token, marked
+        ``offline`` (or an anonymous offline actor), so an action typed now is still
+        saved (§6.4) and ``mine`` still works; it is verified again next time.
+        """
+        with self._lock:
+            if self._actor is not None:
+                return self._actor
+            pending = self._identifying
+            mine: Future[Actor] = Future()
+            if pending is None:
+                self._identifying = mine
+        if pending is not None:  # another caller is asking Gitea: share its answer
+            return await asyncio.wrap_future(pending)
+        try:
+            actor = await self._verify()
+        except BaseException as exc:
+            mine.set_exception(exc)
+            with self._lock:
+                self._identifying = None
+            raise
+        with self._lock:
+            if not actor.offline:
+                self._actor = actor
+            self._identifying = None
+        mine.set_result(actor)
+        return actor
+
+    async def _verify(self) -> Actor:
+        from rfctui.bot import (
+            BOT_TOKEN_AS_USER,
+            ActionsDisabled,
+            Actor,
+            IdentityFile,
+            IdentityUnreachable,
+            same_secret,
+            verify_actor,
+        )
+        from rfctui.gitea import GiteaClient
+
+        cfg = self.config
+        token = cfg.user_token
+        if not token:
+            return await verify_actor(None)  # raises ActionsDisabled with the fix
+        if same_secret(token, cfg.bot_token):
+            raise ActionsDisabled(BOT_TOKEN_AS_USER)
+        ids = IdentityFile(cfg, token)
+        try:
+            async with GiteaClient(cfg.gitea_url, token, transport=self.transport) as uc:
+                actor = await verify_actor(uc)
+        except IdentityUnreachable as exc:
+            # §6.4: nothing typed is lost. Save under the identity last verified for
+            # this token (or none), fail it, and verify again on retry.
+            self.offline_reason = str(exc).removeprefix("cannot verify who you are: ")
+            actor = ids.load() or Actor("", "", offline=True)
+        else:
+            self.offline_reason = None
+        if same_login(actor.login, cfg.bot_user):
+            # The bot acting "on behalf of" itself would attribute nothing (§6.2).
+            raise ActionsDisabled(BOT_TOKEN_AS_USER)
+        if not actor.offline:
+            ids.save(actor)
+        return actor
+
+    # ------------------------------------------------------------------ actions (§6)
+
+    @contextlib.asynccontextmanager
+    async def bot(self) -> AsyncIterator[tuple[Bot, Actor]]:
+        """The verified actor and a `Bot` on the bot's token; each success ends with the
+        reconciler's targeted refresh of what it touched (§6.1).
+
+        The cache is optional here: one that cannot be opened is said in a notice, and
+        the action goes ahead without the duplicate checks and the refresh.
+        """
+        from rfctui.bot import Bot, has_listed_rows
+        from rfctui.db import CacheError
+        from rfctui.gitea import GiteaClient
+
+        actor = await self.identify()
+        log = self.actions_log(create=True)
+        assert log is not None
+        try:
+            cache: Cache | None = self.cache()
+        except CacheError as exc:
+            with self._lock:
+                self._notices.append(Notice(one_line(str(exc), 500)))
+            cache = None
+        cfg = self.config
+        async with GiteaClient(cfg.gitea_url, cfg.bot_token, transport=self.transport) as client:
+            refresh: Refresh | None = None
+            if cache is not None:
+                rec = self.reconciler(client)
+
+                async def refresh(slug: str | None, pr_number: int) -> SweepResult:
+                    return await rec.refresh(slug=slug, pr_number=pr_number)
+
+            bot = Bot(
+                client, cfg.org, cfg.meta_repo, cfg.bot_user, log, refresh,
+                existing=cache if cache is not None and has_listed_rows(cache) else None,
+                host=urlsplit(cfg.gitea_url).hostname or None,
+                clock=self.clock,
+                users=self._users,
+            )
+            bot.offline = self.offline_reason if actor.offline else None
+            yield bot, actor
+
+    async def perform(self, request: Mapping[str, Any]) -> ActionResult:
+        """Run one form's or command's request (``{"action": "propose" | "edit" |
+        "claim" | "metadata", ...}``): the CLI and the UI share this path."""
+        async with self.bot() as (bot, actor):
+            return await bot.perform(actor, request)
+
+    async def retry(self, action_id: int) -> ActionResult:
+        """Send a saved action again (§6.4: idempotent; never a second PR)."""
+        async with self.bot() as (bot, actor):
+            return await bot.retry(action_id, actor)
+
+    def discard(self, action_id: int) -> None:
+        """Forget a pending or failed action (kept for audit). Raises `KeyError` for an
+        unknown id and `rfctui.db.ActionStateError` for a done one."""
+        log = self.actions_log()
+        if log is None:
+            raise KeyError(f"no action #{action_id} in the log")
+        log.discard(action_id)
