@@ -27,7 +27,7 @@ import re
 import socket
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
@@ -156,8 +156,9 @@ def _gitea_message(response: httpx.Response) -> str:
         data = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError):
         data = None
-    if isinstance(data, dict) and isinstance(data.get("message"), str) and data["message"]:
-        return data["message"]
+    message = data.get("message") if isinstance(data, dict) else None
+    if isinstance(message, str) and message:
+        return message
     text = response.text[:_MESSAGE_MAX * 2] if response.content else ""
     return text.strip() or response.reason_phrase or ""
 
@@ -328,7 +329,7 @@ class GiteaClient:
                 return min(self.backoff_max, max(0.0, float(response.headers["retry-after"])))
             except (KeyError, ValueError):
                 pass
-        base = self.backoff * (2**attempt)
+        base = self.backoff * 2.0**attempt
         return min(self.backoff_max, base * (0.5 + self._rng.random()))
 
     async def _send(
@@ -432,6 +433,12 @@ class GiteaClient:
     async def _json(self, method: str, path: str, **kw: Any) -> Any:
         return self._decode(method, path, await self._send(method, path, **kw))
 
+    # Gitea's JSON is typed by its API, not checked here: this only names the shape the
+    # endpoint documents (a JSON object).
+    async def _object(self, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        return cast("dict[str, Any]", await self._json(method, path, **kw))
+
+
     def _decode(self, method: str, path: str, response: httpx.Response) -> Any:
         """The JSON body (None when empty); garbage becomes a `GiteaHTTPError`."""
         if not response.content:
@@ -458,11 +465,11 @@ class GiteaClient:
 
     async def current_user(self) -> dict[str, Any]:
         """``GET /user``: the token's own account (§6.2 identity)."""
-        return await self._json("GET", "/user")
+        return await self._object("GET", "/user")
 
     async def get_user(self, login: str) -> dict[str, Any]:
         """``GET /users/{login}``."""
-        return await self._json("GET", f"/users/{_seg(login, 'login')}")
+        return await self._object("GET", f"/users/{_seg(login, 'login')}")
 
     async def version(self) -> str:
         """``GET /version`` -> e.g. ``"1.26.4"``."""
@@ -471,13 +478,13 @@ class GiteaClient:
 
     async def get_repo(self, owner: str, repo: str) -> dict[str, Any]:
         """``GET /repos/{o}/{r}``."""
-        return await self._json("GET", self._repo(owner, repo))
+        return await self._object("GET", self._repo(owner, repo))
 
     # ------------------------------------------------------------ branches
 
     async def get_branch(self, owner: str, repo: str, name: str) -> dict[str, Any]:
         """``GET /repos/{o}/{r}/branches/{name}``; ``commit.id`` is the head sha (§2)."""
-        return await self._json(
+        return await self._object(
             "GET", f"{self._repo(owner, repo)}/branches/{_multi(name, 'branch')}"
         )
 
@@ -488,7 +495,7 @@ class GiteaClient:
         body: dict[str, Any] = {"new_branch_name": new}
         if old_ref:
             body["old_ref_name"] = old_ref
-        return await self._json(
+        return await self._object(
             "POST", f"{self._repo(owner, repo)}/branches", json_body=body, ok=(201,)
         )
 
@@ -509,7 +516,7 @@ class GiteaClient:
         params: dict[str, Any] = {"page": page, "per_page": per_page}
         if recursive:
             params["recursive"] = "true"
-        return await self._json(
+        return await self._object(
             "GET", f"{self._repo(owner, repo)}/git/trees/{_seg(sha, 'sha')}", params=params
         )
 
@@ -532,10 +539,11 @@ class GiteaClient:
         self, owner: str, repo: str, path: str, ref: str | None = None
     ) -> dict[str, Any] | list[dict[str, Any]]:
         """``GET /repos/{o}/{r}/contents/{path}?ref=``: a file (dict) or a directory (list)."""
-        return await self._json(
+        found: dict[str, Any] | list[dict[str, Any]] = await self._json(
             "GET", f"{self._repo(owner, repo)}/contents/{_multi(path, 'path')}",
             params={"ref": ref},
         )
+        return found
 
     async def get_file_contents(
         self, owner: str, repo: str, ref: str | None, paths: Sequence[str]
@@ -603,7 +611,7 @@ class GiteaClient:
             body["author"] = dict(author)
         if committer:
             body["committer"] = dict(committer)
-        return await self._json(
+        return await self._object(
             "POST", f"{self._repo(owner, repo)}/contents", json_body=body, ok=(201, 200)
         )
 
@@ -648,7 +656,7 @@ class GiteaClient:
 
     async def get_pull(self, owner: str, repo: str, number: int) -> dict[str, Any]:
         """``GET /repos/{o}/{r}/pulls/{number}``."""
-        return await self._json("GET", f"{self._repo(owner, repo)}/pulls/{int(number)}")
+        return await self._object("GET", f"{self._repo(owner, repo)}/pulls/{int(number)}")
 
     async def get_pull_by_head(
         self, owner: str, repo: str, base: str, head: str
@@ -657,7 +665,7 @@ class GiteaClient:
 
         404 (`GiteaNotFound`) when there is none. Branch names keep their ``/``.
         """
-        return await self._json(
+        return await self._object(
             "GET",
             f"{self._repo(owner, repo)}/pulls/{_seg(base, 'base')}/{_multi(head, 'head')}",
         )
@@ -679,7 +687,7 @@ class GiteaClient:
         self, owner: str, repo: str, *, head: str, base: str, title: str, body: str = ""
     ) -> dict[str, Any]:
         """``POST /repos/{o}/{r}/pulls`` (201); 409 if an open PR has this head. Not retried."""
-        return await self._json(
+        return await self._object(
             "POST", f"{self._repo(owner, repo)}/pulls",
             json_body={"head": head, "base": base, "title": title, "body": body}, ok=(201,),
         )
@@ -688,7 +696,7 @@ class GiteaClient:
         self, owner: str, repo: str, number: int, **fields: Any
     ) -> dict[str, Any]:
         """``PATCH /repos/{o}/{r}/pulls/{number}`` — Gitea answers **201** (§3.5)."""
-        return await self._json(
+        return await self._object(
             "PATCH", f"{self._repo(owner, repo)}/pulls/{int(number)}",
             json_body=fields, ok=(201, 200),
         )
@@ -707,8 +715,9 @@ class GiteaClient:
         page: int = 1, limit: int = 50,
     ) -> list[dict[str, Any]]:
         """``GET /repos/{o}/{r}/commits`` with the heavy parts off (stat, verification, files)."""
-        return await self._json(
+        commits: list[dict[str, Any]] = await self._json(
             "GET", f"{self._repo(owner, repo)}/commits",
             params={"sha": sha, "path": path, "page": page, "limit": limit,
                     "stat": "false", "verification": "false", "files": "false"},
         )
+        return commits
