@@ -798,10 +798,10 @@ def authenticate(sb: Sandbox, req: Request) -> SandboxUser | None:
         token = req.arg("token") or req.arg("access_token") or None
     if token is None:
         return None
-    user = sb.user_by_token(token)
-    if user is None:
+    doer = sb.user_by_token(token)
+    if doer is None:
         raise ApiError(401, "invalid username, password or token")
-    return user
+    return doer
 
 
 def handle(sb: Sandbox, req: Request) -> Response:
@@ -1372,7 +1372,7 @@ def change_many(ctx: Ctx, m: re.Match[str]) -> Response:
             )
         )
     sha, branch = change_files(ctx, data, ops)
-    files = []
+    files: list[dict[str, Any] | None] = []
     for op in ops:
         if op.operation == "delete":
             files.append(None)
@@ -1621,9 +1621,9 @@ def get_archive(ctx: Ctx, m: re.Match[str]) -> Response:
                     add_dir(prefix + p)
                 else:
                     data = git.blob(e.sha)
-                    info = tarfile.TarInfo(prefix + p)
-                    info.size, info.mode, info.mtime = len(data), 0o644, mtime
-                    tf.addfile(info, io.BytesIO(data))
+                    member = tarfile.TarInfo(prefix + p)
+                    member.size, member.mode, member.mtime = len(data), 0o644, mtime
+                    tf.addfile(member, io.BytesIO(data))
         ctype = "application/gzip"
     filename = f"{sb.repo}-{ref.replace('/', '-')}{ext}"
     kind = ext.lstrip(".")
@@ -1636,7 +1636,7 @@ def get_archive(ctx: Ctx, m: re.Match[str]) -> Response:
 
 
 # -- pulls -------------------------------------------------------------------------------
-SORTS: dict[str, Callable[[PullState], tuple]] = {
+SORTS: dict[str, Callable[[PullState], tuple[int, ...]]] = {
     "oldest": lambda p: (p.created, p.id),
     "recentupdate": lambda p: (-p.updated, -p.created, -p.id),
     "leastupdate": lambda p: (p.updated, p.created, p.id),
@@ -1644,7 +1644,7 @@ SORTS: dict[str, Callable[[PullState], tuple]] = {
 }
 
 
-def newest(p: PullState) -> tuple:
+def newest(p: PullState) -> tuple[int, ...]:
     return (-p.created, -p.id)
 
 

@@ -13,6 +13,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 HEX40 = re.compile(r"^[0-9a-f]{40}$")
 SHORT_HEX = re.compile(r"^[0-9a-f]{4,40}$")
@@ -262,7 +263,7 @@ class GitRepo:
 
     def build_tree(self, files: Mapping[str, bytes | str]) -> str:
         """Write a tree from ``{path: bytes or blob sha}``; returns the root tree sha."""
-        root: dict = {}
+        root: dict[str, Any] = {}  # name -> blob sha (str) or a sub-tree (dict)
         for path, value in files.items():
             parts = [p for p in path.split("/") if p]
             if not parts:
@@ -279,7 +280,7 @@ class GitRepo:
             node[parts[-1]] = sha
         return self._write_node(root)
 
-    def _write_node(self, node: dict) -> str:
+    def _write_node(self, node: dict[str, Any]) -> str:
         entries = []
         for name, value in node.items():
             if isinstance(value, dict):
@@ -418,7 +419,7 @@ class GitRepo:
         pending = {e.name: (e.mode, e.sha) for e in self.tree(top.sha)}
         results: dict[str, str | None] = {}
         current = start
-        current_dir = top.sha
+        current_dir: str | None = top.sha
         while pending:
             commit = self.commit(current)
             if not commit.parents:

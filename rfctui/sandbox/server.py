@@ -149,7 +149,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_body(self) -> bytes:
         """Content-Length or chunked request bodies (httpx streams the latter)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
-            chunks = []
+            chunks: list[bytes] = []
             total = 0
             while True:
                 size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"0", 16)
@@ -205,8 +205,9 @@ class SandboxServer:
 
     @property
     def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
+        address = self.httpd.server_address
+        host, port = str(address[0]), address[1]  # an AF_INET/AF_INET6 address: str host
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}"
 
     def start(self) -> None:
