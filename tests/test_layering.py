@@ -436,6 +436,22 @@ def test_no_import_cycles_and_every_import_is_in_the_table() -> None:
     assert not problems, "\n".join(problems)
 
 
+MAX_LINES = 800
+
+
+def test_no_module_outside_the_sandbox_is_over_800_lines() -> None:
+    """A module that grows past this holds several concepts: split it along its seams
+    (a package whose __init__ re-exports). The sandbox, a test double, is exempt."""
+    root = Path(rfctui.__file__).parent
+    long = {
+        name: n
+        for name, module in discover(root).items()
+        if not name.startswith("rfctui.sandbox")
+        and (n := len(module.path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert not long, long
+
+
 def test_the_sandbox_package_never_imports_itself() -> None:
     """Submodules of rfctui.sandbox import the defining submodule, not the package
     (whose __init__ only re-exports): that is what keeps the package acyclic."""
