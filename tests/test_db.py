@@ -416,7 +416,7 @@ def test_busy_actions_log_is_an_error_not_moved_aside(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The outbox is never moved aside because another process holds a lock on it."""
-    monkeypatch.setattr(db.cache, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(db.files, "BUSY_TIMEOUT_MS", 50)
     path = tmp_path / "actions.sqlite"
     with open_actions(path) as log:
         log.add("open_claim_pr", "alpha", "ada", {})
