@@ -16,7 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from rfctui.db.files import CacheError, TrackingSqlite, open_or_replace, utcnow
+from rfctui.db.errors import ActionStateError
+from rfctui.db.files import TrackingSqlite, open_or_replace, utcnow
 from rfctui.db.schema import Action, tuple_rows
 from rfctui.text import one_line
 
@@ -36,10 +37,6 @@ _ACTIONS_APP_ID = 0x72666361
 
 ACTION_KINDS = ("propose_rfc", "open_body_edit_pr", "open_claim_pr", "open_metadata_pr")
 ACTION_STATUSES = ("pending", "done", "failed", "discarded")
-
-
-class ActionStateError(CacheError):
-    """An actions-log operation that the row's status does not allow (one line)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,6 +27,7 @@ from pathlib import Path
 
 import peewee as pw
 
+from rfctui.db.errors import CacheError
 from rfctui.db.schema import Base, BoundModels
 from rfctui.private import FILE_MODE, private_dir, private_file
 from rfctui.text import one_line
@@ -40,10 +41,6 @@ __all__ = [
 ]
 
 BUSY_TIMEOUT_MS = 10_000
-
-
-class CacheError(RuntimeError):
-    """The cache (or actions log) cannot be opened even after moving it aside; one line."""
 
 
 def utcnow() -> datetime:
