@@ -21,15 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from rfctui.bot import (
-    ActionFailed,
-    ActionsDisabled,
-    ValidationError,
-    check_edit,
-    check_metadata,
-    check_propose,
-    parse_metadata_value,
-)
+from rfctui.bot.checks import check_edit, check_metadata, check_propose, parse_metadata_value
+from rfctui.bot.errors import ActionFailed, ActionsDisabled, ValidationError
 from rfctui.config import Config
 from rfctui.entry import InvalidSlug, validate_slug
 from rfctui.results import ActionResult
@@ -137,20 +130,17 @@ def _list_actions(log: ActionsLog | None, out: TextIO) -> int:
 
 
 def _discard(session: Session, action_id: int, out: TextIO, err: TextIO) -> int:
-    from rfctui.db import ActionStateError
-
     log = session.actions_log()
     row = log.get(action_id) if log is not None else None
     if row is None:
         emit(f"rfctui: no action #{action_id} in the log", file=err)
         return EXIT_FAILED
-    try:
-        session.discard(action_id)
-    except ActionStateError:
-        pr = f" (PR #{row.pr_number})" if row.pr_number is not None else ""
+    if row.status not in ("pending", "failed", "discarded"):  # a done action attributes
+        pr = f" (PR #{row.pr_number})" if row.pr_number is not None else ""  # its PR
         emit(f"rfctui: cannot discard action #{action_id}: it is {row.status}{pr}; only "
              "pending or failed actions can be discarded", file=err)
         return EXIT_FAILED
+    session.discard(action_id)  # the log checks again, atomically (ActionStateError)
     emit(f"discarded action #{action_id}", file=out)
     return 0
 

@@ -139,10 +139,11 @@ def _describe(exc: BaseException) -> tuple[int, str]:
 
     if isinstance(exc, ConfigError):
         return EXIT_USAGE, shorten(exc)
-    from rfctui.db import CacheError
-    from rfctui.gitea import GiteaError
+    from rfctui.db.errors import CacheError
 
-    if isinstance(exc, GiteaError | CacheError):
+    # A cache that cannot be opened. (Gitea's errors never get here: a sweep reports
+    # them in its result and the action commands catch them.)
+    if isinstance(exc, CacheError):
         return EXIT_FAIL, shorten(exc)
     hint = "" if _debug() else " (RFCTUI_DEBUG=1 shows the traceback)"
     return EXIT_FAIL, f"unexpected error: {type(exc).__name__}: {shorten(exc)}{hint}"
@@ -318,11 +319,13 @@ def _ui(config: Config, err: TextIO) -> int:
     """Start reading the first screen, then import Textual and hand over (§7.1).
 
     The cache is checked (and if need be repaired) on that thread, while Textual is
-    imported; the app shows its notices.
+    imported, through the session the app is then handed; the app shows its notices.
     """
     from rfctui import startup
+    from rfctui.session import Session
 
-    first = startup.begin(config)
+    session = Session(config)
+    first = startup.begin(session)
     try:
         from rfctui.app import run_app
     except ImportError as exc:
@@ -332,8 +335,10 @@ def _ui(config: Config, err: TextIO) -> int:
             file=err,
         )
         startup.end()
+        session.close()
         return EXIT_FAIL
     try:
-        return int(run_app(config, first_screen=first) or 0)
+        return int(run_app(session, first_screen=first) or 0)
     finally:
         startup.end()
+        session.close()

@@ -351,9 +351,11 @@ class Session:
             return await bot.retry(action_id, actor)
 
     def discard(self, action_id: int) -> None:
-        """Forget a pending or failed action (kept for audit). Raises `KeyError` for an
-        unknown id and `rfctui.db.ActionStateError` for a done one."""
+        """Forget a pending or failed action (kept for audit). Raises
+        `rfctui.db.ActionStateError` (one line) for an unknown or a done action."""
+        from rfctui.db import ActionStateError
+
         log = self.actions_log()
-        if log is None:
-            raise KeyError(f"no action #{action_id} in the log")
+        if log is None or log.get(action_id) is None:
+            raise ActionStateError(f"no action #{action_id} in the log")
         log.discard(action_id)

@@ -34,7 +34,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rfctui.config import Config
 from rfctui.rows import (
     CACHE_APP_ID,
     LIFECYCLE_STATES,
@@ -49,6 +48,7 @@ from rfctui.rows import (
 from rfctui.session import Session
 
 if TYPE_CHECKING:
+    from rfctui.config import Config
     from rfctui.db import Cache
 
 __all__ = [

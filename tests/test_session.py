@@ -332,11 +332,13 @@ def test_retry_sends_a_failed_action_again(tmp_path: Path, sb: Sandbox) -> None:
 
 def test_discard_forgets_a_failed_action(tmp_path: Path, sb: Sandbox) -> None:
     session = Session(config_for(tmp_path, sb.transport, bot="not-the-bot-secret"))
-    with pytest.raises(KeyError):
+    with pytest.raises(ActionStateError, match="no action #1 in the log"):
         session.discard(1)  # no log yet
     with pytest.raises(ActionFailed) as failed:
         asyncio.run(session.perform({"action": "claim", "slug": "typed-config"}))
     assert failed.value.action_id is not None
+    with pytest.raises(ActionStateError, match="no action #99 in the log"):
+        session.discard(99)
     session.discard(failed.value.action_id)
     log = session.actions_log()
     assert log is not None and log.failed() == [] and log.pending() == []
