@@ -255,7 +255,6 @@ class BranchReads:
             state = await probe(n)
 
 
-
 # ---------------------------------------------------------------- a PR's JSON
 
 

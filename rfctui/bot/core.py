@@ -76,14 +76,14 @@ class _Fresh:
     pulls: tuple[Pull | None, Pull | None] = (None, None)
 
 
-
 class Bot(BranchReads):
     """The bot client (§6.1): the only writer to Gitea. It never writes cached rows.
 
-    `client` is a `GiteaClient` with the *bot* token. `existing` returns the cache's
-    rows (objects with `slug`, `title`, `kind`, `owners`) for validation before sending;
-    a `db.Cache` is accepted too. `refresh(slug, pr_number)` is the reconciler's
-    targeted refresh (§4.1), awaited after success.
+    `client` is a `GiteaClient` with the *bot* token. `existing` is a synced cache
+    (`checks.CacheReads`, e.g. `db.Cache`), a callable returning its rows, or rows
+    (objects with `slug`, `title`, `kind`, `owners`), for validation before sending.
+    `refresh(slug, pr_number)` is the reconciler's targeted refresh (§4.1), awaited
+    after success; it is injected so the bot never imports the reconciler.
     """
 
     def __init__(

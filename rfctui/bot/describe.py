@@ -177,7 +177,6 @@ def intended(plan: Plan, text: str | None) -> str | None:
         return None
 
 
-
 def _rewrite(slug: str, change: Callable[[Entry], None]) -> Callable[[str | None], str]:
     """A `Plan.transform` for an existing entry: parse the current text, let `change`
     edit the Entry in place, write it back (edit, claim and metadata differ only there)."""
