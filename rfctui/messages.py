@@ -1,113 +1,109 @@
-"""Messages from workers to the UI (SPEC §7; STYLE §1.3: workers post, handlers own state).
+"""Every message a worker posts to the UI, in one place (STYLE §1.3, §10).
 
 Thread workers never touch widgets: they post one of these, and an ``@on`` handler on
-the main screen updates the widgets on the UI thread.
+the screen updates the widgets on the UI thread. They are dataclasses (toolong's and
+posting's ``messages.py``): Textual's ``Message.__post_init__`` initialises the base, so
+none needs a hand-written ``__init__``. ``bubble=False``: each is meant for the screen
+that posted it, never for the app.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from textual.message import Message
 
-from rfctui.rows import ListItem, PRRow, RFCDetail, SyncStatus
+from rfctui.results import ActionResult, SweepResult
+from rfctui.rows import ListHead, ListItem, PRRow, RFCDetail, SyncStatus
+
+__all__ = [
+    "ActionRowsLoaded",
+    "BotActionDone",
+    "BotActionFailed",
+    "BotReselect",
+    "CacheChecked",
+    "CacheFailed",
+    "CacheNotice",
+    "DetailLoaded",
+    "FilterIndexReady",
+    "HeadLoaded",
+    "ItemsLoaded",
+    "RetryFinished",
+    "StatusLoaded",
+    "SyncFinished",
+    "SyncStarted",
+    "UserIdentified",
+]
+
+# -- the list and the detail (rfctui.screens.main)
 
 
+@dataclass
+class HeadLoaded(Message, bubble=False):
+    """The first screen of the list; the whole list follows (start-up, §7.1)."""
+
+    head: ListHead
+
+
+@dataclass
 class ItemsLoaded(Message, bubble=False):
     """The cache was read: every left-pane item plus the sync status."""
 
-    def __init__(
-        self,
-        items: list[ListItem],
-        status: SyncStatus | None,
-        texts: list[str] | None = None,
-    ) -> None:
-        super().__init__()
-        self.items = items
-        self.status = status
-        self.texts = texts  # the filter index, built in the worker (rfctui.filtering)
+    items: list[ListItem]
+    status: SyncStatus | None
+    texts: list[str] | None = None  # the filter index (rfctui.filtering), if built
 
 
+@dataclass
 class StatusLoaded(Message, bubble=False):
     """The cache's sync status, read right after the items (not needed to paint)."""
 
-    def __init__(self, status: SyncStatus) -> None:
-        super().__init__()
-        self.status = status
+    status: SyncStatus
 
 
+@dataclass
 class FilterIndexReady(Message, bubble=False):
     """The filter's search index for ``items`` (built in the worker after the paint)."""
 
-    def __init__(self, items: list[ListItem], texts: list[str]) -> None:
-        super().__init__()
-        self.items = items
-        self.texts = texts
+    items: list[ListItem]
+    texts: list[str]
 
 
+@dataclass
 class CacheFailed(Message, bubble=False):
     """The cache could not be opened or read; ``error`` is one actionable line."""
 
-    def __init__(self, error: str) -> None:
-        super().__init__()
-        self.error = error
+    error: str
 
 
+@dataclass
 class CacheNotice(Message, bubble=False):
-    """A local file had to be moved aside (§4.2, §6.4) or cannot be opened: say so once.
+    """A local file had to be moved aside or cannot be opened: say so once.
 
-    The cache by default (it then starts empty); ``actions_log`` for the §6.4 log.
+    The cache by default (it then starts empty); ``actions_log`` for the actions log.
     """
 
-    def __init__(self, notice: str, *, actions_log: bool = False) -> None:
-        super().__init__()
-        self.notice = notice
-        self.actions_log = actions_log
-        self.title = "Actions log" if actions_log else "Cache"
+    notice: str
+    actions_log: bool = False
+
+    @property
+    def title(self) -> str:
+        return "Actions log" if self.actions_log else "Cache"
 
 
-class SyncStarted(Message, bubble=False):
-    """A reconciler sweep began (``kind`` is quick | full | refresh)."""
-
-    def __init__(self, kind: str) -> None:
-        super().__init__()
-        self.kind = kind
-
-
-class SyncFinished(Message, bubble=False):
-    """A sweep ended; ``result`` is the reconciler's SweepResult."""
-
-    def __init__(self, result: Any) -> None:
-        super().__init__()
-        self.result = result
-
-
-class UserIdentified(Message, bubble=False):
-    """``GET /user`` with the user's token said who is at the keyboard (§6.2)."""
-
-    def __init__(self, login: str | None, full_name: str | None = None) -> None:
-        super().__init__()
-        self.login = login
-        self.full_name = full_name
-
-
+@dataclass
 class DetailLoaded(Message, bubble=False):
     """The detail of one item, read from the cache in a worker."""
 
-    def __init__(
-        self,
-        item: ListItem,
-        detail: RFCDetail | None,
-        pulls: list[PRRow],
-    ) -> None:
-        super().__init__()
-        self.item = item
-        self.detail = detail
-        self.pulls = pulls
+    item: ListItem
+    detail: RFCDetail | None
+    pulls: list[PRRow]
 
 
+@dataclass
 class CacheChecked(Message, bubble=False):
-    """The cache's write generation and skipped entries, read in a worker (§4.1).
+    """The cache's write generation and skipped entries, read in a worker.
 
     Another process (``rfctui --resync``, ``rfctui propose``) may write the shared cache;
     a generation other than the one the list was read at means the list is out of date.
@@ -115,10 +111,91 @@ class CacheChecked(Message, bubble=False):
     rows). ``skipped`` is the reconciler's malformed entries as (path, reason).
     """
 
-    def __init__(
-        self, generation: str | None, skipped: list[tuple[str, str]], *, reload: bool = False
-    ) -> None:
-        super().__init__()
-        self.generation = generation
-        self.skipped = skipped
-        self.reload = reload
+    generation: str | None
+    skipped: list[tuple[str, str]]
+    reload: bool = False
+
+
+# -- sweeps and identity (rfctui.screens.main, rfctui.screens.sync)
+
+
+@dataclass
+class SyncStarted(Message, bubble=False):
+    """A sweep began (``kind`` is quick | full)."""
+
+    kind: str
+
+
+@dataclass
+class SyncFinished(Message, bubble=False):
+    """A sweep ended, or could not run (``SweepResult.failed``)."""
+
+    result: SweepResult
+
+
+@dataclass
+class UserIdentified(Message, bubble=False):
+    """The user's own token said who is at the keyboard (for ``mine``)."""
+
+    login: str | None
+    full_name: str | None = None
+
+
+# -- actions through the bot (rfctui.screens.bot_actions)
+
+
+@dataclass
+class BotActionDone(Message, bubble=False):
+    """An action reached Gitea; the cache was refreshed (unless `result.refresh_error`).
+
+    ``items``/``status``: the list read again after that refresh (None: read it anew).
+    """
+
+    result: ActionResult
+    slug: str
+    kind: str
+    items: list[ListItem] | None
+    status: SyncStatus | None = None
+
+
+@dataclass
+class BotActionFailed(Message, bubble=False):
+    """Nothing (validation) or not everything (Gitea) was done; ``text`` is one line.
+
+    ``errors`` (by field) reopen the form with what was typed; ``action_id`` is the
+    actions log's row kept for a retry.
+    """
+
+    request: dict[str, Any]
+    text: str
+    errors: dict[str, str] | None
+    action_id: int | None
+
+
+@dataclass
+class BotReselect(Message, bubble=False):
+    """After an action: select ``slug`` once the refreshed items are shown."""
+
+    slug: str
+    kind: str
+
+
+# -- the Actions view (rfctui.screens.actions)
+
+
+@dataclass
+class ActionRowsLoaded(Message, bubble=False):
+    """The actions log's pending and failed rows, and the unsent drafts."""
+
+    rows: list[Any]
+    error: str | None = None
+    drafts: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class RetryFinished(Message, bubble=False):
+    """A retry from the Actions view ended: ``text`` is the PR's URL or the error."""
+
+    action_id: int
+    text: str
+    ok: bool

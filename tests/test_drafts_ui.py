@@ -325,7 +325,7 @@ async def test_validation_failure_keeps_the_draft(
         form.query_one("#f-body", TextArea).text = "A body the server refuses"
 
         def refuse(self: Any, request: dict[str, Any]) -> None:
-            from rfctui.screens.bot_actions import BotActionFailed
+            from rfctui.messages import BotActionFailed
 
             self.post_message(BotActionFailed(request, "no", {"body": "refused"}, None))
 

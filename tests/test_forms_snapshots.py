@@ -327,13 +327,13 @@ async def test_retry_runs_in_a_worker_and_reloads(tmp_path: Path) -> None:
 
 
 def _wired_app(tmp_path: Path) -> Any:
-    """The real app over a synced cache and the sandbox (n/e/c/m/a come from the mixin)."""
+    """The real app over a synced cache and the sandbox (n/e/c/m/a: BotActionsScreen)."""
     from ui_fixtures import make_app
 
-    from rfctui.screens.bot_actions import BotActionsMixin
+    from rfctui.screens.bot_actions import BotActionsScreen
     from rfctui.screens.main import MainScreen
 
-    assert issubclass(MainScreen, BotActionsMixin)
+    assert issubclass(MainScreen, BotActionsScreen)
     return make_app(tmp_path / "ui")
 
 
@@ -378,7 +378,7 @@ async def test_claim_from_the_ui_opens_the_pr_and_shows_it(
         pane = app.screen.query_one(DetailPane)
         await _settled(pilot)
         assert any(p.number == pr.number and p.opened_by == "ada"
-                   for p in getattr(pane, "pulls", None) or app.get_cache().pulls_for(
+                   for p in getattr(pane, "pulls", None) or app.session.cache().pulls_for(
                        target.slug))
 
 
@@ -432,11 +432,11 @@ async def test_failed_action_goes_to_the_actions_view_and_retries(
         await pilot.pause()
         await typing("#f-slug", "offline-idea")(pilot)
         await typing("#f-title", "Typed while offline")(pilot)
-        app.transport = _FailFirstWrite(sb.transport)
+        app.session.transport = _FailFirstWrite(sb.transport)
         await pilot.press("ctrl+s")
         await _settled(pilot)
         assert any("Saved as action #1" in n for n in notes), notes
-        app.transport = sb.transport
+        app.session.transport = sb.transport
         await pilot.press("a")
         await _settled(pilot)
         assert isinstance(app.screen, ActionsScreen)
@@ -467,7 +467,7 @@ async def test_unverifiable_identity_keeps_what_was_typed_in_the_actions_log(
         await pilot.press("ctrl+s")
         await _settled(pilot)
         assert not isinstance(app.screen, ProposeForm)
-        [row] = app.screen._bot_get_actions_log().failed()
+        [row] = app.session.actions_log().failed()
         assert (row.kind, row.payload["title"]) == ("propose_rfc", "Typed while offline")
         assert row.error.startswith("Gitea unreachable")
     assert app.sandbox.pulls == {} or all(

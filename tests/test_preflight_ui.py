@@ -31,7 +31,7 @@ def _target(app: Any) -> Any:
     """An entry on main that nobody has an open claim or metadata PR for."""
     from rfctui.widgets.rfc_list import RfcList
 
-    cache = app.get_cache()
+    cache = app.session.cache()
     for row in app.screen.query_one(RfcList).rows:
         item = row.item
         if item is None or item.kind != "rfc" or item.removed or "ada" in item.owners:

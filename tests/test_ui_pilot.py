@@ -30,6 +30,7 @@ from rfctui.config import Config
 from rfctui.messages import CacheNotice, ItemsLoaded, SyncFinished, SyncStarted
 from rfctui.screens.help import HelpScreen
 from rfctui.screens.main import ConfirmOpen, MainScreen
+from rfctui.session import Session
 from rfctui.widgets.detail import DetailPane
 from rfctui.widgets.filter_input import FilterInput
 from rfctui.widgets.rfc_list import RfcList
@@ -62,7 +63,7 @@ async def test_first_paint_from_cache_then_navigation(tmp_path: Path) -> None:
         await settle(pilot)
         lst = rfc_list(app)
         # The whole cache is shown (read at start-up, so no ItemsLoaded round trip).
-        cached = app.get_cache().list_items(now=fixed_clock())
+        cached = app.session.cache().list_items(now=fixed_clock())
         assert len(app.screen.items) == len(cached) and app.screen._loaded_once
         assert lst.has_focus
         first = lst.highlighted_item
@@ -443,7 +444,9 @@ async def test_open_a_pull_request_from_the_detail(
 
 async def test_big_body_is_truncated_with_a_note(tmp_path: Path) -> None:
     cfg = Config(gitea_url=BASE_URL, cache_dir=tmp_path)
-    app = RfcApp(cfg, clock=fixed_clock, sync=False, cache=big_body_cache())
+    session = Session(cfg, clock=fixed_clock)
+    session.adopt_cache(big_body_cache())  # type: ignore[arg-type]
+    app = RfcApp(session=session, sync=False)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         note = app.screen.query_one("#detail-note")

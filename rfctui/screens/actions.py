@@ -14,6 +14,7 @@ The glue that runs actions from the main screen is `rfctui.screens.bot_actions`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -21,10 +22,10 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, DataTable, Footer, Static
 
+from rfctui.messages import ActionRowsLoaded, RetryFinished
 from rfctui.text import clean, one_line
 
 __all__ = ["KIND_LABELS", "ActionsScreen", "ConfirmDiscard", "ConfirmDiscardDraft"]
@@ -173,23 +174,6 @@ def _draft_summary(draft: Any) -> str:
     return clean("\n".join(parts), multiline=True)
 
 
-class _RowsLoaded(Message, bubble=False):
-    def __init__(self, rows: list[Any], error: str | None = None,
-                 drafts: list[Any] | None = None) -> None:
-        super().__init__()
-        self.rows = rows
-        self.error = error
-        self.drafts = drafts or []
-
-
-class _RetryFinished(Message, bubble=False):
-    def __init__(self, action_id: int, text: str, ok: bool) -> None:
-        super().__init__()
-        self.action_id = action_id
-        self.text = text
-        self.ok = ok
-
-
 class ActionsScreen(Screen[None]):
     """`a`: pending and failed actions with retry (`r`) and discard (`d`); unsent drafts."""
 
@@ -208,7 +192,7 @@ class ActionsScreen(Screen[None]):
         discard: Callable[[int], None] | None = None,
         *,
         drafts: Callable[[], Sequence[Any]] | None = None,
-        discard_draft: Callable[[str, str], Any] | None = None,
+        discard_draft: Callable[[str, str], object] | None = None,
         open_draft: Callable[[str, str], None] | None = None,
     ) -> None:
         """`load` returns log rows; `retry(id)` returns the PR URL (raises on failure);
@@ -227,7 +211,7 @@ class ActionsScreen(Screen[None]):
         self._busy: set[int] = set()
 
     def compose(self) -> ComposeResult:
-        yield Static("Actions — pending and failed (§6.4)", id="actions-title", markup=False)
+        yield Static("Actions — pending, failed and drafts", id="actions-title", markup=False)
         yield Static(
             "No pending or failed actions. Everything you did reached Gitea.",
             id="actions-empty",
@@ -260,13 +244,13 @@ class ActionsScreen(Screen[None]):
         try:
             rows = list(self._load())
         except Exception as exc:  # noqa: BLE001 - one line, not a traceback
-            self.post_message(_RowsLoaded([], one_line(str(exc)) or type(exc).__name__,
+            self.post_message(ActionRowsLoaded([], one_line(str(exc)) or type(exc).__name__,
                                           drafts))
             return
-        self.post_message(_RowsLoaded(rows, drafts=drafts))
+        self.post_message(ActionRowsLoaded(rows, drafts=drafts))
 
-    @on(_RowsLoaded)
-    def _rows_loaded(self, message: _RowsLoaded) -> None:
+    @on(ActionRowsLoaded)
+    def _rows_loaded(self, message: ActionRowsLoaded) -> None:
         if message.error:
             self.notify(f"Could not read the actions log: {message.error}", severity="error",
                         markup=False)
@@ -380,13 +364,13 @@ class ActionsScreen(Screen[None]):
         try:
             url = self._retry(action_id)
         except Exception as exc:  # noqa: BLE001 - ActionFailed etc.: one line
-            self.post_message(_RetryFinished(action_id, one_line(str(exc)) or type(exc).__name__,
+            self.post_message(RetryFinished(action_id, one_line(str(exc)) or type(exc).__name__,
                                              False))
             return
-        self.post_message(_RetryFinished(action_id, url, True))
+        self.post_message(RetryFinished(action_id, url, True))
 
-    @on(_RetryFinished)
-    def _retry_finished(self, message: _RetryFinished) -> None:
+    @on(RetryFinished)
+    def _retry_finished(self, message: RetryFinished) -> None:
         self._busy.discard(message.action_id)
         if message.ok:
             self.notify(f"Action #{message.action_id}: opened {message.text}", markup=False)
@@ -435,7 +419,7 @@ class ActionsScreen(Screen[None]):
         try:
             self._discard(action_id)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(_RowsLoaded(self.rows, one_line(str(exc))))
+            self.post_message(ActionRowsLoaded(self.rows, one_line(str(exc))))
             return
         self._load_rows()
 
@@ -444,9 +428,9 @@ class ActionsScreen(Screen[None]):
         assert self._discard_draft is not None
         try:
             result = self._discard_draft(kind, slug)
-            if hasattr(result, "result"):  # a DraftWriter's Future: wait for the file
+            if isinstance(result, Future):  # a DraftWriter's: wait for the file
                 result.result(timeout=5)
         except Exception as exc:  # noqa: BLE001
-            self.post_message(_RowsLoaded(self.rows, one_line(str(exc)), self.drafts))
+            self.post_message(ActionRowsLoaded(self.rows, one_line(str(exc)), self.drafts))
             return
         self._load_rows()

@@ -1,8 +1,9 @@
 """The ``?`` help screen, generated from the bindings (SPEC §7.2; STYLE §9.4).
 
-Nothing here is hand-written per key: the tables come from the ``BINDINGS`` of the
-screen and widgets, so a new binding shows up in the footer, here and in the command
-palette at once. Only the badge legend and the filter syntax are prose.
+Nothing here is hand-written per key: the screen that opens the help hands it its key
+table (`rfctui.screens.keys`: the ``BINDINGS`` of the screen and its widgets), so a new
+binding shows up in the footer, here and in the command palette at once. Only the
+badge legend and the filter syntax are prose.
 """
 
 from __future__ import annotations
@@ -16,10 +17,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from rfctui.screens.keys import KeyDisplay, KeySection, described, shown_keys
 from rfctui.text import one_line
 from rfctui.widgets.rfc_list import BADGES
 
-__all__ = ["HelpScreen", "binding_sections", "help_content"]
+__all__ = ["HelpScreen", "help_content"]
 
 FILTER_HELP: list[tuple[str, str]] = [
     ('word  "two words"', "slug, title, body, people or tags contain it"),
@@ -34,68 +36,16 @@ FILTER_NOTE = (
 )
 
 
-def declared_bindings(cls: type) -> list[BindingType]:
-    """Every binding declared on ``cls`` and its bases, subclass first; a key+action
-    declared twice is listed once (a subclass, e.g. the actions mixin, may redeclare)."""
-    seen: set[tuple[str, str]] = set()
-    out: list[BindingType] = []
-    for klass in cls.__mro__:
-        for binding in klass.__dict__.get("BINDINGS", ()):
-            key = (
-                (binding.key, binding.action)
-                if isinstance(binding, Binding)
-                else (str(binding[0]), str(binding[1]))
-            )
-            if key not in seen:
-                seen.add(key)
-                out.append(binding)
-    return out
-
-
-def _sections(screen_cls: type | None = None) -> list[tuple[str, list[BindingType]]]:
-    from rfctui.app import RfcApp
-    from rfctui.screens.main import MainScreen
-    from rfctui.widgets.detail import DetailPane, PullList
-    from rfctui.widgets.filter_input import FilterInput
-    from rfctui.widgets.rfc_list import RfcList
-
-    main = screen_cls or MainScreen
-    return [
-        ("Everywhere", declared_bindings(main) + list(RfcApp.BINDINGS)),
-        ("RFC list", list(RfcList.BINDINGS)),
-        ("Filter box", list(FilterInput.BINDINGS)),
-        ("Detail pane (enter or tab to focus)", list(DetailPane.BINDINGS)),
-        ("Pull requests in the detail (tab)", list(PullList.BINDINGS)),
-    ]
-
-
-def binding_sections(screen_cls: type | None = None) -> list[tuple[str, list[Binding]]]:
-    """The declared bindings with descriptions, by section (one row per declaration)."""
-    out: list[tuple[str, list[Binding]]] = []
-    for title, raw in _sections(screen_cls):
-        rows = [b for b in raw if isinstance(b, Binding) and b.description]
-        out.append((title, rows))
-    return out
-
-
-def _keys(app: object | None, binding: Binding) -> str:
-    display = getattr(app, "get_key_display", None)
-    shown = []
-    for key in (k.strip() for k in binding.key.split(",")):
-        shown.append(display(Binding(key, binding.action)) if display else key)
-    return "  ".join(shown)
-
-
 def _table(rows: list[tuple[str, str]], key_width: int = 18) -> list[Content]:
     return [Content.assemble(("  " + f"{k:<{key_width}}", "bold $text-accent"), d) for k, d in rows]
 
 
 def help_content(
-    app: object | None = None,
-    screen_cls: type | None = None,
+    sections: Sequence[KeySection],
+    key_display: KeyDisplay | None = None,
     skipped: Sequence[tuple[str, str]] = (),
 ) -> Content:
-    """Keys (from the bindings), the badge legend and the filter syntax, as Content.
+    """Keys (``sections``: the bindings by title), the badge legend and the filter syntax.
 
     ``skipped``: malformed entries the reconciler left out (path, reason), listed
     first, since nothing else in the UI shows them.
@@ -113,9 +63,10 @@ def help_content(
             )
         lines.append(Content("  Fix the file in the meta repository; the next sync picks it up."))
         lines.append(Content(""))
-    for title, bindings in binding_sections(screen_cls):
+    for title, bindings in sections:
         lines.append(Content.styled(title, "bold underline"))
-        rows = [(_keys(app, b), b.tooltip or b.description) for b in bindings]
+        rows = [(shown_keys(b, key_display, "  "), b.tooltip or b.description)
+                for b in described(bindings)]
         if title == "Everywhere":
             rows.append(("ctrl+p", "Command palette: every action by name"))
         lines += _table(rows)
@@ -146,17 +97,16 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(
-        self, screen_cls: type | None = None, skipped: Sequence[tuple[str, str]] = ()
+        self, sections: Sequence[KeySection], skipped: Sequence[tuple[str, str]] = ()
     ) -> None:
         super().__init__()
-        self.screen_cls = screen_cls  # the main screen's class (it may be a subclass)
+        self.sections = list(sections)  # the opening screen's key table, by title
         self.skipped = list(skipped)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):
-            yield Static(
-                help_content(self.app, self.screen_cls, self.skipped), id="help-text", markup=False
-            )
+            content = help_content(self.sections, self.app.get_key_display, self.skipped)
+            yield Static(content, id="help-text", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#help-body").focus()

@@ -3,23 +3,90 @@
 A mouse can click a link in the rendered body (and is asked first); ``L`` lists the
 same links, with their full addresses, so a keyboard user can pick one. Picking is the
 deliberate act the click's question stands for, so a picked http(s) link opens at once;
-any other scheme is listed, greyed out, and never opens. Imported when it opens.
+any other scheme is listed, greyed out, and never opens.
+
+Also here: the one check every address passes before it reaches the browser
+(`is_web_url`), the address of an entry (`entry_url`) and the question a clicked link
+asks first (`ConfirmOpen`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Label, OptionList
+from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
-__all__ = ["LinksScreen"]
+from rfctui.rows import ListItem
+from rfctui.text import clean
+
+if TYPE_CHECKING:
+    from rfctui.config import Config
+
+__all__ = ["ConfirmOpen", "LinksScreen", "entry_url", "is_web_url"]
+
+
+def is_web_url(url: str | None) -> bool:
+    """Only http(s) URLs with a host ever reach the browser (§7.4)."""
+    if not url:
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and url == clean(url)
+
+
+def entry_url(item: ListItem, config: Config) -> str | None:
+    """The page for ``item``: its own link, else the entry file on main (None: none)."""
+    if item.html_url and is_web_url(item.html_url):
+        return item.html_url
+    if item.kind == "pending":
+        return None
+    from rfctui.entry import InvalidSlug, validate_slug  # YAML: not on the first paint
+
+    try:
+        slug = validate_slug(item.slug)
+    except InvalidSlug:
+        return None
+    base = str(config.gitea_url).rstrip("/")
+    return f"{base}/{config.org}/{config.meta_repo}/src/branch/main/rfcs/{slug}.md"
+
+
+class ConfirmOpen(ModalScreen[bool]):
+    """Asks before a link from someone else's markdown opens in the browser (§7.4)."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("y,enter", "answer(True)", "Open", id="confirm-yes"),
+        Binding("n,escape", "answer(False)", "Cancel", id="confirm-no"),
+    ]
+
+    def __init__(self, url: str) -> None:
+        super().__init__()
+        self.url = url
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="confirm"):
+            yield Label(Content("Open this link in your browser?"), markup=False)
+            yield Label(Content(self.url), id="confirm-url", markup=False)
+            with Horizontal(id="confirm-buttons"):
+                yield Button("Open (y)", id="yes", variant="primary")
+                yield Button("Cancel (n)", id="no")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
 
 
 class LinksScreen(ModalScreen[str | None]):

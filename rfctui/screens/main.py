@@ -7,24 +7,19 @@ the only code that changes widgets. The UI thread never waits on Gitea or on SQL
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from concurrent.futures import Future
+from functools import partial
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from textual import events, on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
-from textual.content import Content
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.widgets import Button, Input, Label, OptionList
+from textual.widgets import Input, OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rfctui import startup
@@ -35,14 +30,26 @@ from rfctui.messages import (
     CacheNotice,
     DetailLoaded,
     FilterIndexReady,
+    HeadLoaded,
     ItemsLoaded,
     StatusLoaded,
     SyncFinished,
     SyncStarted,
     UserIdentified,
 )
+from rfctui.results import SweepResult
 from rfctui.rows import ListItem, read_detail
-from rfctui.screens.bot_actions import BotActionsMixin
+from rfctui.screens.bot_actions import BotActionsScreen
+from rfctui.screens.keys import (
+    MAIN_BINDINGS,
+    KeySection,
+    PaletteCommand,
+    declared_bindings,
+    palette_commands,
+)
+from rfctui.screens.links import ConfirmOpen, entry_url, is_web_url
+from rfctui.screens.sync import Sweeps, read_check, sweep_note
+from rfctui.session import Notice, SweepKind, describe_error
 from rfctui.text import clean, markdown_links, one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
@@ -52,93 +59,16 @@ from rfctui.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from rfctui.app import RfcApp
+    from rfctui.session import Session
     from rfctui.startup import FirstScreen
 
-__all__ = ["ConfirmOpen", "HeadLoaded", "MainScreen", "SweepFailure", "is_web_url"]
+__all__ = ["ConfirmOpen", "MainScreen", "is_web_url"]
 
 # How often the UI asks whether another process wrote the shared cache (one tiny read).
 CACHE_CHECK_SECONDS = 5.0
 
 
-def is_web_url(url: str | None) -> bool:
-    """Only http(s) URLs with a host ever reach the browser (§7.4)."""
-    if not url:
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and url == clean(url)
-
-
-class HeadLoaded(Message, bubble=False):
-    """The first screen of the list (``db.ListHead``); the whole list follows (§7.1)."""
-
-    def __init__(self, head: Any) -> None:
-        super().__init__()
-        self.head = head
-
-
-@dataclass(frozen=True)
-class SweepFailure:
-    """Stands in for a SweepResult when a sweep could not even run (one-line error)."""
-
-    kind: str
-    error: str
-    offline: bool = False
-    ok: bool = False
-    requests: int = 0
-    rows_changed: int = 0
-    entries: int = 0
-    pulls: int = 0
-    skipped: int = 0
-    seconds: float = 0.0
-
-
-def describe_error(exc: BaseException) -> tuple[str, bool]:
-    """One actionable line for ``exc`` and whether it means "server unreachable"."""
-    offline = False
-    try:
-        from rfctui import gitea
-
-        offline = isinstance(exc, gitea.GiteaUnreachable | gitea.GiteaTimeout)
-    except (ImportError, AttributeError):
-        pass
-    if isinstance(exc, OSError | ConnectionError | TimeoutError):
-        offline = True
-    text = one_line(str(exc), 200) or type(exc).__name__
-    return text, offline
-
-
-class ConfirmOpen(ModalScreen[bool]):
-    """Asks before a link from someone else's markdown opens in the browser (§7.4)."""
-
-    BINDINGS: list[BindingType] = [
-        Binding("y,enter", "answer(True)", "Open", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "Cancel", id="confirm-no"),
-    ]
-
-    def __init__(self, url: str) -> None:
-        super().__init__()
-        self.url = url
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="confirm"):
-            yield Label(Content("Open this link in your browser?"), markup=False)
-            yield Label(Content(self.url), id="confirm-url", markup=False)
-            with Horizontal(id="confirm-buttons"):
-                yield Button("Open (y)", id="yes", variant="primary")
-                yield Button("Cancel (n)", id="no")
-
-    def action_answer(self, value: bool) -> None:
-        self.dismiss(value)
-
-    @on(Button.Pressed)
-    def _pressed(self, event: Button.Pressed) -> None:
-        self.dismiss(event.button.id == "yes")
-
-
-class MainScreen(BotActionsMixin, Screen[None]):
+class MainScreen(BotActionsScreen):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
@@ -147,82 +77,34 @@ class MainScreen(BotActionsMixin, Screen[None]):
     # list: a second restyle just after the first paint).
     AUTO_FOCUS = "#rfc-list"
 
-    # The single key table: the footer, the help screen (screens/help.py) and the command
-    # palette (app.BindingsProvider) are all generated from these bindings.
-    BINDINGS: list[BindingType] = [
-        # priority: handled as the key arrives, before the keys queued behind it are
-        # routed, so a fast "/mine" types "mine" instead of running m, n and e.
-        Binding(
-            "slash",
-            "focus_filter",
-            "Filter",
-            id="filter",
-            tooltip="Filter the list as you type",
-            priority=True,
-        ),
-        Binding(
-            "escape",
-            "clear_filter",
-            "Clear filter",
-            show=False,
-            id="clear-filter",
-            tooltip="Clear the filter (on the list)",
-        ),
-        Binding(
-            "o",
-            "open_browser",
-            "Open",
-            id="open",
-            tooltip="Open the entry, pull request or pending idea in the browser",
-        ),
-        Binding(
-            "y",
-            "copy_link",
-            "Copy link",
-            show=False,
-            id="copy-link",
-            tooltip="Copy the link of the entry, pull request or idea",
-        ),
-        Binding(
-            "L",
-            "links",
-            "Links",
-            show=False,
-            id="links",
-            tooltip="List the links in the body and open one",
-        ),
-        Binding("r", "sync('quick')", "Refresh", id="refresh", tooltip="Quick sync now"),
-        Binding(
-            "R", "sync('full')", "Full sync", show=False, id="full-sync", tooltip="Full sync now"
-        ),
-        Binding("n", "propose", "Propose idea", show=False, id="propose"),
-        Binding("e", "edit", "Edit body", show=False, id="edit"),
-        Binding("c", "claim", "Claim", show=False, id="claim"),
-        Binding("m", "metadata", "Edit metadata", show=False, id="metadata"),
-        Binding("a", "actions_view", "Actions log", show=False, id="actions"),
-        Binding("question_mark,f1", "help", "Help", id="help"),
-        Binding("q", "quit", "Quit", id="quit"),
-    ]
+    # The single key table (rfctui.screens.keys): the footer, the help screen and the
+    # command palette (app.BindingsProvider) are all generated from it.
+    BINDINGS: list[BindingType] = list(MAIN_BINDINGS)
 
-    def __init__(self, *, sync: bool = True, clock: Callable[[], datetime] | None = None) -> None:
-        super().__init__()
+    def __init__(
+        self,
+        session: Session,
+        *,
+        sync: bool = True,
+        first_screen: Future[FirstScreen] | None = None,
+    ) -> None:
+        """``first_screen``: the start-up read (``rfctui.startup.start_first_screen``)."""
+        super().__init__(session)
         self.sync_enabled = sync
-        self._clock = clock or (lambda: datetime.now(UTC))
-        self.items: list[ListItem] = []
+        self._clock = session.clock
+        self._preload = first_screen
         self._texts: list[str] | None = None
         self.query_text = ""
-        self.login: str | None = None
-        self._sync_running = False
         self._manual_sync = False  # say how a sweep the person asked for went
         self._synced_once = False
         self._sweep_reported = False
-        self._identify_tried = False
-        self._sweep_lock = threading.Lock()
-        self._sweep_handle: tuple[asyncio.AbstractEventLoop, asyncio.Task[Any]] | None = None
-        self._closing = False
-        self._sync_queued: str | None = None
+        self._sweeps = Sweeps(session, self.post_message)  # one at a time; quitting cancels
         self._loaded_once = False
         self._actions_checked = False  # the actions log's notice, once, after the paint
+        # The session's notices: the actions log's wait for the first paint; each once.
+        self._notice_lock = threading.Lock()
+        self._held_notices: list[Notice] = []
+        self._told: set[Notice] = set()
         self._first_shown: FirstScreen | None = None  # applied in on_mount, for the worker
         # The last filter: (items it ran on, its query, its matches, their texts).
         self._last_filter: (
@@ -264,9 +146,9 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     def on_mount(self) -> None:
         status = self.query_one(StatusLine)
-        status.demo = bool(getattr(self.rfc_app.config, "demo", False))
+        status.demo = self.session.config.demo
         if status.demo:
-            url = one_line(self.rfc_app.config.gitea_url)
+            url = one_line(self.session.config.gitea_url)
             self.notify(
                 f"A sandbox Gitea with sample data runs at {url} for this session only."
                 " Press ? for the keys.",
@@ -276,7 +158,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
             )
         status.render_status()
         self.query_one(DetailPane).show_message("Loading…")
-        first = self.rfc_app.first_screen_if_ready()
+        first = self._first_screen_if_ready()
         if first is not None:
             # Read while Textual was starting: into the very first frame, no round trip
             # through the worker (and no frame of "Loading…" to render first).
@@ -291,23 +173,49 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     # -- cache reads ----------------------------------------------------------------
 
+    def _first_screen_if_ready(self) -> FirstScreen | None:
+        """The start-up read if it is done already (UI thread: never waits for it).
+
+        None if it is still running, failed, or took the long way (the worker reports
+        those and keeps the opened cache).
+        """
+        preload = self._preload
+        if preload is None or not preload.done() or preload.exception() is not None:
+            return None
+        first = preload.result()
+        if first.cache is not None:
+            return None
+        self._preload = None
+        return first
+
+    def _read_first_screen(self) -> FirstScreen:
+        """The first screen's data (worker threads): the start-up read, else read now."""
+        preload, self._preload = self._preload, None
+        if preload is not None:
+            first = preload.result()
+        else:
+            session = self.session
+            first = startup.read_first_screen(session, cache=session.cache_if_open)
+        if first.cache is not None:  # opened (created or repaired) on the way: keep it
+            self.session.adopt_cache(first.cache)
+        return first
+
     @work(
         thread=True, exclusive=True, group="load", exit_on_error=False, description="Reading cache"
     )
     def load_items(self) -> None:
         """Read every left-pane item from the cache (a thread: SQL never on the UI).
 
-        The first time, the first screen comes first (``RfcApp.read_first_screen``: the
-        first rows, group sizes, status and the first row's detail); once that is
-        painted the cache is opened for good — ``open_cache`` runs the integrity check
-        the first screen did not wait for, and moves a damaged file aside — and the
-        whole list is read and replaces the first screen, the cursor where it was.
+        The first time, the first screen comes first (`_read_first_screen`: the first
+        rows, group sizes, status and the first row's detail); once that is painted the
+        cache is opened for good — ``open_cache`` runs the integrity check the first
+        screen did not wait for, and moves a damaged file aside — and the whole list is
+        read and replaces the first screen, the cursor where it was.
         """
-        app = self.rfc_app
         try:
             first, self._first_shown = self._first_shown, None
             if first is None and not self._loaded_once and not self._partial:
-                first = app.read_first_screen()
+                first = self._read_first_screen()
                 for message in self._first_screen_messages(first):
                     self.post_message(message)
             whole = first is not None and first.head.complete
@@ -317,41 +225,53 @@ class MainScreen(BotActionsMixin, Screen[None]):
             if first is not None:
                 # The big read competes for the GIL with the first paint: wait for it.
                 self._painted.wait(2.0)
-            snap = app.read_snapshot()
+            items = self.read_items()
         except Exception as exc:  # noqa: BLE001 - one line for the person, not a traceback
             self.post_message(CacheFailed(describe_error(exc)[0]))
             return
-        if snap.notice and not app.cache_notice_shown:
-            app.cache_notice_shown = True
-            self.post_message(CacheNotice(str(snap.notice)))
-        elif whole and snap.items == first.head.items:  # type: ignore[union-attr]
+        notices = self._notice_messages(actions_log=False)
+        for notice in notices:
+            self.post_message(notice)
+        if not notices and whole and items == first.head.items:  # type: ignore[union-attr]
             self._check_actions_log()  # the first screen was all of it, and it stands
             return
         # Paint first; what the paint does not need follows in later messages.
-        self.post_message(ItemsLoaded(snap.items, None))
+        self.post_message(ItemsLoaded(items, None))
         try:
-            self.post_message(StatusLoaded(self.rfc_app.get_cache().sync_status()))
+            self.post_message(StatusLoaded(self.session.cache().sync_status()))
         except Exception as exc:  # noqa: BLE001
             self.post_message(CacheFailed(describe_error(exc)[0]))
-        self.post_message(FilterIndexReady(snap.items, index_texts(snap.items)))
+        self.post_message(FilterIndexReady(items, index_texts(items)))
         self._check_actions_log()
+
+    def _notice_messages(self, *, actions_log: bool) -> list[CacheNotice]:
+        """The session's notices not told yet (a moved-aside file: §4.2, §6.4).
+
+        The cache's at once; the actions log's only with ``actions_log`` (after the
+        first paint), kept until then. Each is told once, whoever opened the file.
+        """
+        with self._notice_lock:
+            waiting = self._held_notices + self.session.take_notices()
+            self._held_notices = [n for n in waiting if n.actions_log and not actions_log]
+            fresh = [n for n in waiting if n not in self._held_notices and n not in self._told]
+            self._told.update(fresh)
+        return [CacheNotice(n.text, actions_log=n.actions_log) for n in fresh]
 
     def _check_actions_log(self) -> None:
         """Once, after the first paint: say if the actions log was moved aside (§6.4)."""
         if self._actions_checked:
             return
         self._actions_checked = True
-        notice = self.rfc_app.check_actions_log()
-        if notice:
-            self.post_message(CacheNotice(notice, actions_log=True))
+        try:
+            self.session.actions_log()  # opened now if there is one (never created)
+        except Exception as exc:  # noqa: BLE001 - attribution falls back to trailers
+            self.post_message(CacheNotice(describe_error(exc)[0], actions_log=True))
+        for notice in self._notice_messages(actions_log=True):
+            self.post_message(notice)
 
     def _first_screen_messages(self, first: FirstScreen) -> list[Message]:
         """What paints ``first``, in order: notice, rows (and counts, status), detail."""
-        app = self.rfc_app
-        out: list[Message] = []
-        if first.notice and not app.cache_notice_shown:
-            app.cache_notice_shown = True
-            out.append(CacheNotice(str(first.notice)))
+        out: list[Message] = [*self._notice_messages(actions_log=False)]
         if first.head.complete:
             out.append(ItemsLoaded(first.head.items, first.head.status))
         else:
@@ -453,7 +373,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
         if not self._sweep_reported and st.last_ok is False and st.last_error:
             # The last run's failure, until this session's first sweep says otherwise.
             status.error = st.last_error
-            status.offline = bool(getattr(st, "offline", False))
+            status.offline = st.offline
         status.render_status()
 
     @on(FilterIndexReady)
@@ -470,10 +390,10 @@ class MainScreen(BotActionsMixin, Screen[None]):
         if self._started_sync or not self.sync_enabled:
             return
         self._started_sync = True
-        cfg = self.rfc_app.config
+        cfg = self.session.config
         self.start_sync("full")
-        quick = float(getattr(cfg, "quick_interval", 30) or 0)
-        full = float(getattr(cfg, "full_interval", 600) or 0)
+        quick = float(cfg.quick_interval or 0)
+        full = float(cfg.full_interval or 0)
         if quick > 0:
             self.set_interval(
                 quick, lambda: self.start_sync("quick", quiet=True), name="quick-sweep"
@@ -492,7 +412,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
         self.set_interval(CACHE_CHECK_SECONDS, self._timed_check, name="cache-check")
 
     def _timed_check(self) -> None:
-        if not self._sync_running:  # the sweep's own end checks (no double re-read)
+        if not self._sweeps.running:  # the sweep's own end checks (no double re-read)
             self.check_cache()
 
     @work(thread=True, exclusive=True, group="check", exit_on_error=False, description="Checking")
@@ -502,26 +422,13 @@ class MainScreen(BotActionsMixin, Screen[None]):
         Read *before* any re-read of the list, so a write that lands in between shows up
         as a new generation next time instead of being missed.
         """
-        import json
-
-        from rfctui.rows import K_GEN, K_SKIPPED
-
         try:
-            state = self.rfc_app.get_cache().state()
+            generation, skipped = read_check(self.session.cache())
         except Exception as exc:  # noqa: BLE001
             if reload:
                 self.post_message(CacheFailed(describe_error(exc)[0]))
             return
-        skipped: list[tuple[str, str]] = []
-        try:
-            raw = json.loads(state.get(K_SKIPPED) or "{}")
-            if isinstance(raw, dict):
-                for path, value in sorted(raw.items()):
-                    reason = value[1] if isinstance(value, list) and len(value) > 1 else ""
-                    skipped.append((str(path), str(reason or "unreadable")))
-        except ValueError:
-            pass
-        self.post_message(CacheChecked(state.get(K_GEN), skipped, reload=reload))
+        self.post_message(CacheChecked(generation, skipped, reload=reload))
 
     @on(CacheChecked)
     def _cache_checked(self, message: CacheChecked) -> None:
@@ -674,7 +581,7 @@ class MainScreen(BotActionsMixin, Screen[None]):
         if get_current_worker().is_cancelled:
             return
         try:
-            detail, pulls = read_detail(self.rfc_app.get_cache(), item)
+            detail, pulls = read_detail(self.session.cache(), item)
         except Exception as exc:  # noqa: BLE001
             self.post_message(CacheFailed(describe_error(exc)[0]))
             return
@@ -698,22 +605,6 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     # -- links and the browser ----------------------------------------------------------
 
-    def entry_url(self, item: ListItem) -> str | None:
-        """The page for ``item``: the entry file on main, or the proposal PR."""
-        if item.html_url and is_web_url(item.html_url):
-            return item.html_url
-        if item.kind == "pending":
-            return None
-        from rfctui.entry import InvalidSlug, validate_slug
-
-        try:
-            slug = validate_slug(item.slug)
-        except InvalidSlug:
-            return None
-        cfg = self.rfc_app.config
-        base = str(cfg.gitea_url).rstrip("/")
-        return f"{base}/{cfg.org}/{cfg.meta_repo}/src/branch/main/rfcs/{slug}.md"
-
     def open_url(self, url: str | None) -> None:
         if not is_web_url(url):
             self.notify(
@@ -735,14 +626,14 @@ class MainScreen(BotActionsMixin, Screen[None]):
         if item is None:
             self.notify("Select an entry first.", markup=False)
             return
-        self.open_url(self.entry_url(item))
+        self.open_url(entry_url(item, self.session.config))
 
     def _selected_url(self) -> str | None:
         focused = self.focused
         if isinstance(focused, PullList) and focused.highlighted_pull is not None:
             return focused.highlighted_pull.html_url
         item = self.query_one(RfcList).highlighted_item
-        return self.entry_url(item) if item is not None else None
+        return entry_url(item, self.session.config) if item is not None else None
 
     def action_links(self) -> None:
         """``L``: the body's links, so the keyboard reaches them too (§7.4)."""
@@ -797,116 +688,28 @@ class MainScreen(BotActionsMixin, Screen[None]):
 
     # -- sync -------------------------------------------------------------------------
 
-    def action_sync(self, kind: str) -> None:
+    def action_sync(self, kind: SweepKind) -> None:
         self._manual_sync = True
         self.start_sync(kind)
 
-    def start_sync(self, kind: str, *, quiet: bool = False) -> None:
+    def start_sync(self, kind: SweepKind, *, quiet: bool = False) -> None:
         """Start a sweep unless one runs (then queue it: a sweep is never cancelled)."""
         if not self.sync_enabled:
             if not quiet:
                 self.notify("Sync is off in this session.", markup=False)
             return
-        if self._sync_running:
-            if kind == "full" or self._sync_queued is None:
-                self._sync_queued = kind
+        if not self._sweeps.request(kind):
             return
-        self._sync_running = True
         status = self.query_one(StatusLine)
         status.syncing = kind
         status.render_status()
-        self.run_sweep(kind)
-
-    @work(thread=True, exclusive=True, group="sync", exit_on_error=False, description="Syncing")
-    def run_sweep(self, kind: str) -> None:
-        """One reconciler sweep on its own event loop and client (§4.1).
-
-        The loop and task are kept so that quitting can cancel a sweep stuck on a slow
-        server (``cancel_sweep``) instead of waiting for its timeouts: the interpreter
-        joins worker threads at exit. Cancelling is safe because a sweep's writes are
-        one transaction with no await inside.
-        """
-        self.post_message(SyncStarted(kind))
-        loop = asyncio.new_event_loop()
-        result: Any
-        try:
-            task = loop.create_task(self._sweep(kind))
-            with self._sweep_lock:
-                self._sweep_handle = (loop, task)
-                if self._closing:
-                    task.cancel()
-            result = loop.run_until_complete(task)
-        except asyncio.CancelledError:
-            return  # quitting: nobody is left to tell
-        except Exception as exc:  # noqa: BLE001 - becomes the status line's one line
-            text, offline = describe_error(exc)
-            result = SweepFailure(kind=kind, error=text, offline=offline)
-        finally:
-            with self._sweep_lock:
-                self._sweep_handle = None
-            try:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-            finally:
-                loop.close()
-        self.post_message(SyncFinished(result))
-
-    def cancel_sweep(self) -> None:
-        """Stop a running sweep now (called when the screen goes away)."""
-        with self._sweep_lock:
-            self._closing = True
-            handle = self._sweep_handle
-        if handle is not None:
-            loop, task = handle
-            with contextlib.suppress(RuntimeError):  # the loop just closed
-                loop.call_soon_threadsafe(task.cancel)
+        self.run_worker(
+            partial(self._sweeps.run, kind),
+            thread=True, exclusive=True, group="sync", exit_on_error=False, description="Syncing",
+        )
 
     def on_unmount(self) -> None:
-        self.cancel_sweep()
-
-    async def _sweep(self, kind: str) -> Any:
-        from rfctui.cache import Reconciler
-        from rfctui.session import Session
-
-        app = self.rfc_app
-        cfg = app.config
-        cache = app.get_cache()
-        # Reads use the user's own token; the bot's is for writes only (§6.1, issue 5).
-        async with Session(cfg, transport=app.transport).reader_client() as client:
-            if not self._identify_tried and getattr(cfg, "user_token", None):
-                self._identify_tried = True
-                await self._identify(cfg)
-            rec = Reconciler(
-                client,
-                cache,
-                cfg.org,
-                cfg.meta_repo,
-                cfg.bot_user,
-                actions=app.get_actions(),
-                clock=app.clock,
-            )
-            if kind == "quick":
-                return await rec.quick_sweep()
-            return await rec.full_sweep()
-
-    async def _identify(self, cfg: Any) -> None:
-        """Who is at the keyboard (§6.2), for ``mine``; failures just leave it unknown."""
-        from rfctui.gitea import GiteaClient, GiteaError
-
-        try:
-            async with GiteaClient(
-                cfg.gitea_url, cfg.user_token, transport=self.rfc_app.transport
-            ) as c:
-                me = await c.current_user()
-        except GiteaError as exc:
-            # Unreachable: ask again next sweep. Refused (401/403): the token is wrong,
-            # asking every 30 s will not fix it; "mine" says why it finds nothing.
-            if getattr(exc, "status", None) is None:
-                self._identify_tried = False
-            return
-        login = me.get("login") if isinstance(me, dict) else getattr(me, "login", None)
-        name = me.get("full_name") if isinstance(me, dict) else getattr(me, "full_name", None)
-        if login:
-            self.post_message(UserIdentified(str(login), str(name) if name else None))
+        self._sweeps.cancel()
 
     @on(UserIdentified)
     def _user_identified(self, message: UserIdentified) -> None:
@@ -927,38 +730,29 @@ class MainScreen(BotActionsMixin, Screen[None]):
     @on(SyncFinished)
     def _sync_finished(self, message: SyncFinished) -> None:
         result = message.result
-        self._sync_running = False
+        queued = self._sweeps.finished()
         self._sweep_reported = True
         status = self.query_one(StatusLine)
         status.syncing = None
-        if getattr(result, "ok", False):
+        if result.ok:
             status.error = None
             status.offline = False
         else:
-            status.error = str(getattr(result, "error", None) or "unknown error")
-            status.offline = bool(getattr(result, "offline", False))
+            status.error = str(result.error or "unknown error")
+            status.offline = result.offline
         status.render_status()
-        if self._manual_sync and not self._sync_queued:
+        if self._manual_sync and not queued:
             self._manual_sync = False
-            if getattr(result, "ok", False):
-                changed = int(getattr(result, "rows_changed", 0) or 0)
-                what = f"{changed} rows changed" if changed else "no changes"
-                self.notify(f"Synced ({getattr(result, 'kind', '?')}): {what}.", markup=False)
-            else:
-                self.notify(
-                    f"Sync failed: {one_line(str(getattr(result, 'error', '')), 160)}",
-                    severity="error",
-                    markup=False,
-                )
-        if getattr(result, "ok", False):
+            severity = "information" if result.ok else "error"
+            self.notify(sweep_note(result), severity=severity, markup=False)
+        if result.ok:
             status.synced_at = self._clock()
             status.render_status()
         # Re-read the list when the sweep changed rows (or on the first sweep), or when
         # another process wrote the cache (the check compares generations): a quiet
         # quick sweep every 30 s must not re-read 10,000 rows.
-        self.check_cache(reload=bool(getattr(result, "rows_changed", 0)) or not self._synced_once)
-        self._synced_once = self._synced_once or bool(getattr(result, "ok", False))
-        queued, self._sync_queued = self._sync_queued, None
+        self.check_cache(reload=bool(result.rows_changed) or not self._synced_once)
+        self._synced_once = self._synced_once or result.ok
         if queued:
             self.start_sync(queued, quiet=True)
 
@@ -970,19 +764,33 @@ class MainScreen(BotActionsMixin, Screen[None]):
         error = event.worker.error
         text = describe_error(error)[0] if error else "unknown error"
         if event.worker.group == "sync":
-            self.post_message(SyncFinished(SweepFailure(kind="?", error=text)))
+            self.post_message(SyncFinished(SweepResult.failed("?", text)))
         else:
             self.post_message(CacheFailed(text))
 
-    # -- everything else --------------------------------------------------------------
+    # -- keys, help and the palette ---------------------------------------------------
+
+    def key_sections(self) -> list[KeySection]:
+        """The key table the help screen lists, by where the keys work."""
+        return [
+            ("Everywhere", declared_bindings(type(self)) + list(self.app.BINDINGS)),
+            ("RFC list", list(RfcList.BINDINGS)),
+            ("Filter box", list(FilterInput.BINDINGS)),
+            ("Detail pane (enter or tab to focus)", list(DetailPane.BINDINGS)),
+            ("Pull requests in the detail (tab)", list(PullList.BINDINGS)),
+        ]
+
+    def palette_entries(self) -> list[PaletteCommand]:
+        """What the command palette offers here: every described key of this screen."""
+        return palette_commands(declared_bindings(type(self)), self.app.get_key_display)
 
     def action_help(self) -> None:
         from rfctui.screens.help import HelpScreen
 
-        self.app.push_screen(HelpScreen(type(self), skipped=self.skipped))
+        self.app.push_screen(HelpScreen(self.key_sections(), skipped=self.skipped))
 
     def action_quit(self) -> None:
         self.app.exit()
 
     # n/e/c/m/a (action_propose/edit/claim/metadata/actions_view) come from
-    # BotActionsMixin (rfctui/screens/bot_actions.py) — §6.
+    # BotActionsScreen (rfctui/screens/bot_actions.py) — §6.

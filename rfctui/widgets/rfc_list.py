@@ -250,14 +250,13 @@ class RfcList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
+    @dataclass
     class Highlighted(Message):
         """The cursor moved to ``item`` (``None`` on a group header)."""
 
-        def __init__(self, rfc_list: RfcList, item: ListItem | None, group: str) -> None:
-            super().__init__()
-            self.rfc_list = rfc_list
-            self.item = item
-            self.group = group
+        rfc_list: RfcList
+        item: ListItem | None
+        group: str
 
         @property
         def control(self) -> RfcList:
@@ -449,13 +448,12 @@ class RfcList(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.cursor -= max(self.scrollable_content_region.height - 1, 1)
 
+    @dataclass
     class Selected(Message):
         """``enter`` on an item: the screen moves focus to the detail to read it."""
 
-        def __init__(self, rfc_list: RfcList, item: ListItem) -> None:
-            super().__init__()
-            self.rfc_list = rfc_list
-            self.item = item
+        rfc_list: RfcList
+        item: ListItem
 
         @property
         def control(self) -> RfcList:
