@@ -49,7 +49,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> _Parser:
-    p = _Parser(prog="rfctui", description="Act on RFCs through the bot (SPEC §6).")
+    p = _Parser(prog="rfctui", description="Act on RFCs through the bot.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     pp = sub.add_parser("propose", help="propose a new RFC idea (opens propose/<slug>)")
     pp.add_argument("--slug", required=True, help="lowercase letters, digits and hyphens")
