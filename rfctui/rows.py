@@ -58,7 +58,7 @@ LIFECYCLE_STATES: tuple[str, ...] = (
     "withdrawn",
 )
 
-# SyncState keys the UI reads too (the reconciler, rfctui.cache, owns the others).
+# SyncState keys the UI reads too (the reconciler, rfctui.reconcile, owns the others).
 K_SKIPPED = "skipped_entries"  # {path: [blob sha, reason]} (JSON)
 K_GEN = "generation"  # bumped by every write; detects a concurrent writer
 K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all: written by listing sweeps only

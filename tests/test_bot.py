@@ -317,7 +317,7 @@ async def test_forged_trailers_in_user_text_are_never_attributed(
 
 async def _cache_refresh(sb: Sandbox, tmp_path: Path, log: Any | None, action: str,
                          text: str = "Better body.") -> Any:
-    cache_mod = pytest.importorskip("rfctui.cache")
+    cache_mod = pytest.importorskip("rfctui.reconcile")
     from rfctui.db import open_cache
 
     cache = open_cache(tmp_path / "cache.db")
@@ -707,7 +707,7 @@ MAX_REQUESTS = {"propose": 5, "edit": 7, "claim": 6, "metadata": 6}
 
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_requests_per_action(sb: Sandbox, log: Any, tmp_path: Path, action: str) -> None:
-    from rfctui.cache import Reconciler
+    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
 
     cache = open_cache(tmp_path / "cache.db")

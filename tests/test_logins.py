@@ -19,7 +19,7 @@ import pytest
 
 from rfctui import trailer
 from rfctui.bot import ActionFailed, ActionsDisabled, Actor, Bot
-from rfctui.cache import Reconciler
+from rfctui.reconcile import Reconciler
 from rfctui.db import open_actions, open_cache
 from rfctui.filtering import parse_query
 from rfctui.gitea import GiteaClient

@@ -15,7 +15,7 @@ import pytest
 
 from rfctui import trailer
 from rfctui.bot import Actor, Bot, Refused, preflight
-from rfctui.cache import Reconciler
+from rfctui.reconcile import Reconciler
 from rfctui.db import open_actions, open_cache
 from rfctui.gitea import GiteaClient
 from rfctui.sandbox import Sandbox

@@ -42,7 +42,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from rfctui.cache import Reconciler
+from rfctui.reconcile import Reconciler
 from rfctui.db import comparable_export, open_cache
 from rfctui.entry import EntryError, parse_entry, parse_head_branch
 from rfctui.gitea import GiteaClient

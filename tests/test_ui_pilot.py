@@ -734,7 +734,7 @@ async def test_sweeps_read_with_the_users_token(tmp_path: Path) -> None:
 
 async def _other_process_sweeps(cfg: Config, sb: Any) -> None:
     """Another rfctui process (its own cache handle and client) syncs the same file."""
-    from rfctui.cache import Reconciler
+    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
     from rfctui.gitea import GiteaClient
 

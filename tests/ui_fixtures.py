@@ -98,7 +98,7 @@ def config_for(cache_dir: Path, *, sync_intervals: float = 0) -> Config:
 
 
 async def _resync(sb: Any, cfg: Config) -> None:
-    from rfctui.cache import Reconciler
+    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
     from rfctui.gitea import GiteaClient
 

@@ -29,7 +29,7 @@ import httpx
 import pytest
 from conftest import idea_entry as entry
 
-from rfctui.cache import Reconciler
+from rfctui.reconcile import Reconciler
 from rfctui.db import open_cache
 from rfctui.entry import EntryError, parse_entry
 from rfctui.gitea import GiteaClient
@@ -189,7 +189,7 @@ def test_http_fault_mid_sweep_leaves_cache_untouched(
 CHILD = textwrap.dedent(
     """
     import asyncio, sys
-    from rfctui.cache import Reconciler
+    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
     from rfctui.gitea import GiteaClient
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from conftest import idea_entry as entry
 
-from rfctui.cache import Reconciler
+from rfctui.reconcile import Reconciler
 from rfctui.config import load_config
 from rfctui.db import open_cache
 from rfctui.gitea import GiteaClient

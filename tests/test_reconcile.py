@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from rfctui.cache import Progress, Reconciler, SweepResult
+from rfctui.reconcile import Progress, Reconciler, SweepResult
 from rfctui.db import Cache, comparable_export, open_actions, open_cache
 from rfctui.gitea import GiteaClient
 from rfctui.sandbox import Sandbox
