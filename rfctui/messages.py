@@ -3,8 +3,9 @@
 Thread workers never touch widgets: they post one of these, and an ``@on`` handler on
 the screen updates the widgets on the UI thread. They are dataclasses (toolong's and
 posting's ``messages.py``): Textual's ``Message.__post_init__`` initialises the base, so
-none needs a hand-written ``__init__``. ``bubble=False``: each is meant for the screen
-that posted it, never for the app.
+none needs a hand-written ``__init__``. ``eq=False``: a message is itself, not its
+fields (as Textual's own are). ``bubble=False``: each is meant for the screen that
+posted it, never for the app.
 """
 
 from __future__ import annotations
@@ -39,14 +40,14 @@ __all__ = [
 # -- the list and the detail (rfctui.screens.main)
 
 
-@dataclass
+@dataclass(eq=False)
 class HeadLoaded(Message, bubble=False):
     """The first screen of the list; the whole list follows (start-up, §7.1)."""
 
     head: ListHead
 
 
-@dataclass
+@dataclass(eq=False)
 class ItemsLoaded(Message, bubble=False):
     """The cache was read: every left-pane item plus the sync status."""
 
@@ -55,14 +56,14 @@ class ItemsLoaded(Message, bubble=False):
     texts: list[str] | None = None  # the filter index (rfctui.filtering), if built
 
 
-@dataclass
+@dataclass(eq=False)
 class StatusLoaded(Message, bubble=False):
     """The cache's sync status, read right after the items (not needed to paint)."""
 
     status: SyncStatus
 
 
-@dataclass
+@dataclass(eq=False)
 class FilterIndexReady(Message, bubble=False):
     """The filter's search index for ``items`` (built in the worker after the paint)."""
 
@@ -70,14 +71,14 @@ class FilterIndexReady(Message, bubble=False):
     texts: list[str]
 
 
-@dataclass
+@dataclass(eq=False)
 class CacheFailed(Message, bubble=False):
     """The cache could not be opened or read; ``error`` is one actionable line."""
 
     error: str
 
 
-@dataclass
+@dataclass(eq=False)
 class CacheNotice(Message, bubble=False):
     """A local file had to be moved aside or cannot be opened: say so once.
 
@@ -92,7 +93,7 @@ class CacheNotice(Message, bubble=False):
         return "Actions log" if self.actions_log else "Cache"
 
 
-@dataclass
+@dataclass(eq=False)
 class DetailLoaded(Message, bubble=False):
     """The detail of one item, read from the cache in a worker."""
 
@@ -101,7 +102,7 @@ class DetailLoaded(Message, bubble=False):
     pulls: list[PRRow]
 
 
-@dataclass
+@dataclass(eq=False)
 class CacheChecked(Message, bubble=False):
     """The cache's write generation and skipped entries, read in a worker.
 
@@ -119,21 +120,21 @@ class CacheChecked(Message, bubble=False):
 # -- sweeps and identity (rfctui.screens.main, rfctui.screens.sync)
 
 
-@dataclass
+@dataclass(eq=False)
 class SyncStarted(Message, bubble=False):
     """A sweep began (``kind`` is quick | full)."""
 
     kind: str
 
 
-@dataclass
+@dataclass(eq=False)
 class SyncFinished(Message, bubble=False):
     """A sweep ended, or could not run (``SweepResult.failed``)."""
 
     result: SweepResult
 
 
-@dataclass
+@dataclass(eq=False)
 class UserIdentified(Message, bubble=False):
     """The user's own token said who is at the keyboard (for ``mine``)."""
 
@@ -144,7 +145,7 @@ class UserIdentified(Message, bubble=False):
 # -- actions through the bot (rfctui.screens.bot_actions)
 
 
-@dataclass
+@dataclass(eq=False)
 class BotActionDone(Message, bubble=False):
     """An action reached Gitea; the cache was refreshed (unless `result.refresh_error`).
 
@@ -158,7 +159,7 @@ class BotActionDone(Message, bubble=False):
     status: SyncStatus | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class BotActionFailed(Message, bubble=False):
     """Nothing (validation) or not everything (Gitea) was done; ``text`` is one line.
 
@@ -172,7 +173,7 @@ class BotActionFailed(Message, bubble=False):
     action_id: int | None
 
 
-@dataclass
+@dataclass(eq=False)
 class BotReselect(Message, bubble=False):
     """After an action: select ``slug`` once the refreshed items are shown."""
 
@@ -183,7 +184,7 @@ class BotReselect(Message, bubble=False):
 # -- the Actions view (rfctui.screens.actions)
 
 
-@dataclass
+@dataclass(eq=False)
 class ActionRowsLoaded(Message, bubble=False):
     """The actions log's pending and failed rows, and the unsent drafts."""
 
@@ -192,7 +193,7 @@ class ActionRowsLoaded(Message, bubble=False):
     drafts: list[Any] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(eq=False)
 class RetryFinished(Message, bubble=False):
     """A retry from the Actions view ended: ``text`` is the PR's URL or the error."""
 

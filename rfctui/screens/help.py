@@ -9,6 +9,7 @@ badge legend and the filter syntax are prose.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -92,7 +93,7 @@ def help_content(
 class HelpScreen(ModalScreen[None]):
     """Keys, badges and filter syntax; escape, q or ? closes it."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark,f1", "close", "Close help", id="help-close"),
     ]
 

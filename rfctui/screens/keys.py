@@ -30,7 +30,7 @@ KeySection = tuple[str, list[BindingType]]
 KeyDisplay = Callable[[Binding], str]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class PaletteCommand:
     """One command palette entry: a binding by its description."""
 

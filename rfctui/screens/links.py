@@ -13,7 +13,7 @@ asks first (`ConfirmOpen`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from textual import on
@@ -64,7 +64,7 @@ def entry_url(item: ListItem, config: Config) -> str | None:
 class ConfirmOpen(ModalScreen[bool]):
     """Asks before a link from someone else's markdown opens in the browser (§7.4)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y,enter", "answer(True)", "Open", id="confirm-yes"),
         Binding("n,escape", "answer(False)", "Cancel", id="confirm-no"),
     ]
@@ -93,7 +93,7 @@ class LinksScreen(ModalScreen[str | None]):
     """``(text, href)`` pairs (cleaned, `rfctui.text.markdown_links`); dismisses with the
     picked href, or None."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss_links", "Close", id="links-close"),
         Binding("j", "cursor('down')", "Down", show=False),
         Binding("k", "cursor('up')", "Up", show=False),

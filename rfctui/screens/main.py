@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -79,7 +79,7 @@ class MainScreen(BotActionsScreen):
 
     # The single key table (rfctui.screens.keys): the footer, the help screen and the
     # command palette (app.BindingsProvider) are all generated from it.
-    BINDINGS: list[BindingType] = list(MAIN_BINDINGS)
+    BINDINGS: ClassVar[list[BindingType]] = list(MAIN_BINDINGS)
 
     def __init__(
         self,
@@ -253,7 +253,8 @@ class MainScreen(BotActionsScreen):
         with self._notice_lock:
             waiting = self._held_notices + self.session.take_notices()
             self._held_notices = [n for n in waiting if n.actions_log and not actions_log]
-            fresh = [n for n in waiting if n not in self._held_notices and n not in self._told]
+            fresh = [n for n in dict.fromkeys(waiting)
+                     if n not in self._held_notices and n not in self._told]
             self._told.update(fresh)
         return [CacheNotice(n.text, actions_log=n.actions_log) for n in fresh]
 
@@ -743,8 +744,9 @@ class MainScreen(BotActionsScreen):
         status.render_status()
         if self._manual_sync and not queued:
             self._manual_sync = False
-            severity = "information" if result.ok else "error"
-            self.notify(sweep_note(result), severity=severity, markup=False)
+            self.notify(
+                sweep_note(result), severity="information" if result.ok else "error", markup=False
+            )
         if result.ok:
             status.synced_at = self._clock()
             status.render_status()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -58,7 +58,7 @@ def cap_body(body: str) -> tuple[str, bool]:
 class PullList(OptionList):
     """The entry's pull requests; ``o`` on a highlighted one opens it (screen binding)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
         Binding("k", "cursor_up", "Up", show=False),
         Binding("enter", "select", "Open the pull request", id="pulls-open"),
@@ -101,7 +101,7 @@ class PullList(OptionList):
 class DetailPane(VerticalScroll, can_focus=True):
     """Metadata, pull requests and the markdown body of the highlighted item."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Scroll down", show=False),
         Binding("k", "scroll_up", "Scroll up", show=False),
         Binding("escape", "back", "Back to list", id="detail-back"),

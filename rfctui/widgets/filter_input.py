@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.binding import Binding, BindingType
 from textual.widgets import Input
 
@@ -13,7 +15,7 @@ FILTER_PLACEHOLDER = "/ filter: words  state:  tag:  owner:  arbiter:  mine"
 class FilterInput(Input):
     """An Input whose ``escape`` hands focus back to the list (a second one clears)."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave", "Back to list", id="filter-leave"),
         Binding("down,enter", "leave", "Back to list", show=False, id="filter-down"),
     ]

@@ -21,7 +21,7 @@ class LateFooter(Footer):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.held = True
 
-    def bindings_changed(self, screen: Screen) -> None:
+    def bindings_changed(self, screen: Screen[object]) -> None:
         if self.held:
             return
         super().bindings_changed(screen)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -216,7 +217,7 @@ def badge_text(open_prs: dict[str, int]) -> str:
 class RfcList(ScrollView, can_focus=True):
     """The grouped RFC list with a cursor; posts ``Highlighted`` as the cursor moves."""
 
-    BINDINGS: list[BindingType] = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down,j", "cursor_down", "Down", show=False, id="list-down"),
         Binding("up,k", "cursor_up", "Up", show=False, id="list-up"),
         Binding("g,home", "first", "First row", show=False, id="list-first"),
@@ -230,7 +231,7 @@ class RfcList(ScrollView, can_focus=True):
             id="list-select",
             tooltip="Read the entry (focus the detail), or fold a group",
         ),
-        Binding("space", "toggle", "Fold group", show=False, id="list-toggle"),
+        Binding("space", "toggle_group", "Fold group", show=False, id="list-toggle"),
         Binding("left,h", "collapse", "Fold", show=False, id="list-collapse"),
         Binding("right,l", "expand", "Unfold", show=False, id="list-expand"),
     ]
@@ -250,7 +251,7 @@ class RfcList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
-    @dataclass
+    @dataclass(eq=False)
     class Highlighted(Message):
         """The cursor moved to ``item`` (``None`` on a group header)."""
 
@@ -448,7 +449,7 @@ class RfcList(ScrollView, can_focus=True):
     def action_page_up(self) -> None:
         self.cursor -= max(self.scrollable_content_region.height - 1, 1)
 
-    @dataclass
+    @dataclass(eq=False)
     class Selected(Message):
         """``enter`` on an item: the screen moves focus to the detail to read it."""
 
@@ -469,7 +470,7 @@ class RfcList(ScrollView, can_focus=True):
         else:
             self.post_message(self.Selected(self, row.item))
 
-    def action_toggle(self) -> None:
+    def action_toggle_group(self) -> None:
         """On a header: fold or unfold the group. On an item: re-announce it."""
         row = self.highlighted_row
         if row is None:
@@ -507,7 +508,7 @@ class RfcList(ScrollView, can_focus=True):
         index = round(self.scroll_y) + event.y
         if 0 <= index < len(self.rows):
             if self.cursor == index and self.rows[index].is_header:
-                self.action_toggle()
+                self.action_toggle_group()
             else:
                 self.cursor = index
         self.focus()
