@@ -12,10 +12,11 @@ application id, schema version, the tables its queries need — and reads in one
 transaction, through an index, a few pages of the file. The full integrity check
 (``PRAGMA quick_check``) is not on this path: it reads the whole file, which with
 10,000 entries is 80 MB and on a cold disk (the first start of the day) seconds, not
-milliseconds. `rfctui.db.open_cache` runs it right after the first paint, before the
-whole list is read; a file that fails it is moved aside there, and the screen then
-shows the rebuilt (empty) cache and says why. Anything unusual up front (no file yet,
-a foreign or other-version file, a read that fails, a lock) goes that long way at once.
+milliseconds. The session's `Session.cache` (``rfctui.db.open_cache``) runs it right
+after the first paint, before the whole list is read; a file that fails it is moved
+aside there, and the screen then shows the rebuilt (empty) cache and says why. Anything
+unusual up front (no file yet, a foreign or other-version file, a read that fails, a
+lock) goes that long way at once, through the same session.
 
 No Textual here (the core never imports it; a test checks).
 """
