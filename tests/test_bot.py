@@ -707,8 +707,8 @@ MAX_REQUESTS = {"propose": 5, "edit": 7, "claim": 6, "metadata": 6}
 
 @pytest.mark.parametrize("action", ACTIONS)
 async def test_requests_per_action(sb: Sandbox, log: Any, tmp_path: Path, action: str) -> None:
-    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
+    from rfctui.reconcile import Reconciler
 
     cache = open_cache(tmp_path / "cache.db")
     async with _client(sb) as c:

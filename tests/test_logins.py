@@ -19,11 +19,11 @@ import pytest
 
 from rfctui import trailer
 from rfctui.bot import ActionFailed, ActionsDisabled, Actor, Bot
-from rfctui.reconcile import Reconciler
 from rfctui.db import open_actions, open_cache
 from rfctui.filtering import parse_query
 from rfctui.gitea import GiteaClient
 from rfctui.logins import login_key, same_login
+from rfctui.reconcile import Reconciler
 from rfctui.rows import ListItem
 from rfctui.sandbox import Sandbox
 
