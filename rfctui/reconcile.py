@@ -27,7 +27,7 @@ Request costs (``SweepResult.requests``):
   read before the listing: the next watermark) + ⌈PRs/50⌉ pages.
 - **refresh**: 1 (the PR) + 1 (the entry); + 1 (``git/refs/pull/N/head``) for a PR
   first seen merged or closed while its head branch still exists (``head_sha``: see
-  `Reconciler._get_pull_own_head`). The full sweep's GET of a PR that left the open
+  `SweepReads.pull_own_head`, rfctui.sweep_reads). The full sweep's GET of a PR that left the open
   list costs the same.
 
 Decisions (documented here because SPEC leaves them open):
@@ -37,29 +37,17 @@ Decisions (documented here because SPEC leaves them open):
   that *becomes* malformed keeps its previous good row (the UI keeps something useful
   and the status line says what is broken). Its blob sha is remembered so it is not
   fetched again until it changes.
-- *Time in state* (``state_since``): on first sight, ``graduated_at`` for graduated
-  entries, ``proposed_at`` for ideas, otherwise the entry's last commit time (never
-  earlier than the state change, so an entry is not flagged stale too early); when a
-  later sweep sees the state change, the last commit time of the entry (the commit
-  that changed it); without a commit time, the time of the sweep (never an earlier
-  date that would flag it stale at once). It is kept while the state stays the same.
-- *Which PRs count*: those whose head branch parses with `entry.parse_head_branch`
-  (§5). The branch name comes from ``head.label`` (``head.ref`` becomes
-  ``refs/pull/N/head`` once the branch is deleted). Other PRs are remembered only
-  as numbers, so the PR count check can tell "new" from "foreign".
 - *head_sha* (§4.2): the PR's own head, the commit ``refs/pull/N/head`` points at
   (for a merged or closed PR: its head then), from every read path — what the PR list
   and a cold resync read; never the live branch a later PR from the same branch moved
-  (`Reconciler._get_pull_own_head`).
-- *opened_by* (§6.3): Gitea's PR author unless it is the bot; else the actions log
-  row for (slug, number); else the final-trailer ``On-behalf-of:`` of the PR body;
-  else the bot login.
+  (`SweepReads.pull_own_head`, rfctui.sweep_reads).
+- *opened_by* (§6.3), *which PRs count* (§5) and *time in state*: what one PR or
+  entry says is decided in `rfctui.attribution` (its docstring has those rules).
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -70,59 +58,43 @@ from typing import Any
 import peewee as pw
 
 from rfctui import db as dbm
+from rfctui.attribution import (
+    MAIN,
+    ActorsLog,
+    CachedRfc,
+    LoggedActors,
+    entry_row,
+    pr_row,
+)
 from rfctui.db import Cache, format_dt, parse_dt
-from rfctui.entry import Entry, EntryError, InvalidSlug, parse_entry, parse_head_branch
+from rfctui.entry import InvalidSlug
 from rfctui.entry import validate_slug as _validate_slug
-from rfctui.gitea import GiteaError, GiteaNotFound, GiteaTimeout, GiteaUnreachable
-from rfctui.logins import same_login
-from rfctui.rows import K_GEN, K_SKIPPED
+from rfctui.gitea import (
+    GiteaClient,
+    GiteaError,
+    GiteaNotFound,
+    GiteaTimeout,
+    GiteaUnreachable,
+)
+from rfctui.results import Progress, SweepResult
+from rfctui.rows import K_GEN, K_PULLS_TOTAL, K_SKIPPED
+from rfctui.sweep_reads import EPOCH, PULL_PAGE, SweepReads, gather_all, newest_updated_at
 from rfctui.text import one_line
-from rfctui.trailer import on_behalf_of
 
-__all__ = ["Progress", "Reconciler", "SweepResult"]
+__all__ = ["Reconciler"]
 
-TREE_PAGE = 1000
-PULL_PAGE = 50
 BATCH = 30
 RFCS_DIR = "rfcs"
-MAIN = "main"
 _SLACK = timedelta(seconds=1)  # PR updated_at has second resolution (API-NOTES §9b)
 _ATTEMPTS = 4  # gathers before a sweep that keeps meeting another writer gives up
 
 # SyncState keys (the watermarks and the sweep bookkeeping).
 K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list next time)
 K_PULLS_AT = "pulls_updated_at"  # newest PR updated_at seen
-K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all at the last sweep
 K_FOREIGN = "foreign_pulls"  # numbers of PRs whose head branch is not ours (JSON list)
-# K_SKIPPED ({path: [blob sha, reason]}, JSON) and K_GEN (bumped by every write; detects
-# a concurrent writer) live in rfctui.rows: the UI reads them without this module.
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """What a sweep is doing, for a progress bar: ``phase`` and ``done`` of ``total``."""
-
-    phase: str
-    done: int
-    total: int
-
-
-@dataclass(slots=True)
-class SweepResult:
-    """The outcome of one sweep; `error` is one token-free line when `ok` is False."""
-
-    kind: str  # quick | full | resync | refresh
-    ok: bool
-    error: str | None = None
-    requests: int = 0  # HTTP requests sent (retries included)
-    rows_changed: int = 0
-    entries: int = 0  # entries in the cache afterwards (not removed)
-    pulls: int = 0  # PR rows in the cache afterwards
-    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
-    seconds: float = 0.0
-    offline: bool = False  # Gitea unreachable or timed out
-    entries_fetched: int = 0
-    pulls_fetched: int = 0
+# K_SKIPPED ({path: [blob sha, reason]}, JSON), K_GEN (bumped by every write; detects a
+# concurrent writer) and K_PULLS_TOTAL (X-Total-Count of state=all at the last listing)
+# live in rfctui.rows: the UI and the bot read them without this module.
 
 
 # ---------------------------------------------------------------- internal plan
@@ -130,7 +102,7 @@ class SweepResult:
 
 @dataclass(slots=True)
 class _Snapshot:
-    rfcs: dict[str, tuple[str, bool, str, datetime | None]]
+    rfcs: dict[str, CachedRfc]
     prs: dict[int, tuple[datetime | None, str, str, str]]
     state: dict[str, str | None]
 
@@ -166,18 +138,6 @@ class _Retry(Exception):
     """Another writer committed between gather and apply: gather again."""
 
 
-async def _all(coros: Iterable[Awaitable[Any]]) -> list[Any]:
-    """gather() that cancels the siblings when one fails (a failed sweep stops quickly)."""
-    tasks = [asyncio.ensure_future(c) for c in coros]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for t in tasks:
-            t.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
-
-
 async def _halves(*coros: Awaitable[Any]) -> None:
     """Run a sweep's entries half and PR half concurrently; when both fail, report the
     first one's error (deterministic, whichever finished first): each half already
@@ -188,39 +148,22 @@ async def _halves(*coros: Awaitable[Any]) -> None:
             raise r
 
 
-def _one_line(text: object) -> str:
-    """One line for a SweepResult error (control characters dropped: it is shown)."""
-    return one_line(str(text), limit=500)
-
-
-def _label_branch(pr: Mapping[str, Any]) -> str:
-    """The PR's head branch name (``head.label``; ``owner:`` prefix of forks dropped)."""
-    head = pr.get("head") or {}
-    label = head.get("label") or ""
-    if ":" in label:
-        label = label.split(":", 1)[1]
-    if label:
-        return str(label)
-    ref = str(head.get("ref") or "")
-    return "" if ref.startswith("refs/") else ref
-
-
 class Reconciler:
     """Reads Gitea, writes the cache (§4.1). One instance per (client, cache) pair.
 
     `progress` (optional) is called with `Progress` from the event loop; `clock`
     returns an aware UTC datetime (tests fix it). `actions` is the §6.4 log, used only
-    to resolve ``opened_by`` (§6.3); it is never written here.
+    to resolve ``opened_by`` (§6.3, `rfctui.attribution`); it is never written here.
     """
 
     def __init__(
         self,
-        client: Any,
+        client: GiteaClient,
         cache: Cache,
         owner: str,
         repo: str,
         bot_login: str,
-        actions: Any = None,
+        actions: ActorsLog | None = None,
         progress: Callable[[Progress], None] | None = None,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -232,7 +175,8 @@ class Reconciler:
         self.actions = actions
         self.progress = progress
         self.clock = clock or (lambda: datetime.now(UTC))
-        self._actors: dict[tuple[str, int], str] | None = None
+        self._logged = LoggedActors(actions)
+        self._reads = SweepReads(client, owner, repo, self._report)
 
     # ------------------------------------------------------------ public sweeps
 
@@ -296,7 +240,7 @@ class Reconciler:
                 tasks.append(self._refresh_pull(snap, plan, int(pr_number)))
             if slug is not None:
                 tasks.append(self._refresh_entry(snap, plan, slug))
-            await _all(tasks)
+            await gather_all(tasks)
             return plan
 
         return await self._run("refresh", gather)
@@ -305,9 +249,9 @@ class Reconciler:
 
     async def _run(self, kind: str, gather: Callable[[_Snapshot], Awaitable[_Plan]]) -> SweepResult:
         t0 = time.monotonic()
-        req0 = int(getattr(self.client, "requests", 0))
+        req0 = self.client.requests
         started = self.clock()
-        self._actors = None
+        self._logged.reset()
         result = SweepResult(kind=kind, ok=False)
         try:
             for _attempt in range(_ATTEMPTS):
@@ -335,7 +279,7 @@ class Reconciler:
                     "try again"
                 )
         except GiteaError as exc:
-            result.error = _one_line(exc) or type(exc).__name__
+            result.error = one_line(str(exc), limit=500) or type(exc).__name__
             if isinstance(exc, GiteaNotFound):  # the repository itself (PR/entry 404s
                 # are handled where they happen); Gitea says 404 for "no access" too
                 result.error += (
@@ -344,12 +288,14 @@ class Reconciler:
                 )
             result.offline = isinstance(exc, GiteaUnreachable | GiteaTimeout)
         except (pw.DatabaseError, OSError) as exc:
-            result.error = f"cannot write the cache at {self.cache.path}: {_one_line(exc)}"
+            result.error = (
+                f"cannot write the cache at {self.cache.path}: {one_line(str(exc), limit=500)}"
+            )
         except InvalidSlug as exc:
-            result.error = _one_line(exc)
+            result.error = one_line(str(exc), limit=500)
         except Exception as exc:  # a sweep must never take the UI down; say what broke
-            result.error = f"sweep failed: {type(exc).__name__}: {_one_line(exc)}"
-        result.requests = int(getattr(self.client, "requests", 0)) - req0
+            result.error = f"sweep failed: {type(exc).__name__}: {one_line(str(exc), limit=500)}"
+        result.requests = self.client.requests - req0
         result.seconds = time.monotonic() - t0
         if not result.ok:
             await asyncio.to_thread(self._record_failure, kind, result, started)
@@ -409,7 +355,7 @@ class Reconciler:
                 plan.rows_changed += len(changed)
             state: dict[str, object] = dict(plan.state)
             if plan.clear or plan.rows_changed:
-                gen = int(stored_gen) + 1 if (stored_gen or "").isdigit() else 1
+                gen = int(stored_gen) + 1 if stored_gen is not None and stored_gen.isdigit() else 1
                 state[K_GEN] = str(gen)
             state.update(self._outcome(kind, started, ended, ok=True))
             cache.set_state(state)
@@ -464,29 +410,12 @@ class Reconciler:
 
     # ------------------------------------------------------------ entries
 
-    async def _list_tree(self, sha: str, phase: str) -> tuple[str, list[dict[str, Any]]]:
-        """(tree sha, every item): page 1, then the other pages concurrently (total_count)."""
-        first = await self.client.get_tree(self.owner, self.repo, sha, page=1, per_page=TREE_PAGE)
-        items = list(first.get("tree") or [])
-        total = int(first.get("total_count") or len(items))
-        pages = -(-total // TREE_PAGE)
-        self._report(phase, 1, max(pages, 1))
-        if pages > 1:
-            rest = await _all(
-                self.client.get_tree(self.owner, self.repo, sha, page=p, per_page=TREE_PAGE)
-                for p in range(2, pages + 1)
-            )
-            for page in rest:
-                items.extend(page.get("tree") or [])
-            self._report(phase, pages, pages)
-        return str(first.get("sha") or ""), items
-
     async def _gather_entries(
         self, snap: _Snapshot, plan: _Plan, *, relist: bool, cold: bool
     ) -> None:
         """§9(a): root tree → (if changed or `relist`) rfcs tree → changed blobs."""
         self._report("checking entries", 0, 1)
-        _root_sha, root = await self._list_tree(MAIN, "checking entries")
+        _root_sha, root = await self._reads.tree(MAIN, "checking entries")
         rfcs_sha = ""
         for item in root:
             if item.get("path") == RFCS_DIR and item.get("type") == "tree":
@@ -500,7 +429,7 @@ class Reconciler:
         tree: dict[str, str] = {}  # path -> blob sha, for valid-slug *.md files
         new_skipped: dict[str, list[str]] = {}
         if rfcs_sha:
-            _sha, listing = await self._list_tree(rfcs_sha, "listing entries")
+            _sha, listing = await self._reads.tree(rfcs_sha, "listing entries")
             for item in listing:
                 name = str(item.get("path") or "")
                 if item.get("type") != "blob" or not name.endswith(".md") or "/" in name:
@@ -562,7 +491,7 @@ class Reconciler:
             self._report("fetching entries", done, total)
             return got
 
-        results = await _all(one(b) for b in batches)
+        results = await gather_all(one(b) for b in batches)
         dirty = False
         now = self.clock()
         for batch, items in zip(batches, results, strict=True):
@@ -574,7 +503,7 @@ class Reconciler:
                 sha = str(item.get("sha") or "")
                 if sha != tree.get(path):
                     dirty = True  # changed since the tree was listed: rows != that tree
-                row, reason = self._entry_row(snap, path, item, now)
+                row, reason = entry_row(path, item, snap.rfcs, now)
                 if row is None:
                     skipped[path] = [sha, reason or "unreadable"]
                     continue
@@ -583,90 +512,12 @@ class Reconciler:
                 plan.rows_changed += 1
         return dirty
 
-    def _entry_row(
-        self, snap: _Snapshot, path: str, item: Mapping[str, Any], now: datetime
-    ) -> tuple[dict[str, Any] | None, str | None]:
-        """A contents item -> a CachedRFC row, or (None, reason) for a malformed entry."""
-        content = item.get("content")
-        if content is None:
-            return None, "too large: Gitea does not serve its content through the API"
-        try:
-            data = base64.b64decode(content)
-        except (ValueError, TypeError):
-            return None, "content is not valid base64"
-        try:
-            entry = parse_entry(path, data)
-        except EntryError as exc:
-            return None, _one_line(f"{exc.field}: {exc.reason}")
-        except InvalidSlug as exc:
-            return None, _one_line(exc)
-        commit_at = parse_dt(item.get("last_committer_date"))
-        cached = snap.rfcs.get(entry.slug)
-        return _rfc_row(
-            entry,
-            path=path,
-            sha=str(item.get("sha") or ""),
-            html_url=item.get("html_url"),
-            commit_at=commit_at,
-            commit_sha=item.get("last_commit_sha") or None,
-            state_since=_state_since(entry, commit_at, cached, now),
-            now=now,
-        ), None
-
     # ------------------------------------------------------------ pull requests
-
-    def _actor_for(self, slug: str, number: int) -> str | None:
-        """§6.3 step 2: who the actions log says the bot opened this PR for."""
-        if self.actions is None:
-            return None
-        bulk = getattr(self.actions, "actors", None)
-        if callable(bulk):  # one query per sweep instead of one per PR
-            if self._actors is None:
-                self._actors = bulk()
-            return self._actors.get((slug, number))
-        find = getattr(self.actions, "find_pr_actor", None)
-        return find(slug, number) if callable(find) else None
 
     def _pr_row(self, pr: Mapping[str, Any]) -> dict[str, Any] | None:
         """A Gitea PR -> a CachedPR row, or None when its head branch is not ours (§5)."""
-        branch = _label_branch(pr)
-        parsed = parse_head_branch(branch)
-        if parsed is None:
-            ref = str((pr.get("head") or {}).get("ref") or "")
-            parsed = parse_head_branch(ref)
-            if parsed is None:
-                return None
-            branch = ref
-        kind, slug = parsed
-        number = int(pr["number"])
-        user = (pr.get("user") or {}).get("login") or None
-        body = pr.get("body") or ""
-        if user and not same_login(user, self.bot_login):  # any case (§6.3)
-            opened_by = user
-        else:
-            opened_by = (
-                self._actor_for(slug, number) or on_behalf_of(body) or self.bot_login
-            )
-        state = _pr_state(pr)
-        return {
-            "repo": f"{self.owner}/{self.repo}",
-            "pr_number": number,
-            "rfc_slug": slug,
-            "pr_kind": kind,
-            "title": str(pr.get("title") or ""),
-            "description": str(body),
-            "state": state,
-            "opened_by": opened_by,
-            "user_login": user,
-            "opened_at": parse_dt(pr.get("created_at")),
-            "merged_at": parse_dt(pr.get("merged_at")),
-            "closed_at": parse_dt(pr.get("closed_at")),
-            "updated_at": parse_dt(pr.get("updated_at")),
-            "head_branch": branch,
-            "base_branch": str((pr.get("base") or {}).get("ref") or MAIN),
-            "head_sha": (pr.get("head") or {}).get("sha") or None,
-            "html_url": str(pr.get("html_url") or pr.get("url") or ""),
-        }
+        return pr_row(pr, repo=f"{self.owner}/{self.repo}", bot_login=self.bot_login,
+                      logged=self._logged.for_pr)
 
     def _take_pulls(
         self,
@@ -681,8 +532,8 @@ class Reconciler:
         for pr in items:
             number = int(pr["number"])
             prev = latest.get(number)
-            if prev is None or (parse_dt(pr.get("updated_at")) or _EPOCH) >= (
-                parse_dt(prev.get("updated_at")) or _EPOCH
+            if prev is None or (parse_dt(pr.get("updated_at")) or EPOCH) >= (
+                parse_dt(prev.get("updated_at")) or EPOCH
             ):
                 latest[number] = pr
         rows: list[dict[str, Any]] = []
@@ -702,63 +553,6 @@ class Reconciler:
         plan.pr_rows.extend(rows)
         return newest
 
-    async def _list_all_pulls(self, state: str, phase: str) -> tuple[list[dict[str, Any]], int]:
-        """Every PR in `state`, oldest first (a stable order while we page), concurrently.
-
-        The listing is always complete when this returns: the pages ``X-Total-Count``
-        announces are read concurrently, then further pages one by one while Gitea (or,
-        behind a proxy that drops ``Link``/``X-Total-Count``, a non-empty page) says
-        there may be more. Callers delete cached PRs missing from it, so it must never
-        stop early (a missing header once meant "one page" and lost every other PR).
-        """
-        first = await self.client.list_pulls(
-            self.owner, self.repo, state=state, sort="oldest", page=1, limit=PULL_PAGE
-        )
-        items = list(first.items)
-        total = first.total
-        pages = max(1, -(-total // PULL_PAGE)) if total is not None else 1
-        self._report(phase, 1, pages)
-        rest: list[Any] = []
-        if pages > 1:
-            rest = await _all(
-                self.client.list_pulls(
-                    self.owner, self.repo, state=state, sort="oldest", page=p, limit=PULL_PAGE
-                )
-                for p in range(2, pages + 1)
-            )
-            for page in rest:
-                items.extend(page.items)
-            self._report(phase, pages, pages)
-        # PRs opened while we paged land after the last page we asked for; without the
-        # headers we page on until an empty page.
-        last = rest[-1] if pages > 1 else first
-        page_no = pages
-        while last.items and (
-            last.has_next
-            or total is None
-            or len({int(p["number"]) for p in items}) < total
-        ):
-            page_no += 1
-            last = await self.client.list_pulls(
-                self.owner, self.repo, state=state, sort="oldest", page=page_no,
-                limit=PULL_PAGE,
-            )
-            items.extend(last.items)
-        return items, total if total is not None else len({int(p["number"]) for p in items})
-
-    async def _newest_update(self) -> datetime | None:
-        """The newest PR ``updated_at`` right now (1 request, ``limit=1``).
-
-        Read *before* a full listing: a PR edited while the listing pages has a newer
-        ``updated_at`` than this, so it is above the next quick sweep's floor even when
-        the listing saw its old version (API-NOTES §9b). Taking the newest value seen
-        in the listing instead lost such edits until the next resync.
-        """
-        page = await self.client.list_pulls(
-            self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=1
-        )
-        return _newest(page.items)
-
     async def _gather_all_pulls(
         self, snap: _Snapshot, plan: _Plan, before: datetime | None = None,
         probed: bool = False,
@@ -770,8 +564,8 @@ class Reconciler:
         newest value in the listing itself.
         """
         if not probed:
-            before = await self._newest_update()
-        items, total = await self._list_all_pulls("all", "listing pull requests")
+            before = await self._reads.newest_update()
+        items, total = await self._reads.all_pulls("all", "listing pull requests")
         foreign: set[int] = set()
         self._take_pulls(snap, plan, items, foreign)
         seen = {int(pr["number"]) for pr in items}
@@ -781,7 +575,7 @@ class Reconciler:
         plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
         plan.state[K_PULLS_TOTAL] = str(max(total, len(seen)))
         # No PR before the listing: every PR is newer than the epoch.
-        plan.state[K_PULLS_AT] = format_dt(before or _EPOCH)
+        plan.state[K_PULLS_AT] = format_dt(before or EPOCH)
 
     async def _gather_pulls_incremental(self, snap: _Snapshot, plan: _Plan) -> bool:
         """§9(b): newest-updated page(s) down to the watermark. True if it fell back to a
@@ -801,11 +595,11 @@ class Reconciler:
             self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=PULL_PAGE
         )
         total = page.total
-        before = _newest(page.items)  # read before any full re-list below
+        before = newest_updated_at(page.items)  # read before any full re-list below
         consumed: list[dict[str, Any]] = []
         floor = wm - _SLACK
         while True:
-            newer = [p for p in page.items if (parse_dt(p.get("updated_at")) or _EPOCH) >= floor]
+            newer = [p for p in page.items if (parse_dt(p.get("updated_at")) or EPOCH) >= floor]
             consumed.extend(newer)
             more = page.has_next or (page.total is None and len(page.items) >= PULL_PAGE)
             if not page.items or len(newer) < len(page.items) or not more:
@@ -838,7 +632,7 @@ class Reconciler:
 
     async def _gather_open_pulls(self, snap: _Snapshot, plan: _Plan) -> None:
         """Full sweep: every open PR; PRs we have as open that are not -> GET each."""
-        items, _total = await self._list_all_pulls("open", "listing open pull requests")
+        items, _total = await self._reads.all_pulls("open", "listing open pull requests")
         foreign = set(snap.json_state(K_FOREIGN, []))
         if isinstance(plan.state.get(K_FOREIGN), str):
             foreign = set(json.loads(str(plan.state[K_FOREIGN])))
@@ -854,7 +648,7 @@ class Reconciler:
         if vanished:
             self._report("fetching pull requests", 0, len(vanished))
             stored = await asyncio.to_thread(self.cache.pr_rows, vanished)
-            got = await _all(self._get_pull_own_head(n, stored.get(n)) for n in vanished)
+            got = await gather_all(self._reads.pull_own_head(n, stored.get(n)) for n in vanished)
             found = [pr for pr in got if pr is not None]
             missing = [n for n, pr in zip(vanished, got, strict=True) if pr is None]
             # A later listing of the same PR replaces the earlier planned row.
@@ -865,72 +659,11 @@ class Reconciler:
             plan.rows_changed += len(missing)
         plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
 
-    async def _get_pull_or_none(self, number: int) -> dict[str, Any] | None:
-        try:
-            return await self.client.get_pull(self.owner, self.repo, number)
-        except GiteaNotFound:  # every 404 is a GiteaNotFound
-            return None
-
-    async def _get_pull_own_head(
-        self, number: int, stored: Mapping[str, Any] | None
-    ) -> dict[str, Any] | None:
-        """The single-PR GET, with ``head.sha`` the PR's OWN head, as the list has it.
-
-        ``head_sha`` means the commit ``refs/pull/N/head`` points at (SPEC §4.2, §5): for
-        an open PR the head branch's tip (Gitea moves the ref on every push), for a
-        merged or closed one its head when it was merged or closed (Gitea moves the ref
-        of open PRs only; a merged PR cannot be reopened). The PR *list* reads that ref
-        (API-NOTES §3.1) but the single GET reads the live branch while it exists, so
-        after a merge a new PR from the same branch (claim #2 on ``claim/<slug>``) made
-        a refresh of #1 store #2's commit, and the cache depended on which read came
-        last (issue 9 item 8). Cheapest correct fix, in requests:
-
-        - open, or the branch is gone (``head.ref`` is then ``refs/pull/N/head`` and
-          ``head.sha`` its commit): the GET's value; no extra request;
-        - merged/closed and the cache already has it so, ended at the same time
-          (``closed_at``/``merged_at``): the stored value (the ref has not moved since;
-          every read path stores the ref's value); no extra request;
-        - otherwise ``GET git/refs/pull/N/head``: 1 small request (the PR list cannot
-          be asked for one PR; the commits endpoints are heavier). A missing ref gives
-          None, which is what the list says then too (an empty ``head.sha``).
-        """
-        pr = await self._get_pull_or_none(number)
-        if pr is None:
-            return None
-        head = dict(pr.get("head") or {})
-        state = _pr_state(pr)
-        if state == "open" or str(head.get("ref") or "").startswith("refs/"):
-            return pr
-        if (
-            stored is not None
-            and stored.get("head_sha")
-            and stored.get("state") == state
-            and stored.get("closed_at") == parse_dt(pr.get("closed_at"))
-            and stored.get("merged_at") == parse_dt(pr.get("merged_at"))
-        ):
-            head["sha"] = stored["head_sha"]
-        else:
-            head["sha"] = await self._pull_ref(number)
-        return {**pr, "head": head}
-
-    async def _pull_ref(self, number: int) -> str | None:
-        """The commit ``refs/pull/N/head`` points at (API-NOTES §7 ``git/refs``; Gitea
-        matches ``refs/<filter>`` by prefix and answers a list), None if it is missing."""
-        want = f"refs/pull/{number}/head"
-        try:
-            refs = await self.client.get_git_refs(self.owner, self.repo, want[5:])
-        except GiteaNotFound:
-            return None
-        for ref in refs:
-            if isinstance(ref, Mapping) and ref.get("ref") == want:
-                return str((ref.get("object") or {}).get("sha") or "") or None
-        return None
-
     # ------------------------------------------------------------ targeted refresh
 
     async def _refresh_pull(self, snap: _Snapshot, plan: _Plan, number: int) -> None:
         stored = (await asyncio.to_thread(self.cache.pr_rows, [number])).get(number)
-        pr = await self._get_pull_own_head(number, stored)
+        pr = await self._reads.pull_own_head(number, stored)
         if pr is None:
             if number in snap.prs:
                 plan.pr_deletes.append(number)
@@ -957,7 +690,7 @@ class Reconciler:
             return
         plan.entries_fetched += 1
         skipped_map: dict[str, list[str]] = snap.json_state(K_SKIPPED, {})
-        row, reason = self._entry_row(snap, path, item, self.clock())
+        row, reason = entry_row(path, item, snap.rfcs, self.clock())
         sha = str(item.get("sha") or "")
         if row is None:
             plan.skipped.append((path, reason or "unreadable"))
@@ -973,82 +706,3 @@ class Reconciler:
             plan.rfc_rows.append(row)
             plan.rows_changed += 1
             plan.state[K_TREE] = ""  # newer than the tree we mirror: re-list next time
-
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _pr_state(pr: Mapping[str, Any]) -> str:
-    """§5: ``merged`` if merged, ``closed`` if closed unmerged, else ``open``."""
-    if pr.get("merged"):
-        return "merged"
-    return "closed" if pr.get("state") == "closed" else "open"
-
-
-def _newest(items: Iterable[Mapping[str, Any]]) -> datetime | None:
-    """The newest ``updated_at`` among listed PRs (None for no PRs)."""
-    stamps = [d for d in (parse_dt(p.get("updated_at")) for p in items) if d is not None]
-    return max(stamps, default=None)
-
-
-def _state_since(
-    entry: Entry,
-    commit_at: datetime | None,
-    cached: tuple[str, bool, str, datetime | None] | None,
-    now: datetime,
-) -> datetime:
-    """Time in state (see the module docstring).
-
-    Without a commit time the fallback is `now`: an earlier date (the old state's
-    start, ``proposed_at``) would flag a state it just entered as stale at once.
-    """
-    if cached is not None:
-        _sha, _removed, old_state, old_since = cached
-        if old_state == entry.state and old_since is not None:
-            return old_since
-        if old_state != entry.state:
-            return commit_at or now
-    if entry.state == "graduated" and entry.graduated_at is not None:
-        return entry.graduated_at
-    if entry.state == "idea" and entry.proposed_at is not None:
-        return entry.proposed_at
-    return commit_at or now
-
-
-def _rfc_row(
-    entry: Entry,
-    *,
-    path: str,
-    sha: str,
-    html_url: Any,
-    commit_at: datetime | None,
-    commit_sha: Any,
-    state_since: datetime | None,
-    now: datetime,
-) -> dict[str, Any]:
-    extra = {str(k): v for k, v in entry.extra.items()}
-    return {
-        "slug": entry.slug,
-        "title": entry.title,
-        "state": entry.state,
-        "rfc_id": entry.rfc_id,
-        "owners": list(entry.owners),
-        "arbiters": list(entry.arbiters),
-        "tags": list(entry.tags),
-        "proposed_by": entry.proposed_by,
-        "proposed_at": entry.proposed_at,
-        "removed": False,
-        "state_since": state_since,
-        "html_url": str(html_url) if html_url else None,
-        "path": path,
-        "repo": entry.repo,
-        "graduated_at": entry.graduated_at,
-        "graduated_by": entry.graduated_by,
-        "extra": json.loads(json.dumps(extra, default=dbm._json_default)),
-        "body_sha": sha,
-        "last_entry_commit_at": commit_at,
-        "last_commit_sha": str(commit_sha) if commit_sha else None,
-        "updated_at": now,
-        "search_text": dbm.search_text(entry.slug, entry.title, entry.body),
-        "body": entry.body,
-    }

@@ -181,7 +181,7 @@ TABLE: dict[str, Row] = {
     "config": Row(("rfctui.config",), ("secret", "private")),
     "filtering": Row(("rfctui.filtering",), ("rows", "logins")),
     "db": Row(("rfctui.db.*",), ("entry", "rows", "text", "private", "logins")),
-    "reconcile": Row(("rfctui.reconcile", "rfctui.attribution"),
+    "reconcile": Row(("rfctui.reconcile", "rfctui.attribution", "rfctui.sweep_reads"),
                      ("db", "entry", "gitea", "rows", "text", "trailer", "results",
                       "logins")),
     # The bot never imports the reconciler: the session hands it what it needs.

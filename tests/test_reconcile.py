@@ -16,9 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
-from rfctui.reconcile import Progress, Reconciler, SweepResult
 from rfctui.db import Cache, comparable_export, open_actions, open_cache
 from rfctui.gitea import GiteaClient
+from rfctui.reconcile import Reconciler
+from rfctui.results import Progress, SweepResult
 from rfctui.sandbox import Sandbox
 
 OWNER, REPO, BOT = "rfcs", "meta", "rfc-bot"

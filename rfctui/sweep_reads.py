@@ -1,0 +1,190 @@
+"""The Gitea reads a sweep's gather half makes (SPEC §4.1, API-NOTES §9), with the
+guarantees `rfctui.reconcile` builds on: a listing is complete when it returns (the
+reconciler deletes what is missing from it), pages are read concurrently and a failed
+read cancels its siblings, and a single PR comes back with its OWN head (``head_sha``,
+§4.2), whatever later PR moved its branch. Nothing here touches the cache.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from rfctui.attribution import pr_state
+from rfctui.db import parse_dt
+from rfctui.gitea import GiteaClient, GiteaNotFound, PullPage
+
+__all__ = ["EPOCH", "PULL_PAGE", "TREE_PAGE", "SweepReads", "gather_all", "newest_updated_at"]
+
+TREE_PAGE = 1000
+PULL_PAGE = 50
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def newest_updated_at(items: Iterable[Mapping[str, Any]]) -> datetime | None:
+    """The newest ``updated_at`` among listed PRs (None for no PRs)."""
+    stamps = [d for d in (parse_dt(p.get("updated_at")) for p in items) if d is not None]
+    return max(stamps, default=None)
+
+
+async def gather_all(coros: Iterable[Awaitable[Any]]) -> list[Any]:
+    """gather() that cancels the siblings when one fails (a failed sweep stops quickly)."""
+    tasks = [asyncio.ensure_future(c) for c in coros]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
+class SweepReads:
+    """Reads of one repository for one sweep; `report(phase, done, total)` is the
+    sweep's progress callback."""
+
+    def __init__(
+        self, client: GiteaClient, owner: str, repo: str,
+        report: Callable[[str, int, int], None],
+    ) -> None:
+        self.client = client
+        self.owner = owner
+        self.repo = repo
+        self.report = report
+
+    async def tree(self, sha: str, phase: str) -> tuple[str, list[dict[str, Any]]]:
+        """(tree sha, every item): page 1, then the other pages concurrently (total_count)."""
+        first = await self.client.get_tree(self.owner, self.repo, sha, page=1, per_page=TREE_PAGE)
+        items = list(first.get("tree") or [])
+        total = int(first.get("total_count") or len(items))
+        pages = -(-total // TREE_PAGE)
+        self.report(phase, 1, max(pages, 1))
+        if pages > 1:
+            rest = await gather_all(
+                self.client.get_tree(self.owner, self.repo, sha, page=p, per_page=TREE_PAGE)
+                for p in range(2, pages + 1)
+            )
+            for page in rest:
+                items.extend(page.get("tree") or [])
+            self.report(phase, pages, pages)
+        return str(first.get("sha") or ""), items
+
+    async def all_pulls(self, state: str, phase: str) -> tuple[list[dict[str, Any]], int]:
+        """Every PR in `state`, oldest first (a stable order while we page), concurrently.
+
+        The listing is always complete when this returns: the pages ``X-Total-Count``
+        announces are read concurrently, then further pages one by one while Gitea (or,
+        behind a proxy that drops ``Link``/``X-Total-Count``, a non-empty page) says
+        there may be more. Callers delete cached PRs missing from it, so it must never
+        stop early (a missing header once meant "one page" and lost every other PR).
+        """
+        first = await self.client.list_pulls(
+            self.owner, self.repo, state=state, sort="oldest", page=1, limit=PULL_PAGE
+        )
+        items = list(first.items)
+        total = first.total
+        pages = max(1, -(-total // PULL_PAGE)) if total is not None else 1
+        self.report(phase, 1, pages)
+        rest: list[PullPage] = []
+        if pages > 1:
+            rest = await gather_all(
+                self.client.list_pulls(
+                    self.owner, self.repo, state=state, sort="oldest", page=p, limit=PULL_PAGE
+                )
+                for p in range(2, pages + 1)
+            )
+            for page in rest:
+                items.extend(page.items)
+            self.report(phase, pages, pages)
+        # PRs opened while we paged land after the last page we asked for; without the
+        # headers we page on until an empty page.
+        last = rest[-1] if pages > 1 else first
+        page_no = pages
+        while last.items and (
+            last.has_next
+            or total is None
+            or len({int(p["number"]) for p in items}) < total
+        ):
+            page_no += 1
+            last = await self.client.list_pulls(
+                self.owner, self.repo, state=state, sort="oldest", page=page_no,
+                limit=PULL_PAGE,
+            )
+            items.extend(last.items)
+        return items, total if total is not None else len({int(p["number"]) for p in items})
+
+    async def newest_update(self) -> datetime | None:
+        """The newest PR ``updated_at`` right now (1 request, ``limit=1``).
+
+        Read *before* a full listing: a PR edited while the listing pages has a newer
+        ``updated_at`` than this, so it is above the next quick sweep's floor even when
+        the listing saw its old version (API-NOTES §9b). Taking the newest value seen
+        in the listing instead lost such edits until the next resync.
+        """
+        page = await self.client.list_pulls(
+            self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=1
+        )
+        return newest_updated_at(page.items)
+
+    async def pull_or_none(self, number: int) -> dict[str, Any] | None:
+        try:
+            return await self.client.get_pull(self.owner, self.repo, number)
+        except GiteaNotFound:  # every 404 is a GiteaNotFound
+            return None
+
+    async def pull_own_head(
+        self, number: int, stored: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The single-PR GET, with ``head.sha`` the PR's OWN head, as the list has it.
+
+        ``head_sha`` means the commit ``refs/pull/N/head`` points at (SPEC §4.2, §5): for
+        an open PR the head branch's tip (Gitea moves the ref on every push), for a
+        merged or closed one its head when it was merged or closed (Gitea moves the ref
+        of open PRs only; a merged PR cannot be reopened). The PR *list* reads that ref
+        (API-NOTES §3.1) but the single GET reads the live branch while it exists, so
+        after a merge a new PR from the same branch (claim #2 on ``claim/<slug>``) made
+        a refresh of #1 store #2's commit, and the cache depended on which read came
+        last (issue 9 item 8). Cheapest correct fix, in requests:
+
+        - open, or the branch is gone (``head.ref`` is then ``refs/pull/N/head`` and
+          ``head.sha`` its commit): the GET's value; no extra request;
+        - merged/closed and the cache already has it so, ended at the same time
+          (``closed_at``/``merged_at``): the stored value (the ref has not moved since;
+          every read path stores the ref's value); no extra request;
+        - otherwise ``GET git/refs/pull/N/head``: 1 small request (the PR list cannot
+          be asked for one PR; the commits endpoints are heavier). A missing ref gives
+          None, which is what the list says then too (an empty ``head.sha``).
+        """
+        pr = await self.pull_or_none(number)
+        if pr is None:
+            return None
+        head = dict(pr.get("head") or {})
+        state = pr_state(pr)
+        if state == "open" or str(head.get("ref") or "").startswith("refs/"):
+            return pr
+        if (
+            stored is not None
+            and stored.get("head_sha")
+            and stored.get("state") == state
+            and stored.get("closed_at") == parse_dt(pr.get("closed_at"))
+            and stored.get("merged_at") == parse_dt(pr.get("merged_at"))
+        ):
+            head["sha"] = stored["head_sha"]
+        else:
+            head["sha"] = await self.pull_ref(number)
+        return {**pr, "head": head}
+
+    async def pull_ref(self, number: int) -> str | None:
+        """The commit ``refs/pull/N/head`` points at (API-NOTES §7 ``git/refs``; Gitea
+        matches ``refs/<filter>`` by prefix and answers a list), None if it is missing."""
+        want = f"refs/pull/{number}/head"
+        try:
+            refs = await self.client.get_git_refs(self.owner, self.repo, want[5:])
+        except GiteaNotFound:
+            return None
+        for ref in refs:
+            if isinstance(ref, Mapping) and ref.get("ref") == want:
+                return str((ref.get("object") or {}).get("sha") or "") or None
+        return None
