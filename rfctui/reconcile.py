@@ -27,8 +27,8 @@ Request costs (``SweepResult.requests``):
   read before the listing: the next watermark) + ⌈PRs/50⌉ pages.
 - **refresh**: 1 (the PR) + 1 (the entry); + 1 (``git/refs/pull/N/head``) for a PR
   first seen merged or closed while its head branch still exists (``head_sha``: see
-  `SweepReads.pull_own_head`, rfctui.sweep_reads). The full sweep's GET of a PR that left the open
-  list costs the same.
+  `rfctui.sweep_reads.SweepReads.pull_own_head`). The full sweep's GET of a PR that left
+  the open list costs the same.
 
 Decisions (documented here because SPEC leaves them open):
 
@@ -40,7 +40,7 @@ Decisions (documented here because SPEC leaves them open):
 - *head_sha* (§4.2): the PR's own head, the commit ``refs/pull/N/head`` points at
   (for a merged or closed PR: its head then), from every read path — what the PR list
   and a cold resync read; never the live branch a later PR from the same branch moved
-  (`SweepReads.pull_own_head`, rfctui.sweep_reads).
+  (`rfctui.sweep_reads.SweepReads.pull_own_head`).
 - *opened_by* (§6.3), *which PRs count* (§5) and *time in state*: what one PR or
   entry says is decided in `rfctui.attribution` (its docstring has those rules).
 """
