@@ -321,6 +321,8 @@ def _ui(config: Config, err: TextIO) -> int:
     The cache is checked (and if need be repaired) on that thread, while Textual is
     imported, through the session the app is then handed; the app shows its notices.
     """
+    from concurrent.futures import wait
+
     from rfctui import startup
     from rfctui.session import Session
 
@@ -335,10 +337,12 @@ def _ui(config: Config, err: TextIO) -> int:
             file=err,
         )
         startup.end()
+        wait([first])  # the read uses the session's cache: never close it under the read
         session.close()
         return EXIT_FAIL
     try:
         return int(run_app(session, first_screen=first) or 0)
     finally:
         startup.end()
+        wait([first])
         session.close()
