@@ -131,7 +131,7 @@ def parse_query(query: str, *, login: str | None = None) -> Query:
                 problem = f"unknown filter key '{name}:' ({', '.join(FIELDS)}, mine)"
                 if problem not in q.problems:
                     q.problems.append(problem)
-            q.predicates.append((negate, lambda _i, t, w=low: w in t))
+            q.predicates.append((negate, _word_predicate(low)))
             q.terms.append((negate, "word", low))
     return q
 
@@ -195,3 +195,12 @@ def index_texts(items: Iterable[ListItem]) -> list[str]:
         people = " ".join((*i.owners, *i.arbiters, *i.tags, i.proposed_by or ""))
         out.append(f"{search_text(i)}\n{people.lower()}")
     return out
+
+
+def _word_predicate(word: str) -> Predicate:
+    """A plain word matches anywhere in the item's search text."""
+
+    def match(_item: ListItem, text: str) -> bool:
+        return word in text
+
+    return match

@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 __all__ = [
     "CACHE_APP_ID",
@@ -223,7 +223,7 @@ class ListHead:
     complete: bool = False
 
 
-def sync_status_of(st: Mapping[str, str], rfc_count: int, pending_count: int) -> SyncStatus:
+def sync_status_of(st: Mapping[str, str | None], rfc_count: int, pending_count: int) -> SyncStatus:
     """The status line's data from the sync_state pairs and the two counts (§7.1)."""
     ok = st.get("last_ok")
     return SyncStatus(
@@ -354,7 +354,7 @@ class Reader:
 
     def _open_pr_badges(self, slugs: Iterable[str] | None = None) -> dict[str, dict[str, int]]:
         """Open PRs per slug per §5 kind (`ListItem.open_prs`); only `slugs` if given."""
-        where, params = "", ()
+        where, params = "", cast(tuple[str, ...], ())
         if slugs is not None:
             params = tuple(slugs)
             if not params:
