@@ -40,9 +40,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baseline import api_root, baseline_sweep  # noqa: E402
 
-from rfctui.reconcile import Reconciler  # noqa: E402
 from rfctui.db import open_cache  # noqa: E402
 from rfctui.gitea import GiteaClient  # noqa: E402
+from rfctui.reconcile import Reconciler  # noqa: E402
 from rfctui.sandbox import Sandbox  # noqa: E402
 from rfctui.sandbox.git import MODE_FILE, MODE_TREE, Signature, TreeEntry  # noqa: E402
 

@@ -15,9 +15,9 @@ import pytest
 
 from rfctui import trailer
 from rfctui.bot import Actor, Bot, Refused, preflight
-from rfctui.reconcile import Reconciler
 from rfctui.db import open_actions, open_cache
 from rfctui.gitea import GiteaClient
+from rfctui.reconcile import Reconciler
 from rfctui.sandbox import Sandbox
 
 BASE_URL = "http://gitea.test"

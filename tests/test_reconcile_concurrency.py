@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 from conftest import idea_entry as entry
 
-from rfctui.reconcile import Reconciler
 from rfctui.config import load_config
 from rfctui.db import open_cache
 from rfctui.gitea import GiteaClient
+from rfctui.reconcile import Reconciler
 from rfctui.sandbox import Sandbox
 
 OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"

@@ -29,10 +29,10 @@ import httpx
 import pytest
 from conftest import idea_entry as entry
 
-from rfctui.reconcile import Reconciler
 from rfctui.db import open_cache
 from rfctui.entry import EntryError, parse_entry
 from rfctui.gitea import GiteaClient
+from rfctui.reconcile import Reconciler
 from rfctui.sandbox import Sandbox
 
 OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"

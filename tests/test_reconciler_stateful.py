@@ -42,10 +42,10 @@ from hypothesis.stateful import (
     rule,
 )
 
-from rfctui.reconcile import Reconciler
 from rfctui.db import comparable_export, open_cache
 from rfctui.entry import EntryError, parse_entry, parse_head_branch
 from rfctui.gitea import GiteaClient
+from rfctui.reconcile import Reconciler
 from rfctui.sandbox import Sandbox
 
 OWNER, REPO, BOT, BOT_TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"

@@ -734,9 +734,9 @@ async def test_sweeps_read_with_the_users_token(tmp_path: Path) -> None:
 
 async def _other_process_sweeps(cfg: Config, sb: Any) -> None:
     """Another rfctui process (its own cache handle and client) syncs the same file."""
-    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
     from rfctui.gitea import GiteaClient
+    from rfctui.reconcile import Reconciler
 
     cache = open_cache(cfg.cache_file, clock=fixed_clock)
     try:

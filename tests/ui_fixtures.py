@@ -98,9 +98,9 @@ def config_for(cache_dir: Path, *, sync_intervals: float = 0) -> Config:
 
 
 async def _resync(sb: Any, cfg: Config) -> None:
-    from rfctui.reconcile import Reconciler
     from rfctui.db import open_cache
     from rfctui.gitea import GiteaClient
+    from rfctui.reconcile import Reconciler
 
     cache = open_cache(cfg.cache_file, clock=fixed_clock)
     try:
