@@ -39,7 +39,8 @@ __all__ = [
 
 # Bump when the cache tables change shape: an older/newer file is moved aside and rebuilt.
 # 2: the (state, slug, removed, rfc_id) index of cached_rfc.
-SCHEMA_VERSION = 2
+# 3: head_file (entry files at PR heads) and entry_commit (issue 11).
+SCHEMA_VERSION = 3
 # PRAGMA application_id of the cache: tells it apart from any other SQLite file ("rfct").
 CACHE_APP_ID = 0x72666374
 SEARCH_BODY_CAP = 20_000  # chars of body that go into ListItem.search_text

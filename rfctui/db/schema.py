@@ -28,6 +28,7 @@ __all__ = [
     "BoundModels",
     "CachedPR",
     "CachedRFC",
+    "HeadFile",
     "JSONField",
     "SyncState",
     "UTCDateTimeField",
@@ -172,6 +173,25 @@ class SyncState(Base):
         table_name = "sync_state"
 
 
+class HeadFile(Base):
+    """An entry file at the head commit of one of our PRs (issue 11 §1, issue 12 §1).
+
+    Keyed by (pr_number, head_sha): a head is immutable, so a row is fetched once and
+    serves the queue (a pending idea's arbiters) and the change view offline. ``text``
+    is NULL when the file is absent at that head (a PR that deletes it).
+    """
+
+    pr_number = pw.IntegerField()
+    head_sha = pw.TextField()
+    path = pw.TextField()
+    text = pw.TextField(null=True)
+    fetched_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "head_file"
+        primary_key = pw.CompositeKey("pr_number", "head_sha")
+
+
 class Action(Base):
     """One row of the §6.4 actions log (in its own file, never in the cache)."""
 
@@ -192,7 +212,7 @@ class Action(Base):
         indexes = ((("slug", "pr_number"), False), (("status",), False))
 
 
-CACHE_MODELS: tuple[type[Base], ...] = (CachedRFC, CachedPR, SyncState)
+CACHE_MODELS: tuple[type[Base], ...] = (CachedRFC, CachedPR, SyncState, HeadFile)
 RFC_COLUMNS: tuple[str, ...] = tuple(CachedRFC._meta.sorted_field_names)
 PR_COLUMNS: tuple[str, ...] = tuple(CachedPR._meta.sorted_field_names)
 
