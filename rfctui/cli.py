@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions")
+SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue")
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -54,7 +54,8 @@ def _parser() -> _Parser:
         description="Triage an organisation's RFC process, kept in Gitea, from the terminal.",
         epilog=(
             "actions: rfctui propose|edit|claim|metadata|actions ... (see "
-            "`rfctui propose --help`).  Configuration: a TOML file (--config, "
+            "`rfctui propose --help`).  What needs you: rfctui queue [--as LOGIN] [--all] "
+            "[--json] (exit 3: identity unknown).  Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
             "RFCTUI_DEBUG=1 shows tracebacks."
         ),
@@ -158,6 +159,8 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
         return int(exc.code or 0)
     if args.full and not args.sync:
         raise _Usage("--full only goes with --sync")
+    if sub is not None and sub[0] == "queue":
+        return _queue(args, sub[1:], out, err, extra_flags)
     config = _load_config(args, extra_flags)
     if sub is not None:
         if args.resync or args.sync or args.export:
@@ -172,6 +175,28 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
     if args.sync:
         return _sweep(config, "full" if args.full else "quick", out, err)
     return _ui(config, err)
+
+
+def _queue(
+    args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO, extra: dict[str, Any]
+) -> int:
+    """``rfctui queue``: its arguments are checked (and ``--help`` shown) before any
+    configuration is read, so ``rfctui queue --help`` works on a fresh machine."""
+    from rfctui import queue_cli
+
+    if args.resync or args.sync or args.export:
+        raise _Usage("queue cannot be combined with --resync, --sync or --export")
+    try:
+        queue_cli.parse(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except queue_cli.Usage as exc:
+        raise _Usage(str(exc)) from None
+    config = _load_config(args, extra)
+    try:
+        return queue_cli.main(argv, config, out, err)
+    except queue_cli.Usage as exc:
+        raise _Usage(str(exc)) from None
 
 
 def _load_config(args: argparse.Namespace, extra: dict[str, Any]) -> Config:

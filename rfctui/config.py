@@ -30,6 +30,7 @@ __all__ = [
     "APP_NAME",
     "ENV_VARS",
     "FILE_KEYS",
+    "QUEUE_TABLES",
     "TOKEN_COMMAND_TIMEOUT",
     "Config",
     "ConfigError",
@@ -46,8 +47,10 @@ TOKEN_COMMAND_TIMEOUT = 10.0
 FILE_KEYS: tuple[str, ...] = (
     "gitea_url", "org", "meta_repo", "bot_user", "bot_token", "user_token",
     "bot_token_command", "user_token_command", "quick_interval", "full_interval",
-    "stale_days", "cache_dir", "data_dir",
+    "stale_days", "cache_dir", "data_dir", "stale", "queue", "views",
 )
+# The tables `rfctui.teamfile` reads (same format as the team's .rfctui.toml): file only.
+QUEUE_TABLES: tuple[str, ...] = ("stale", "queue", "views")
 ENV_VARS: dict[str, str] = {
     "RFCTUI_GITEA_URL": "gitea_url",
     "RFCTUI_ORG": "org",
@@ -89,6 +92,9 @@ class Config:
     quick_interval: float = 30
     full_interval: float = 600
     stale_days: int = 60
+    # Personal ``[stale]``, ``[queue]`` and ``[[views]]`` tables (issue 11), validated;
+    # `rfctui.teamfile.resolve` lays them over the team file's.
+    queue_settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
     demo: bool = False
     config_file: Path | None = field(default=None, compare=False)
     transport: httpx.AsyncBaseTransport | None = field(default=None, compare=False, repr=False)
@@ -354,6 +360,33 @@ def _url(value: Any, demo: bool, config_file: Path) -> str:
     return url.removesuffix("/api/v1")
 
 
+def _queue_settings(
+    path: Path, file_data: Mapping[str, Any], stale_days: Any
+) -> dict[str, Any]:
+    """The personal ``[stale]``/``[queue]``/``[[views]]`` tables, checked now so that a
+    mistake is a `ConfigError` naming the key (a team file's is only a notice).
+
+    ``stale_days`` (the older single threshold, still accepted) is read as
+    ``[stale] idea`` and ``parked`` unless ``[stale]`` names them itself.
+    """
+    from rfctui.teamfile import settings_from_mapping
+
+    tables: dict[str, Any] = {k: file_data[k] for k in QUEUE_TABLES if k in file_data}
+    if stale_days is not None:
+        days = _number("stale_days", stale_days, 60, integer=True)
+        stale = tables.get("stale")
+        merged = {"idea": f"{days}d", "parked": f"{days}d"}
+        if isinstance(stale, Mapping):
+            merged.update(stale)
+            tables["stale"] = merged
+        elif stale is None:
+            tables["stale"] = merged
+    settings = settings_from_mapping(tables, source=f"config file {path}", only_ours=True)
+    if settings.error is not None:
+        raise ConfigError(settings.error.removesuffix("; ignored, using the defaults"))
+    return tables
+
+
 def load_config(
     flags: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
 ) -> Config:
@@ -385,6 +418,7 @@ def load_config(
         quick_interval=_number("quick_interval", _pick(layers, "quick_interval"), 30),
         full_interval=_number("full_interval", _pick(layers, "full_interval"), 600),
         stale_days=_number("stale_days", _pick(layers, "stale_days"), 60, integer=True),
+        queue_settings=_queue_settings(path, file_data, _pick(layers, "stale_days")),
         demo=demo,
         config_file=path if path.exists() else None,
         transport=flags.get("transport"),

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
     from rfctui.bot import Actor, Bot, Refresh
     from rfctui.db import ActionsLog, Cache
     from rfctui.gitea import GiteaClient
+    from rfctui.marks import Marks
     from rfctui.reconcile import Reconciler
+    from rfctui.triage import QueueResult
 
 __all__ = ["Notice", "Session", "SweepKind", "describe_error"]
 
@@ -99,6 +101,7 @@ class Session:
         self._users: dict[str, bool] = {}
         # Why the last `identify` could not reach Gitea (then actions are saved, not sent).
         self.offline_reason: str | None = None
+        self._marks: Marks | None = None
 
     def __repr__(self) -> str:  # never a token
         return f"Session({self.config.target_key!r})"
@@ -296,6 +299,70 @@ class Session:
         if not actor.offline:
             ids.save(actor)
         return actor
+
+    # ------------------------------------------------------------------ the queue (§9)
+
+    @property
+    def marks(self) -> Marks:
+        """The personal marks (snoozes, last seen, UI state) of this target, in the data
+        directory: never in the cache, so ``--resync`` keeps them (issue 11)."""
+        with self._lock:
+            if self._marks is None:
+                from rfctui.marks import Marks
+
+                self._marks = Marks(self.config)
+            return self._marks
+
+    def queue(self, login: str | None = None, *, include_snoozed: bool = False) -> QueueResult:
+        """What is waiting on ``login`` (issue 11), from the cache alone: no network.
+
+        Without ``login``, the identity verified in this session or last verified with
+        this token on this machine (`known_actor`); when there is none, raises
+        `rfctui.bot.ActionsDisabled` with the reason (`queue_verified` asks Gitea).
+        Marks' and the cache's notices are gathered as usual (`take_notices`); the
+        cache's `rfctui.db.CacheError` propagates.
+        """
+        if login is None:
+            actor = self.known_actor()
+            if actor is None or not actor.login:
+                from rfctui.bot.errors import ActionsDisabled
+
+                raise ActionsDisabled(
+                    "who you are is not known yet: set RFCTUI_USER_TOKEN and connect once,"
+                    " or name someone with --as LOGIN"
+                )
+            login = actor.login
+        from rfctui.triage import build_queue, read_facts
+
+        facts = read_facts(self.cache())
+        marks = self.marks
+        result = build_queue(
+            facts, login, now=self.clock(), personal=self.config.queue_settings,
+            snoozes=marks.snoozes(), seen=marks.seen(), include_snoozed=include_snoozed,
+        )
+        with self._lock:
+            self._notices.extend(Notice(one_line(t, 500)) for t in marks.take_notices())
+        return result
+
+    async def queue_verified(
+        self, login: str | None = None, *, include_snoozed: bool = False
+    ) -> QueueResult:
+        """`queue`, asking Gitea who you are (`identify`) only when ``login`` is None and
+        no identity is known on this machine. Raises `rfctui.bot.ActionsDisabled` (one
+        line) when it still cannot be told."""
+        if login is None:
+            known = self.known_actor()
+            if known is not None and known.login:
+                login = known.login
+            else:
+                actor = await self.identify()
+                if not actor.login:
+                    from rfctui.bot.errors import ActionsDisabled
+
+                    why = self.offline_reason or "Gitea did not say who you are"
+                    raise ActionsDisabled(f"cannot verify who you are: {why}")
+                login = actor.login
+        return self.queue(login, include_snoozed=include_snoozed)
 
     # ------------------------------------------------------------------ actions (§6)
 

@@ -178,7 +178,12 @@ TABLE: dict[str, Row] = {
     "teamfile": Row(("rfctui.teamfile",), ("attention", "text")),
     "drafts": Row(("rfctui.drafts",), ("entry", "private", "text")),
     "gitea": Row(("rfctui.gitea",), ("secret",)),
-    "config": Row(("rfctui.config",), ("secret", "private")),
+    "config": Row(("rfctui.config",), ("secret", "private", "teamfile")),
+    # Personal marks (snoozes, last seen, UI state): files in the data directory.
+    "marks": Row(("rfctui.marks",), ("private", "attention", "config")),
+    # The queue from the cache: facts in one read, thresholds from the team file.
+    "triage": Row(("rfctui.triage",),
+                  ("attention", "teamfile", "entry", "rows", "db", "logins", "text")),
     "filtering": Row(("rfctui.filtering",), ("rows", "logins")),
     "db": Row(("rfctui.db.*",), ("entry", "rows", "text", "private", "logins")),
     "reconcile": Row(("rfctui.reconcile", "rfctui.attribution", "rfctui.sweep_reads"),
@@ -190,7 +195,7 @@ TABLE: dict[str, Row] = {
                 "private")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
-                    "text")),
+                    "text", "marks", "triage")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
@@ -205,8 +210,9 @@ TABLE |= {
     "ui": Row(("rfctui.app", "rfctui.messages", "rfctui.screens.*"), (*CORE_ROWS, "widgets")),
     # The command line goes through the session; it names only the error types of the
     # layers below it, and starts the UI (rfctui.app).
-    "cli": Row(("rfctui.cli", "rfctui.actions_cli"),
+    "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
+                "triage", "attention",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
     "main": Row(("rfctui.__main__",), ("cli",)),
 }

@@ -1,0 +1,295 @@
+"""The queue from the cache: facts in one read, then `rfctui.attention` (SPEC §9; issue 11).
+
+Why a module between the cache and the pure queue: `rfctui.attention` knows nothing of
+SQL, and the cache knows nothing of who is waiting on whom. This reads what the queue
+needs — every entry, every pull request, the pending ideas' files at their heads and the
+team file — and turns it into `EntryFacts` / `PullFacts` and the effective thresholds
+(`rfctui.teamfile.resolve`: defaults < team file < personal configuration).
+
+One read: entries and pull requests come back from a *single* SQL statement (one
+``sqlite3_step``, one snapshot, no per-row queries), so the queue of 10,000 entries and
+20,000 PRs costs one scan of each table plus a pass in Python. Heads and the team file
+are one query each (`Cache.head_texts`, `Cache.team_file`, issue 11's reconciler part);
+a cache without them (older code) just means "not fetched yet".
+
+Facts, per entry: ``state_since`` as the cache has it (exact once the history backfill
+ran; until then the last commit's time, which can only make time in state look
+*shorter*, so nothing is flagged stale wrongly); ``last_activity`` the latest of the last
+commit on ``main``, the state change and any PR update on the entry (so a snoozed row
+comes back, and "new since last seen" lights up, when a PR moves). Per open PR: the real
+opener (§6.3) and, for a pending idea, the arbiters named by its file at the PR head
+(`rfctui.entry.parse_entry`), or None while that file has not been fetched.
+
+`QueueResult.notes` are one-line things to tell the user: arbiters not fetched yet, a
+malformed team file or personal ``[stale]``/``[queue]``/``[[views]]`` table.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from rfctui.attention import (
+    EntryFacts,
+    PullFacts,
+    QueueItem,
+    Snooze,
+    Thresholds,
+    attention_queue,
+    login_key,
+    pending_arbiters_unknown,
+    to_json,
+)
+from rfctui.entry import EntryError, InvalidSlug, entry_path, parse_entry
+from rfctui.rows import parse_dt
+from rfctui.teamfile import TeamSettings, View, parse_team_file, resolve
+
+if TYPE_CHECKING:
+    from rfctui.db import Cache
+
+__all__ = [
+    "Facts",
+    "QueueResult",
+    "build_queue",
+    "facts_from_rows",
+    "read_facts",
+]
+
+HeadTexts = Mapping[int, tuple[str, str | None]]
+
+_RFC_COLUMNS: Final = (
+    "slug, title, state, owners, arbiters, proposed_by, state_since,"
+    " last_entry_commit_at, removed"
+)
+_PR_COLUMNS: Final = (
+    "pr_number, rfc_slug, pr_kind, state, opened_by, opened_at, updated_at, head_sha, title"
+)
+# One statement, one step, one snapshot: both tables as one JSON document.
+_FACTS_SQL: Final = (
+    "SELECT json_object("
+    f"'rfcs', (SELECT json_group_array(json_array({_RFC_COLUMNS})) FROM cached_rfc),"
+    f"'pulls', (SELECT json_group_array(json_array({_PR_COLUMNS})) FROM cached_pr))"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What the queue is computed from: the cache's facts and the team file's text.
+
+    ``unknown_heads``: open pending ideas whose arbiters are not known (file not
+    fetched yet, or unreadable); ``unreadable``: PR number -> one line, for each head
+    file that was fetched but is absent or not a valid entry.
+    """
+
+    entries: list[EntryFacts]
+    pulls: list[PullFacts]
+    team_text: str | None = None
+    unreadable: dict[int, str] = field(default_factory=dict)
+    heads_known: bool = True  # False: this cache cannot tell heads at all (older code)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueResult:
+    """One login's queue, what it was computed with, and what to tell the user.
+
+    ``items`` are sorted (`attention_queue`); ``notes`` one line each; ``views`` the
+    effective saved views (team, then personal); ``has_roles`` says whether the login
+    owns, arbitrates, proposed or opened anything at all (an empty queue for somebody
+    with no role is worth saying so: a typo in ``--as``?).
+    """
+
+    login: str
+    items: list[QueueItem]
+    notes: list[str]
+    views: tuple[View, ...]
+    generated_at: datetime
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    has_roles: bool = False
+    snoozed_hidden: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``rfctui queue --json`` document (`rfctui.attention.to_json`)."""
+        return to_json(self.login, self.items, self.generated_at)
+
+
+def _tuple(text: object, memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    if not isinstance(text, str) or not text:
+        return ()
+    got = memo.get(text)
+    if got is None:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = []
+        got = tuple(str(v) for v in value if v) if isinstance(value, list) else ()
+        memo[text] = got
+    return got
+
+
+def _arbiters(
+    number: int, slug: str, text: str | None, unreadable: dict[int, str]
+) -> tuple[str, ...] | None:
+    """The arbiters a pending idea's file names, or None when it is absent or invalid
+    (then nobody can tell who decides; the reason goes to ``unreadable``)."""
+    if text is None:
+        unreadable[number] = f"pending idea PR #{number} has no rfcs/<slug>.md at its head"
+        return None
+    try:
+        entry = parse_entry(entry_path(slug), text.encode("utf-8"))
+    except (EntryError, InvalidSlug) as exc:
+        unreadable[number] = f"pending idea PR #{number}: {exc}"
+        return None
+    return tuple(a for a in entry.arbiters if a)
+
+
+def facts_from_rows(
+    rfc_rows: Iterable[Sequence[Any]],
+    pr_rows: Iterable[Sequence[Any]],
+    heads: HeadTexts | None,
+    team_text: str | None = None,
+) -> Facts:
+    """Facts from raw rows (``_RFC_COLUMNS`` / ``_PR_COLUMNS``, times as stored text).
+
+    ``heads``: pr_number -> (head sha, file text or None if absent) as cached; None
+    when the cache keeps no heads (every pending idea's arbiters are then unknown).
+    """
+    memo: dict[str, tuple[str, ...]] = {}
+    pr_activity: dict[str, datetime] = {}
+    open_rows: list[tuple[Any, ...]] = []
+    for row in pr_rows:
+        number, slug, kind, state, opened_by, opened_at, updated_at, head_sha, title = row
+        opened = parse_dt(opened_at)
+        updated = parse_dt(updated_at)
+        moved = updated or opened
+        if moved is not None:
+            last = pr_activity.get(slug)
+            if last is None or moved > last:
+                pr_activity[slug] = moved
+        if state == "open" and opened is not None:
+            open_rows.append((number, slug, kind, opened_by, opened, updated, head_sha, title))
+    entries: list[EntryFacts] = []
+    append = entries.append
+    for slug, title, state, owners, arbs, proposed_by, since_text, commit_text, removed in (
+        rfc_rows
+    ):
+        since = parse_dt(since_text)
+        activity = parse_dt(commit_text)
+        for other in (since, pr_activity.get(slug)):
+            if other is not None and (activity is None or other > activity):
+                activity = other
+        append(
+            EntryFacts(
+                slug=slug,
+                title=title or "",
+                state=state or "",
+                owners=_tuple(owners, memo),
+                arbiters=_tuple(arbs, memo),
+                proposed_by=proposed_by,
+                state_since=since,
+                last_activity=activity,
+                removed=bool(removed),
+            )
+        )
+    unreadable: dict[int, str] = {}
+    pulls: list[PullFacts] = []
+    for number, slug, kind, opened_by, opened, updated, head_sha, title in open_rows:
+        arbiters: tuple[str, ...] | None = None
+        if kind == "idea" and heads is not None:
+            cached = heads.get(number)
+            if cached is not None and cached[0] == (head_sha or ""):
+                arbiters = _arbiters(number, slug, cached[1], unreadable)
+        pulls.append(
+            PullFacts(
+                number=number,
+                slug=slug,
+                kind=kind,
+                state="open",
+                opened_by=opened_by or "",
+                opened_at=opened,
+                updated_at=updated,
+                head_sha=head_sha or "",
+                arbiters=arbiters,
+                title=title or "",
+            )
+        )
+    return Facts(entries, pulls, team_text, unreadable, heads_known=heads is not None)
+
+
+def read_facts(cache: Cache) -> Facts:
+    """Everything the queue needs from ``cache`` (`rfctui.db.Cache`): entries and PRs
+    in one statement, then the cached heads and team file when the cache keeps them."""
+    text = cache.reader().conn.execute(_FACTS_SQL).fetchone()[0]
+    data = json.loads(text) if text else {}
+    rfc_rows = json.loads(data["rfcs"]) if isinstance(data.get("rfcs"), str) else data.get("rfcs")
+    pr_rows = json.loads(data["pulls"]) if isinstance(data.get("pulls"), str) else data.get("pulls")
+    head_texts = getattr(cache, "head_texts", None)
+    heads: HeadTexts | None = head_texts() if callable(head_texts) else None
+    team_file = getattr(cache, "team_file", None)
+    team_text = team_file() if callable(team_file) else None
+    return facts_from_rows(rfc_rows or [], pr_rows or [], heads, team_text)
+
+
+def _has_roles(login: str, facts: Facts) -> bool:
+    me = login_key(login)
+    if not me:
+        return False
+    if any(me in e.people_keys for e in facts.entries if not e.removed):
+        return True
+    return any(
+        p.opener_key == me or (p.arbiter_keys is not None and me in p.arbiter_keys)
+        for p in facts.pulls
+    )
+
+
+def build_queue(
+    facts: Facts,
+    login: str,
+    *,
+    now: datetime,
+    personal: Mapping[str, Any] | TeamSettings | None = None,
+    snoozes: Iterable[Snooze] = (),
+    seen: Mapping[str, datetime] | None = None,
+    include_snoozed: bool = False,
+) -> QueueResult:
+    """``login``'s queue from ``facts`` with the team's and ``personal`` settings."""
+    team = parse_team_file(facts.team_text)
+    settings = resolve(team, personal)
+    notes = list(settings.errors)
+    unknown = [n for n in pending_arbiters_unknown(facts.pulls) if n not in facts.unreadable]
+    if unknown:
+        many = len(unknown) != 1
+        why = "not fetched yet" if facts.heads_known else "not known to this cache"
+        notes.append(
+            f"{len(unknown)} pending idea{'s' if many else ''}' arbiters {why}"
+            f" (PR {', '.join(f'#{n}' for n in unknown[:5])}{'…' if len(unknown) > 5 else ''});"
+            " the next sync fetches them"
+        )
+    bad = sorted(facts.unreadable)
+    notes.extend(facts.unreadable[n] for n in bad[:3])
+    if len(bad) > 3:
+        notes.append(f"{len(bad) - 3} more pending ideas' files cannot be read")
+    snooze_list = list(snoozes)
+    items = attention_queue(
+        login, facts.entries, facts.pulls, now=now, thresholds=settings.thresholds,
+        snoozes=snooze_list, seen=seen, include_snoozed=include_snoozed,
+    )
+    hidden = 0
+    if snooze_list and not include_snoozed:
+        everything = attention_queue(
+            login, facts.entries, facts.pulls, now=now, thresholds=settings.thresholds,
+            snoozes=snooze_list, seen=None, include_snoozed=True,
+        )
+        hidden = sum(1 for i in everything if i.snoozed)
+    return QueueResult(
+        login=login,
+        items=items,
+        notes=notes,
+        views=settings.views,
+        generated_at=now,
+        thresholds=settings.thresholds,
+        has_roles=_has_roles(login, facts),
+        snoozed_hidden=hidden,
+    )
