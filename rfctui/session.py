@@ -15,7 +15,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Mapping
+import time
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from rfctui.bot import Actor, Bot, Refresh
     from rfctui.db import ActionsLog, Cache
     from rfctui.gitea import GiteaClient
+    from rfctui.history import HistoryResult
     from rfctui.marks import Marks
     from rfctui.reconcile import Reconciler
     from rfctui.triage import QueueResult
@@ -213,6 +215,38 @@ class Session:
             text, offline = describe_error(exc)
             return SweepResult.failed(kind, text, offline=offline)
 
+    async def backfill_history(
+        self,
+        progress: ProgressFn | None = None,
+        *,
+        slugs: Collection[str] | None = None,
+        all_states: bool = False,
+    ) -> HistoryResult:
+        """True time in state (issue 11 §2, `rfctui.history`): walk the history of the
+        entries whose ``state_since`` is not exact yet, in the background after the
+        list is shown. Resumable; never raises (the result says what failed, in one
+        line). `progress` gets ``Progress("reading history", done, total)``. `slugs` /
+        `all_states` widen or narrow the entries (the timeline asks for one slug)."""
+        from rfctui.history import HistoryBackfill, HistoryResult
+
+        t0 = time.monotonic()
+        try:
+            async with self.reader_client() as client:
+                cfg = self.config
+                walk = HistoryBackfill(client, self.cache(), cfg.org, cfg.meta_repo,
+                                       progress=progress, clock=self.clock)
+                return await walk.run(slugs, all_states=all_states)
+        except Exception as exc:  # noqa: BLE001 - one line for the status line / stderr
+            text, _offline = describe_error(exc)
+            return HistoryResult(0, 0, 0, time.monotonic() - t0, error=text)
+
+    def history_pending(self) -> int:
+        """How many entries still lack an exact ``state_since`` (one query, no network):
+        the UI starts `backfill_history` after a sweep when this is not 0."""
+        from rfctui.db.history_store import history_tasks
+
+        return len(history_tasks(self.cache()))
+
     # ------------------------------------------------------------------ identity (§6.2)
 
     @property
@@ -319,26 +353,33 @@ class Session:
         Without ``login``, the identity verified in this session or last verified with
         this token on this machine (`known_actor`); when there is none, raises
         `rfctui.bot.ActionsDisabled` with the reason (`queue_verified` asks Gitea).
+
+        Marks are the person's at this keyboard: snoozes and last-seen apply to their own
+        queue only. Somebody else's (``--as grace``) is shown whole, nothing snoozed and
+        nothing flagged new — your snoozes say what *you* put off, not what grace did.
         Marks' and the cache's notices are gathered as usual (`take_notices`); the
         cache's `rfctui.db.CacheError` propagates.
         """
+        actor = self.known_actor()
+        me = actor.login if actor is not None else ""
         if login is None:
-            actor = self.known_actor()
-            if actor is None or not actor.login:
+            if not me:
                 from rfctui.bot.errors import ActionsDisabled
 
                 raise ActionsDisabled(
                     "who you are is not known yet: set RFCTUI_USER_TOKEN and connect once,"
                     " or name someone with --as LOGIN"
                 )
-            login = actor.login
+            login = me
         from rfctui.triage import build_queue, read_facts
 
         facts = read_facts(self.cache())
         marks = self.marks
+        own = bool(me) and same_login(login, me)
         result = build_queue(
             facts, login, now=self.clock(), personal=self.config.queue_settings,
-            snoozes=marks.snoozes(), seen=marks.seen(), include_snoozed=include_snoozed,
+            snoozes=marks.snoozes() if own else (), seen=marks.seen() if own else None,
+            include_snoozed=include_snoozed,
         )
         with self._lock:
             self._notices.extend(Notice(one_line(t, 500)) for t in marks.take_notices())
