@@ -77,7 +77,7 @@ from rfctui.gitea import (
     GiteaUnreachable,
 )
 from rfctui.results import Progress, SweepResult
-from rfctui.rows import K_GEN, K_PULLS_TOTAL, K_SKIPPED
+from rfctui.rows import K_GEN, K_PULLS_TOTAL, K_SKIPPED, K_TEAM_SHA, K_TEAM_TEXT
 from rfctui.sweep_reads import EPOCH, PULL_PAGE, SweepReads, gather_all, newest_updated_at
 from rfctui.text import one_line
 
@@ -85,6 +85,7 @@ __all__ = ["Reconciler"]
 
 BATCH = 30
 RFCS_DIR = "rfcs"
+TEAM_FILE = ".rfctui.toml"  # the team file at the meta repo's root (issue 11 §3)
 _SLACK = timedelta(seconds=1)  # PR updated_at has second resolution (API-NOTES §9b)
 _ATTEMPTS = 4  # gathers before a sweep that keeps meeting another writer gives up
 
@@ -271,6 +272,10 @@ class Reconciler:
                 result.skipped = sorted(plan.skipped)
                 result.entries_fetched = plan.entries_fetched
                 result.pulls_fetched = plan.pulls_fetched
+                try:
+                    await self._sync_heads()
+                except Exception:  # noqa: BLE001 - the sweep itself succeeded; the
+                    pass  # heads are asked for again next sweep (no row was written)
                 break
             else:
                 # Never write a diff computed against another cache state: give up.
@@ -300,6 +305,60 @@ class Reconciler:
         if not result.ok:
             await asyncio.to_thread(self._record_failure, kind, result, started)
         return result
+
+    async def _sync_heads(self) -> None:
+        """Fetch the entry file at the head of every open PR of ours that has no
+        head_file row yet (issue 11 §1, issue 12 §1): one request per distinct head
+        (`SweepReads.file_at`), concurrently within the client's bound, written in its
+        own small transaction after the sweep's. A head is immutable, so each is read
+        once; a quick sweep with nothing new pays nothing (the check is one SQL query).
+        A failed read leaves no row (asked again next sweep) and never fails the sweep.
+        """
+        pending = await asyncio.to_thread(self.cache.pending_heads)
+        wanted: dict[tuple[str, str], list[int]] = {}
+        for number, sha, slug in pending:
+            try:
+                _validate_slug(slug)  # before it reaches a path (§2)
+            except InvalidSlug:
+                continue
+            wanted.setdefault((sha, f"{RFCS_DIR}/{slug}.md"), []).append(number)
+        if not wanted:
+            return
+        keys = list(wanted)
+        total = len(keys)
+        done = 0
+        self._report("fetching PR heads", 0, total)
+
+        async def one(sha: str, path: str) -> str | None:
+            nonlocal done
+            try:
+                return await self._reads.file_at(sha, path)
+            finally:
+                done += 1
+                self._report("fetching PR heads", done, total)
+
+        got = await asyncio.gather(*(one(sha, path) for sha, path in keys),
+                                   return_exceptions=True)
+        now = self.clock()
+        rows = [
+            {"pr_number": n, "head_sha": sha, "path": path, "text": text, "fetched_at": now}
+            for (sha, path), text in zip(keys, got, strict=True)
+            if not isinstance(text, BaseException)
+            for n in wanted[(sha, path)]
+        ]
+        for err in got:  # only Gitea's failures are expected: anything else is a bug
+            if isinstance(err, BaseException) and not isinstance(err, GiteaError):
+                raise err
+        if rows:
+            await asyncio.to_thread(self._write_heads, rows)
+
+    def _write_heads(self, rows: list[dict[str, Any]]) -> None:
+        """Head rows, in their own transaction; a new generation so readers re-read."""
+        with self.cache.write():
+            self.cache.put_heads(rows)
+            stored_gen = self.cache.get_state(K_GEN)
+            gen = int(stored_gen) + 1 if stored_gen is not None and stored_gen.isdigit() else 1
+            self.cache.set_state({K_GEN: str(gen)})
 
     def _report(self, phase: str, done: int, total: int) -> None:
         if self.progress is not None:
@@ -353,6 +412,8 @@ class Reconciler:
                     ]
                 cache.upsert_prs(changed)
                 plan.rows_changed += len(changed)
+            if plan.clear or plan.pr_deletes or plan.pr_rows:
+                cache.prune_heads()  # rows of heads that moved or PRs that are gone
             state: dict[str, object] = dict(plan.state)
             if plan.clear or plan.rows_changed:
                 gen = int(stored_gen) + 1 if stored_gen is not None and stored_gen.isdigit() else 1
@@ -416,11 +477,13 @@ class Reconciler:
         """§9(a): root tree → (if changed or `relist`) rfcs tree → changed blobs."""
         self._report("checking entries", 0, 1)
         _root_sha, root = await self._reads.tree(MAIN, "checking entries")
-        rfcs_sha = ""
+        rfcs_sha = team_sha = ""
         for item in root:
             if item.get("path") == RFCS_DIR and item.get("type") == "tree":
                 rfcs_sha = str(item.get("sha") or "")
-                break
+            elif item.get("path") == TEAM_FILE and item.get("type") == "blob":
+                team_sha = str(item.get("sha") or "")
+        await self._gather_team_file(snap, plan, team_sha)
         stored = snap.state.get(K_TREE) or ""
         skipped_map: dict[str, list[str]] = {} if cold else snap.json_state(K_SKIPPED, {})
         if not relist and rfcs_sha and rfcs_sha == stored:
@@ -469,6 +532,19 @@ class Reconciler:
         plan.skipped.extend((p, r) for p, (_sha, r) in sorted(new_skipped.items()))
         plan.state[K_SKIPPED] = json.dumps(new_skipped, sort_keys=True)
         plan.state[K_TREE] = "" if dirty else rfcs_sha
+
+    async def _gather_team_file(self, snap: _Snapshot, plan: _Plan, sha: str) -> None:
+        """The team file: re-read only when its blob sha in the root tree (which every
+        sweep reads anyway) differs from the stored one: 0 requests when it did not
+        change, 1 (``git/blobs``) when it did. Stored as text, malformed or not:
+        `rfctui.teamfile.parse_team_file` reports what is wrong with it."""
+        if sha == (snap.state.get(K_TEAM_SHA) or "") and K_TEAM_SHA in snap.state:
+            return
+        text = await self._reads.blob_text(sha) if sha else None
+        plan.state[K_TEAM_SHA] = sha
+        plan.state[K_TEAM_TEXT] = text
+        if text != snap.state.get(K_TEAM_TEXT):
+            plan.rows_changed += 1  # a new generation: the UI re-reads thresholds/views
 
     async def _fetch_entries(
         self,

@@ -15,14 +15,18 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from enum import Enum
+from typing import Any, Literal, cast
 
 __all__ = [
     "CACHE_APP_ID",
     "K_GEN",
     "K_PULLS_TOTAL",
     "K_SKIPPED",
+    "K_TEAM_SHA",
+    "K_TEAM_TEXT",
     "LIFECYCLE_STATES",
+    "MISSING",
     "SCHEMA_VERSION",
     "STALE_STATES",
     "ListHead",
@@ -63,6 +67,19 @@ LIFECYCLE_STATES: tuple[str, ...] = (
 K_SKIPPED = "skipped_entries"  # {path: [blob sha, reason]} (JSON)
 K_GEN = "generation"  # bumped by every write; detects a concurrent writer
 K_PULLS_TOTAL = "pulls_total"  # X-Total-Count of state=all: written by listing sweeps only
+# The team file (.rfctui.toml at the meta repo's root on main, issue 11 §3): its blob
+# sha ("" = absent) and its text (NULL = absent), re-read only when the sha changes.
+K_TEAM_SHA = "team_file_sha"
+K_TEAM_TEXT = "team_file_text"
+
+
+class _Missing(Enum):
+    """`Reader.head_text`'s "no row": the head was never fetched (None means absent)."""
+
+    MISSING = "missing"
+
+
+MISSING = _Missing.MISSING
 
 # The left pane's columns of cached_rfc, in the order Reader._rfc_items unpacks them.
 LIST_COLUMNS = (
@@ -458,6 +475,35 @@ class Reader:
                 )
             )
         return items
+
+    def team_file(self) -> str | None:
+        """The team file's text as last read from ``main`` (None: absent or not read yet).
+
+        Parsing it is `rfctui.teamfile.parse_team_file`'s job (a malformed file is
+        stored as is and reported there).
+        """
+        row = self._sql("SELECT value FROM sync_state WHERE key = ?", (K_TEAM_TEXT,)).fetchone()
+        return None if row is None else cast("str | None", row[0])
+
+    def head_text(
+        self, pr_number: int, head_sha: str
+    ) -> str | None | Literal[_Missing.MISSING]:
+        """The entry file at one PR head: its text, None if the head has no such file,
+        `MISSING` if that head was not fetched (yet)."""
+        row = self._sql(
+            "SELECT text FROM head_file WHERE pr_number = ? AND head_sha = ?",
+            (int(pr_number), head_sha),
+        ).fetchone()
+        return MISSING if row is None else cast("str | None", row[0])
+
+    def head_texts(self) -> dict[int, tuple[str, str | None]]:
+        """pr_number -> (head_sha, text or None if absent) at each cached PR's CURRENT
+        head, for every PR whose head was fetched (one query: the queue builder's read)."""
+        rows = self._sql(
+            "SELECT h.pr_number, h.head_sha, h.text FROM head_file h"
+            " JOIN cached_pr p ON p.pr_number = h.pr_number AND p.head_sha = h.head_sha"
+        ).fetchall()
+        return {int(n): (str(sha), text) for n, sha, text in rows}
 
     def pulls_for(self, slug: str) -> list[PRRow]:
         """Every cached PR for `slug`, open ones first, newest first within a state."""

@@ -8,13 +8,15 @@ read cancels its siblings, and a single PR comes back with its OWN head (``head_
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from rfctui.attribution import pr_state
 from rfctui.db import parse_dt
-from rfctui.gitea import GiteaClient, GiteaNotFound, PullPage
+from rfctui.gitea import GiteaClient, GiteaError, GiteaNotFound, PullPage
 
 __all__ = ["EPOCH", "PULL_PAGE", "TREE_PAGE", "SweepReads", "gather_all", "newest_updated_at"]
 
@@ -127,6 +129,36 @@ class SweepReads:
             self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=1
         )
         return newest_updated_at(page.items)
+
+    async def file_at(self, ref: str, path: str) -> str | None:
+        """One file's text at `ref` (a full commit sha): 1 request, the batch
+        ``file-contents`` read with one path, which answers ``null`` for a file absent at
+        that commit (the single-file contents GET would 404 for both an absent file and
+        an unknown commit). None = absent. Raises `GiteaError` when it cannot say (the
+        caller keeps no row and asks again next sweep), including a file Gitea does not
+        serve through its API (too large).
+        """
+        got = await self.client.get_file_contents(self.owner, self.repo, ref, [path])
+        item = got[0] if got else None
+        if item is None:
+            return None
+        content = item.get("content")
+        if content is None:
+            raise GiteaError(None, "too large", path, method="POST",
+                             summary=f"{path} at {ref[:12]} is too large for Gitea's API")
+        try:
+            data = base64.b64decode(content)
+        except (binascii.Error, ValueError, TypeError) as exc:
+            raise GiteaError(None, "bad content", path, method="POST",
+                             summary=f"{path} at {ref[:12]}: content is not base64") from exc
+        return data.decode("utf-8", errors="replace")
+
+    async def blob_text(self, sha: str) -> str:
+        """A blob's text (1 request, ``git/blobs``: immutable, so never read twice);
+        undecodable bytes become U+FFFD (whoever parses it reports the damage)."""
+        return (await self.client.get_blob(self.owner, self.repo, sha)).decode(
+            "utf-8", errors="replace"
+        )
 
     async def pull_or_none(self, number: int) -> dict[str, Any] | None:
         try:

@@ -136,8 +136,9 @@ def test_quick_sweep_unchanged_is_two_requests_at_any_size(tmp_path: Path) -> No
     with open_cache(tmp_path / "big.sqlite") as c:
         cold = sweep(big, c, "resync")
         assert cold.ok and cold.entries == 1100 and cold.pulls == 55
-        # root, tree pages, batches, newest-update probe, PR pages
-        assert cold.requests == 1 + 2 + 37 + 1 + 2
+        # root, tree pages, batches, newest-update probe, PR pages; then the entry file
+        # at each open PR's head, once (its head_file row)
+        assert cold.requests == 1 + 2 + 37 + 1 + 2 + 55
         r = sweep(big, c)
         assert r.ok and r.requests == 2 and r.rows_changed == 0
         full = sweep(big, c, "full_sweep")
@@ -334,7 +335,7 @@ def test_refresh_touches_one_pr_and_one_entry(sb: Sandbox, cache: Cache) -> None
     n = open_pr(sb, "claim/e0003", body="Mine.\n\nOn-behalf-of: Ada Lovelace <ada>")
     sb.commit_files("main", {"rfcs/e0003.md": entry("e0003", "Refreshed")}, "edit")
     r = sweep(sb, cache, "refresh", slug="e0003", pr_number=n)
-    assert r.ok and r.requests == 2
+    assert r.ok and r.requests == 2 + 1  # + the new PR's head file, once
     assert pulls(cache)[n]["opened_by"] == "ada"
     assert rows(cache)["e0003"]["title"] == "Refreshed"
     # the next quick sweep sees consistent counts: no full re-list
@@ -545,6 +546,7 @@ def test_resync_is_not_restarted_by_other_writers(sb: Sandbox, tmp_path: Path) -
     path = tmp_path / "c.sqlite"
     mine, other = open_cache(path), open_cache(path)
     open_pr(sb, "claim/e0001")
+    sweep(sb, mine, "resync")  # the PR's head file is read once, then kept
     cost = sweep(sb, mine, "resync").requests
     fired: list[bool] = []
 

@@ -30,10 +30,12 @@ from rfctui.db.schema import (
     Action,
     CachedPR,
     CachedRFC,
+    HeadFile,
     SyncState,
     json_default,
 )
 from rfctui.rows import (
+    MISSING,
     SCHEMA_VERSION,
     STALE_STATES,
     ListHead,
@@ -52,6 +54,7 @@ __all__ = [
     "ACTION_STATUSES",
     "BUSY_TIMEOUT_MS",
     "EXPORT_SCHEMA",
+    "MISSING",
     "PR_COLUMNS",
     "RFC_COLUMNS",
     "SCHEMA_VERSION",
@@ -64,6 +67,7 @@ __all__ = [
     "CacheError",
     "CachedPR",
     "CachedRFC",
+    "HeadFile",
     "ListHead",
     "ListItem",
     "PRRow",

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+import peewee as pw
 
 from rfctui.db.files import TrackingSqlite, open_or_replace, utcnow
 from rfctui.db.schema import (
@@ -23,6 +25,7 @@ from rfctui.db.schema import (
     BoundModels,
     CachedPR,
     CachedRFC,
+    HeadFile,
     SyncState,
     dict_rows,
     dumps,
@@ -37,6 +40,7 @@ from rfctui.rows import (
     Reader,
     RFCDetail,
     SyncStatus,
+    _Missing,
     format_dt,
     parse_dt,
 )
@@ -88,6 +92,7 @@ class Cache:
         self.CachedRFC = models[CachedRFC]
         self.CachedPR = models[CachedPR]
         self.SyncState = models[SyncState]
+        self.HeadFile = models[HeadFile]
         self.notice = notice
         self.clock = clock
         self._json_memo: dict[str, tuple[str, ...]] = {}
@@ -216,6 +221,49 @@ class Cache:
         for i in range(0, len(wanted), 500):
             n += m.delete().where(m.pr_number.in_(wanted[i : i + 500])).execute()
         return n
+
+    def pending_heads(self) -> list[tuple[int, str, str]]:
+        """(pr_number, head_sha, rfc_slug) of every OPEN PR whose head has no head_file
+        row yet: what the reconciler fetches after a sweep (one SQL query, no network).
+        Closed and merged PRs are never fetched for (their rows, if any, are kept)."""
+        pr, hf = self.CachedPR, self.HeadFile
+        query = (
+            pr.select(pr.pr_number, pr.head_sha, pr.rfc_slug)
+            .join(hf, pw.JOIN.LEFT_OUTER,
+                  on=(hf.pr_number == pr.pr_number) & (hf.head_sha == pr.head_sha))
+            .where((pr.state == "open") & pr.head_sha.is_null(False) & (pr.head_sha != "")
+                   & hf.pr_number.is_null())
+            .order_by(pr.pr_number)
+        )
+        return [(int(n), str(sha), str(slug)) for n, sha, slug in tuple_rows(query)]
+
+    def put_heads(self, rows: Iterable[Mapping[str, object]]) -> int:
+        """Insert or replace head_file rows (pr_number, head_sha, path, text, fetched_at).
+        Use inside write()."""
+        return self._upsert(self.HeadFile, rows)
+
+    def prune_heads(self) -> int:
+        """Drop head_file rows no cached PR points at any more (a head that moved, a
+        deleted PR): one row per PR stays, its current head's. Use inside write()."""
+        hf, pr = self.HeadFile, self.CachedPR
+        current = pr.select(pr.pr_number).where(
+            (pr.pr_number == hf.pr_number) & (pr.head_sha == hf.head_sha)
+        )
+        return int(hf.delete().where(~pw.fn.EXISTS(current)).execute())
+
+    def head_text(
+        self, pr_number: int, head_sha: str
+    ) -> str | None | Literal[_Missing.MISSING]:
+        """The entry file at one PR head (`Reader.head_text`; `MISSING`: not fetched)."""
+        return self.reader().head_text(pr_number, head_sha)
+
+    def head_texts(self) -> dict[int, tuple[str, str | None]]:
+        """pr_number -> (head_sha, text|None) at every PR's current head (`Reader.head_texts`)."""
+        return self.reader().head_texts()
+
+    def team_file(self) -> str | None:
+        """The team file's text (`Reader.team_file`); parse with `rfctui.teamfile`."""
+        return self.reader().team_file()
 
     def clear(self) -> None:
         """Empty entries, PRs and watermarks (keeps schema_version). Use inside write()."""
