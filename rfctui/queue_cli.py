@@ -5,7 +5,8 @@ refresh it) through `rfctui.session.Session.queue_verified`, the UI's own path. 
 ``--as`` it is the verified user's queue: the identity last verified on this machine
 needs no network; only when none is known is Gitea asked (``GET /user``).
 
-Output: one aligned line per item — tier, age, reason words, slug, PR — through
+Output: one aligned line per item — tier (``*`` when snoozed, with ``--all``), age in
+days, reason words, slug, PR, title — through
 `rfctui.text.emit` (titles and logins are other people's text: a control character is
 shown escaped, never sent to the terminal, §7.4/§11); ``--json`` prints exactly
 `rfctui.attention.to_json` through `rfctui.text.emit_json`. Notes (arbiters not fetched
@@ -77,11 +78,11 @@ def _age(days: int | None) -> str:
 
 
 def render(result: QueueResult) -> list[str]:
-    """The plain lines: tier, age, reason words, slug, PR — aligned in columns.
+    """The plain lines: tier, age, reason words, slug, PR, title — aligned in columns.
 
     The text is raw here (`emit` escapes it on the way out); widths are measured on the
     raw text, so a line with an escaped control character is one column wider, never
-    two lines.
+    two lines. The title comes last: it is the only column of any length.
     """
     rows = [
         (
@@ -90,17 +91,18 @@ def render(result: QueueResult) -> list[str]:
             item.text,
             item.slug,
             "" if item.pr_number is None else f"#{item.pr_number}",
+            item.title,
         )
         for item in result.items
     ]
     if not rows:
         return []
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
     lines = []
-    for tier, age, text, slug, pr in rows:
+    for tier, age, text, slug, pr, title in rows:
         line = (
             f"{tier:<{widths[0]}}  {age:>{widths[1]}}  {text:<{widths[2]}}  "
-            f"{slug:<{widths[3]}}  {pr}"
+            f"{slug:<{widths[3]}}  {pr:<{widths[4]}}  {title}"
         )
         lines.append(line.rstrip())
     return lines
