@@ -18,7 +18,8 @@ ran; until then the last commit's time, which can only make time in state look
 commit on ``main``, the state change and any PR update on the entry (so a snoozed row
 comes back, and "new since last seen" lights up, when a PR moves). Per open PR: the real
 opener (§6.3) and, for a pending idea, the arbiters named by its file at the PR head
-(`rfctui.entry.parse_entry`), or None while that file has not been fetched.
+(`rfctui.entry.parse_entry`; its title too), or None while that file has not been
+fetched.
 
 `QueueResult.notes` are one-line things to tell the user: arbiters not fetched yet, a
 malformed team file or personal ``[stale]``/``[queue]``/``[[views]]`` table.
@@ -43,7 +44,7 @@ from rfctui.attention import (
     pending_arbiters_unknown,
     to_json,
 )
-from rfctui.entry import EntryError, InvalidSlug, entry_path, parse_entry
+from rfctui.entry import Entry, EntryError, InvalidSlug, entry_path, parse_entry
 from rfctui.rows import parse_dt
 from rfctui.teamfile import TeamSettings, View, parse_team_file, resolve
 
@@ -129,20 +130,19 @@ def _tuple(text: object, memo: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
     return got
 
 
-def _arbiters(
+def _head_entry(
     number: int, slug: str, text: str | None, unreadable: dict[int, str]
-) -> tuple[str, ...] | None:
-    """The arbiters a pending idea's file names, or None when it is absent or invalid
-    (then nobody can tell who decides; the reason goes to ``unreadable``)."""
+) -> Entry | None:
+    """A pending idea's file at its head, or None when it is absent or invalid (then
+    nobody can tell who decides; the reason goes to ``unreadable``)."""
     if text is None:
         unreadable[number] = f"pending idea PR #{number} has no rfcs/<slug>.md at its head"
         return None
     try:
-        entry = parse_entry(entry_path(slug), text.encode("utf-8"))
+        return parse_entry(entry_path(slug), text.encode("utf-8"))
     except (EntryError, InvalidSlug) as exc:
         unreadable[number] = f"pending idea PR #{number}: {exc}"
         return None
-    return tuple(a for a in entry.arbiters if a)
 
 
 def facts_from_rows(
@@ -200,7 +200,10 @@ def facts_from_rows(
         if kind == "idea" and heads is not None:
             cached = heads.get(number)
             if cached is not None and cached[0] == (head_sha or ""):
-                arbiters = _arbiters(number, slug, cached[1], unreadable)
+                entry = _head_entry(number, slug, cached[1], unreadable)
+                if entry is not None:
+                    arbiters = tuple(a for a in entry.arbiters if a)
+                    title = entry.title or title  # the idea's own title, not "Propose …"
         pulls.append(
             PullFacts(
                 number=number,

@@ -297,3 +297,12 @@ def test_personal_queue_settings_are_validated(tmp_path: Path) -> None:
     assert old.queue_settings["stale"] == {  # type: ignore[attr-defined]
         "idea": "10d", "parked": "45d"}
     assert load("").queue_settings == {}  # type: ignore[attr-defined]
+
+
+def test_a_pending_idea_shows_its_own_title(world: World) -> None:
+    s = world.session(None)
+    try:
+        item = next(i for i in s.queue("grace").items if i.slug == "q-pend-ada")
+    finally:
+        s.close()
+    assert item.reason == "decide" and item.title == "Ada's pending idea"
