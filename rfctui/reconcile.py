@@ -29,6 +29,11 @@ Request costs (``SweepResult.requests``):
   first seen merged or closed while its head branch still exists (``head_sha``: see
   `rfctui.sweep_reads.SweepReads.pull_own_head`). The full sweep's GET of a PR that left
   the open list costs the same.
+- **after every successful sweep**: + 1 request per open PR of ours whose head has no
+  ``head_file`` row yet (the entry file at that head; a head is immutable, so once),
+  in its own small transaction; nothing when no head is new (one SQL query decides).
+- **team file** ``.rfctui.toml``: its blob sha is in the root tree every sweep but a
+  refresh reads anyway: + 1 (``git/blobs``) only when that sha changed.
 
 Decisions (documented here because SPEC leaves them open):
 
