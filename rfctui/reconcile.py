@@ -29,7 +29,8 @@ Request costs (``SweepResult.requests``):
   first seen merged or closed while its head branch still exists (``head_sha``: see
   `rfctui.sweep_reads.SweepReads.pull_own_head`). The full sweep's GET of a PR that left
   the open list costs the same.
-- **after every successful sweep**: + 1 request per open PR of ours whose head has no
+- **after every successful sweep but a refresh** (an action waits for its refresh; the
+  next sweep reads the new head): + 1 request per open PR of ours whose head has no
   ``head_file`` row yet (the entry file at that head; a head is immutable, so once),
   in its own small transaction; nothing when no head is new (one SQL query decides).
 - **team file** ``.rfctui.toml``: its blob sha is in the root tree every sweep but a
@@ -277,8 +278,9 @@ class Reconciler:
                 result.skipped = sorted(plan.skipped)
                 result.entries_fetched = plan.entries_fetched
                 result.pulls_fetched = plan.pulls_fetched
-                try:
-                    await self._sync_heads()
+                try:  # not after a refresh: an action waits for that one
+                    if kind != "refresh":
+                        await self._sync_heads()
                 except Exception:  # noqa: BLE001 - the sweep itself succeeded; the
                     pass  # heads are asked for again next sweep (no row was written)
                 break

@@ -317,3 +317,23 @@ def test_team_file_and_heads_survive_reopen_offline(
         assert c.team_file() == '[queue]\nidle_pr = "7d"\n'
         text = c.head_text(n, pr_head(c, n))
         assert isinstance(text, str) and "slug: kept" in text
+
+
+def test_refresh_leaves_the_head_to_the_next_sweep(sb: Sandbox, rec: Recorder,
+                                                   cache: Cache) -> None:
+    """An action waits for its targeted refresh: that one reads no head (1 round trip
+    less per action); the next quick sweep does, once."""
+    sweep(rec, cache, "resync")
+    n = open_pr(sb, "propose/acted", {"rfcs/acted.md": entry("acted")})
+
+    async def refresh() -> SweepResult:
+        async with GiteaClient(HOST, "bot-token", transport=rec, retries=0,
+                               backoff=0) as client:
+            return await Reconciler(client, cache, OWNER, REPO, BOT).refresh(pr_number=n)
+
+    rec.take()
+    assert asyncio.run(refresh()).ok and head_reads(rec.take()) == []
+    assert cache.pending_heads() == [(n, pr_head(cache, n), "acted")]
+    sweep(rec, cache)
+    assert head_reads(rec.take()) == [pr_head(cache, n)]
+    assert cache.pending_heads() == []
