@@ -11,10 +11,12 @@ posted it, never for the app.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from textual.message import Message
 
+from rfctui.attention import QueueItem
 from rfctui.results import ActionResult, SweepResult
 from rfctui.rows import ListHead, ListItem, PRRow, RFCDetail, SyncStatus
 
@@ -30,6 +32,8 @@ __all__ = [
     "FilterIndexReady",
     "HeadLoaded",
     "ItemsLoaded",
+    "OrderRestored",
+    "QueueLoaded",
     "RetryFinished",
     "StatusLoaded",
     "SyncFinished",
@@ -115,6 +119,37 @@ class CacheChecked(Message, bubble=False):
     generation: str | None
     skipped: list[tuple[str, str]]
     reload: bool = False
+
+
+# -- what needs you (rfctui.screens.queue, issue 11)
+
+
+@dataclass(eq=False)
+class QueueLoaded(Message, bubble=False):
+    """The queue and the since-last-seen marks, computed in a worker.
+
+    ``items`` None: no queue to show (``note`` says why, or the section is hidden).
+    ``new_slugs``: entries with activity since last seen; ``activity``: each entry's
+    latest activity (entry or PR); ``seen``/``baseline``: the marks it was computed
+    with; ``entry_activity``: the entry file's own latest change.
+    """
+
+    items: list[QueueItem] | None
+    note: str | None
+    views: tuple[Any, ...]
+    new_slugs: set[str]
+    activity: dict[str, datetime]
+    seen: dict[str, datetime]
+    baseline: datetime
+    entry_activity: dict[str, datetime]
+
+
+@dataclass(eq=False)
+class OrderRestored(Message, bubble=False):
+    """The sort key and group-by remembered in the marks' UI state."""
+
+    sort: str
+    group_by: str
 
 
 # -- sweeps and identity (rfctui.screens.main, rfctui.screens.sync)

@@ -143,11 +143,27 @@ def build_cache_dir(target: Path) -> tuple[Config, Any]:
     return config_for(target), sb
 
 
-def make_app(cache_dir: Path, *, sync: bool = False, sandbox: Any = None, **kw: Any) -> Any:
-    """An RfcApp over a synced cache: fixed clock, no timers; network only if ``sync``."""
+def make_app(
+    cache_dir: Path,
+    *,
+    sync: bool = False,
+    sandbox: Any = None,
+    known_login: str | None = None,
+    **kw: Any,
+) -> Any:
+    """An RfcApp over a synced cache: fixed clock, no timers; network only if ``sync``.
+
+    ``known_login``: the identity last verified with the user token on this machine (as
+    a sweep leaves it), so the "Needs you" queue shows without the network.
+    """
     from rfctui.app import RfcApp
 
     cfg, sb = build_cache_dir(cache_dir)
+    if known_login is not None:
+        from rfctui.bot import Actor, IdentityFile
+
+        assert cfg.user_token is not None
+        IdentityFile(cfg, cfg.user_token).save(Actor(known_login, known_login.title()))
     sb = sandbox or sb
     app = RfcApp(cfg, clock=fixed_clock, sync=sync, transport=sb.transport, **kw)
     app.animation_level = "none"

@@ -134,6 +134,42 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
     Binding("c", "claim", "Claim", show=False, id="claim"),
     Binding("m", "metadata", "Edit metadata", show=False, id="metadata"),
     Binding("a", "actions_view", "Actions log", show=False, id="actions"),
+    # Issue 11: what needs you, the order of the list, saved views.
+    Binding(
+        "z",
+        "snooze",
+        "Snooze",
+        show=False,
+        id="snooze",
+        tooltip="Hide the highlighted Needs you row until there is new activity",
+    ),
+    Binding(
+        "s",
+        "cycle_sort",
+        "Sort",
+        show=False,
+        id="cycle-sort",
+        tooltip="Sort within groups: name, time in state, last activity, RFC id",
+    ),
+    Binding(
+        "b",
+        "cycle_group",
+        "Group by",
+        show=False,
+        id="cycle-group",
+        tooltip="Group the list by state, tag, owner or arbiter",
+    ),
+    *(
+        Binding(
+            str(n),
+            f"view({n})",
+            f"View {n}",
+            show=False,
+            id=f"view-{n}",
+            tooltip=f"Filter with saved view {n} (.rfctui.toml [[views]])",
+        )
+        for n in range(1, 10)
+    ),
     Binding("question_mark,f1", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 )

@@ -148,6 +148,7 @@ class DetailPane(VerticalScroll, can_focus=True):
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Nothing selected."), id="detail-title", markup=False)
+        yield Static(Content(""), id="detail-news", markup=False)
         yield Static(Content(""), id="detail-meta", markup=False)
         yield Static(Content(""), id="detail-pulls-title", markup=False)
         yield PullList(id="detail-pulls")
@@ -157,6 +158,18 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one(PullList).display = False
         self.query_one("#detail-note").display = False
         self.query_one("#detail-pulls-title").display = False
+        self.query_one("#detail-news").display = False
+
+    def show_news(self, item: ListItem, text: str | None) -> None:
+        """"New since you last looked: …" above the metadata (issue 11 §4); None hides.
+
+        Only for ``item`` if it is still the one shown (the cursor may have moved on).
+        """
+        news = self.query_one("#detail-news", Static)
+        if self.item is None or (self.item.kind, self.item.slug) != (item.kind, item.slug):
+            return
+        news.update(Content.assemble(("New since you last looked: ", "bold"), text or ""))
+        news.display = bool(text)
 
     # -- public ---------------------------------------------------------------------
 
@@ -169,6 +182,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self.query_one(PullList).set_pulls([], self._clock())
         self.query_one("#detail-pulls-title").display = False
         self.query_one("#detail-note").display = False
+        self.query_one("#detail-news").display = False
         if self._markdown is not None:
             self._markdown.update("")
         self._pending_body = self.body_text = ""
@@ -176,6 +190,8 @@ class DetailPane(VerticalScroll, can_focus=True):
     def show(self, item: ListItem, detail: RFCDetail | None, pulls: Sequence[PRRow]) -> None:
         """Show ``item``; ``detail`` and ``pulls`` come from the cache (may be missing)."""
         now = self._clock()
+        if self.item is None or (self.item.kind, self.item.slug) != (item.kind, item.slug):
+            self.query_one("#detail-news").display = False  # another entry's news
         self.item = item
         self.detail = detail
         if item.kind == "pending":

@@ -25,17 +25,29 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from rfctui.attention import QueueItem
 from rfctui.rows import LIFECYCLE_STATES, ListItem
 from rfctui.text import clean, short_age
+from rfctui.widgets.list_order import (
+    GROUP_BY,
+    SORT_KEYS,
+    group_title,
+    grouped,
+    order_members,
+)
 
 __all__ = [
     "BADGES",
+    "GROUP_BY",
+    "NEW_MARK",
+    "SORT_KEYS",
     "GROUP_ORDER",
     "GROUP_TITLES",
     "LIST_STATES",
     "RfcList",
     "Row",
     "build_rows",
+    "group_title",
     "group_totals",
     "ident_widths",
 ]
@@ -44,6 +56,7 @@ __all__ = [
 # triage queue, "other" (states we do not know) last.
 GROUP_ORDER: tuple[str, ...] = ("pending", *LIFECYCLE_STATES, "other")
 GROUP_TITLES: dict[str, str] = {
+    "queue": "Needs you",
     "pending": "Pending ideas",
     "idea": "Ideas",
     "graduated": "Graduated",
@@ -60,6 +73,9 @@ BADGES: dict[str, tuple[str, str]] = {
     "meta_metadata": ("⚙", "open metadata pull requests"),
 }
 
+
+# Activity since you last opened the entry (issue 11 §4): a glyph before the ident.
+NEW_MARK = "●"
 
 # The §3 states that have a group of their own, in display order (Reader.list_head).
 LIST_STATES: tuple[str, ...] = LIFECYCLE_STATES
@@ -82,10 +98,12 @@ class Row:
     count: int = 0
     collapsed: bool = False
     ident_width: int = 0
+    queue: QueueItem | None = None  # a "Needs you" row (issue 11)
+    note: str | None = None  # a plain line under a header (an empty queue, sign-in)
 
     @property
     def is_header(self) -> bool:
-        return self.item is None
+        return self.item is None and self.queue is None and self.note is None
 
 
 def build_rows(
@@ -93,6 +111,10 @@ def build_rows(
     collapsed: set[str],
     widths: dict[str, int] | None = None,
     cache: dict[int, Row] | None = None,
+    *,
+    sort: str = "default",
+    group_by: str = "state",
+    activity: Mapping[str, datetime] | None = None,
 ) -> list[Row]:
     """Group ``items`` (already filtered, in cache order) into display rows.
 
@@ -101,40 +123,57 @@ def build_rows(
     missing from it are measured here. This runs on every filter keystroke over up to
     10,000 items, so it stays a plain loop. ``cache`` (id of an item -> its row; the
     row holds the item, so the id stays unique) lets rows be reused between builds.
+    ``sort`` and ``group_by`` (`rfctui.widgets.list_order`) order the groups and their
+    members; an item shown in two groups (two tags) keys its second row by group.
     """
-    groups: dict[str, list[ListItem]] = {}
-    known = _LIST_GROUPS
-    for item in items:
-        if item.kind == "pending":
-            name = "pending"
-        else:
-            name = item.state if item.state in known else "other"
-        bucket = groups.get(name)
-        if bucket is None:
-            groups[name] = bucket = []
-        bucket.append(item)
     rows: list[Row] = []
-    for name in GROUP_ORDER:
-        members = groups.get(name)
-        if not members:
-            continue
+    placed: set[tuple[str, str]] | None = None if group_by == "state" else set()
+    for name, found in grouped(items, group_by):
+        members = order_members(name, found, sort, activity)
         is_collapsed = name in collapsed
         rows.append(Row(("group", name), name, None, len(members), is_collapsed))
-        if not is_collapsed:
-            width = widths.get(name) if widths else None
-            if width is None:
-                width = min(IDENT_MAX, max(_ident_len(m) for m in members))
-            if cache is None:
-                rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
-                continue
-            # Item rows never change once built (only headers' counts do): a keystroke
-            # reuses them instead of allocating 10,000 new ones (and waking the GC).
-            get = cache.get
+        if is_collapsed:
+            continue
+        width = widths.get(name) if widths else None
+        if width is None:
+            width = min(IDENT_MAX, max(_ident_len(m) for m in members))
+        if placed is not None:
             for m in members:
-                row = get(id(m))
-                if row is None or row.item is not m or row.ident_width != width:
-                    row = cache[id(m)] = Row((m.kind, m.slug), name, m, 0, False, width)
-                rows.append(row)
+                key = (m.kind, m.slug)
+                if key in placed:
+                    key = (m.kind, f"{m.slug}\x00{name}")
+                placed.add(key)
+                rows.append(Row(key, name, m, 0, False, width))
+            continue
+        if cache is None:
+            rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
+            continue
+        # Item rows never change once built (only headers' counts do): a keystroke
+        # reuses them instead of allocating 10,000 new ones (and waking the GC).
+        get = cache.get
+        for m in members:
+            row = get(id(m))
+            if row is None or row.item is not m or row.ident_width != width:
+                row = cache[id(m)] = Row((m.kind, m.slug), name, m, 0, False, width)
+            rows.append(row)
+    return rows
+
+
+def queue_rows(
+    items: Sequence[QueueItem] | None, note: str | None, collapsed: bool
+) -> list[Row]:
+    """The "Needs you (N)" section: its header and one row per item (or a note)."""
+    if items is None and note is None:
+        return []
+    shown = list(items or ())
+    count = len(shown) if items is not None else -1  # -1: no count to give
+    rows = [Row(("group", "queue"), "queue", None, count, collapsed)]
+    if collapsed:
+        return rows
+    if not shown:
+        rows.append(Row(("queue-note", ""), "queue", note=note or "Nothing waits on you."))
+        return rows
+    rows.extend(Row(("queue", q.key), "queue", queue=q) for q in shown)
     return rows
 
 
@@ -247,6 +286,8 @@ class RfcList(ScrollView, can_focus=True):
         "rfc-list--stale",
         "rfc-list--age",
         "rfc-list--empty",
+        "rfc-list--new",
+        "rfc-list--reason",
     }
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
@@ -258,6 +299,7 @@ class RfcList(ScrollView, can_focus=True):
         rfc_list: RfcList
         item: ListItem | None
         group: str
+        queue: QueueItem | None = None  # a "Needs you" row
 
         @property
         def control(self) -> RfcList:
@@ -288,6 +330,14 @@ class RfcList(ScrollView, can_focus=True):
         self._length = 0  # display lines, with the rows not loaded yet
         self._last_key: tuple[str, str] | None = None
         self._now: datetime = self._clock()
+        # Issue 11: the "Needs you" section (None: hidden), its note, the entries with
+        # activity since last seen, and the order (rfctui.widgets.list_order).
+        self._queue: list[QueueItem] | None = None
+        self._queue_note: str | None = None
+        self.new_slugs: frozenset[str] = frozenset()
+        self.activity: dict[str, datetime] = {}
+        self.sort = "default"
+        self.group_by = "state"
 
     # -- data -----------------------------------------------------------------------
 
@@ -362,15 +412,31 @@ class RfcList(ScrollView, can_focus=True):
 
     def _build(self) -> None:
         """``rows`` from the items; with ``_totals`` the headers and length of the whole."""
-        self.rows = build_rows(self._items, self.collapsed, self._widths, self._row_cache)
+        by_state = self.group_by == "state"
+        rows = build_rows(
+            self._items,
+            self.collapsed,
+            self._widths if by_state else None,
+            self._row_cache if by_state else None,
+            sort=self.sort,
+            group_by=self.group_by,
+            activity=self.activity,
+        )
+        # The queue is about you, not about the filter: hidden while one is on.
+        filtering = self._folds_before_filter is not None
+        head = [] if filtering else queue_rows(
+            self._queue, self._queue_note, "queue" in self.collapsed
+        )
+        self.rows = head + rows if head else rows
         length = len(self.rows)
-        if self._totals is not None:
-            for row in self.rows:
+        if self._totals is not None and by_state:
+            for row in rows:
                 if row.item is None:
                     row.count = self._totals.get(row.group, row.count)
             length = max(
                 length,
-                sum(1 if g in self.collapsed else n + 1 for g, n in self._totals.items() if n),
+                len(head)
+                + sum(1 if g in self.collapsed else n + 1 for g, n in self._totals.items() if n),
             )
         self._length = length
         # Width 0: rows are cut to the pane, never scrolled sideways; and a resize does
@@ -386,11 +452,45 @@ class RfcList(ScrollView, can_focus=True):
         row = self.highlighted_row
         return row.item if row else None
 
+    def set_queue(self, items: Sequence[QueueItem] | None, note: str | None = None) -> None:
+        """Show the "Needs you" section: ``items`` (``[]``: nothing waits), or only
+        ``note`` (e.g. sign-in needed) when ``items`` is None; both None hide it."""
+        self._queue = list(items) if items is not None else None
+        self._queue_note = note
+        self._rebuild(announce=False)
+
+    @property
+    def queue_items(self) -> list[QueueItem]:
+        return list(self._queue or ())
+
+    def set_marks(self, new_slugs: Iterable[str], activity: Mapping[str, datetime]) -> None:
+        """Entries with activity since last seen (a marker) and each one's last activity
+        (the "last activity" sort)."""
+        self.new_slugs = frozenset(new_slugs)
+        self.activity = dict(activity)
+        self._line_cache.clear()
+        if self.sort == "activity":
+            self._rebuild(announce=False)
+        else:
+            self.refresh()
+
+    def set_order(self, sort: str | None = None, group_by: str | None = None) -> None:
+        """Change the sort key and/or the grouping; the cursor stays on its row."""
+        if sort is not None:
+            self.sort = sort if sort in SORT_KEYS else "default"
+        if group_by is not None:
+            self.group_by = group_by if group_by in GROUP_BY else "state"
+        self._line_cache.clear()
+        self._row_cache.clear()
+        self._rebuild(announce=False)
+
     def select_slug(self, slug: str, kind: str = "rfc") -> bool:
         """Move the cursor to ``slug`` (expanding its group); False if it is not shown."""
         for item in self._items:
             if item.slug == slug and item.kind == kind:
                 self.collapsed.discard(group_of(item))
+                for name, _members in grouped([item], self.group_by):
+                    self.collapsed.discard(name)
                 break
         self._rebuild()
         for i, row in enumerate(self.rows):
@@ -414,9 +514,8 @@ class RfcList(ScrollView, can_focus=True):
         key = row.key if row else None
         if key != self._last_key:
             self._last_key = key
-            self.post_message(
-                self.Highlighted(self, row.item if row else None, row.group if row else "")
-            )
+            item, group, queue = (row.item, row.group, row.queue) if row else (None, "", None)
+            self.post_message(self.Highlighted(self, item, group, queue))
 
     def _scroll_cursor_into_view(self) -> None:
         height = self.scrollable_content_region.height
@@ -460,14 +559,27 @@ class RfcList(ScrollView, can_focus=True):
         def control(self) -> RfcList:
             return self.rfc_list
 
+    @dataclass(eq=False)
+    class QueueSelected(Message):
+        """``enter`` on a "Needs you" row: the screen selects its entry."""
+
+        rfc_list: RfcList
+        queue: QueueItem
+
+        @property
+        def control(self) -> RfcList:
+            return self.rfc_list
+
     def action_select(self) -> None:
         """On a header: fold or unfold. On an item: post ``Selected``."""
         row = self.highlighted_row
         if row is None:
             return
-        if row.is_header or row.item is None:
+        if row.queue is not None:
+            self.post_message(self.QueueSelected(self, row.queue))
+        elif row.is_header:
             self._set_collapsed(row.group, not row.collapsed)
-        else:
+        elif row.item is not None:
             self.post_message(self.Selected(self, row.item))
 
     def action_toggle_group(self) -> None:
@@ -552,7 +664,8 @@ class RfcList(ScrollView, can_focus=True):
             return Strip(segments).adjust_cell_length(width, cursor)
         # Every other line is a finished Strip, kept per row and width: typing in the
         # filter mostly shows rows that were on screen a keystroke ago.
-        cache_key = (row.key, width, row.ident_width, row.count, row.collapsed)
+        new = row.item is not None and row.item.slug in self.new_slugs
+        cache_key = (row.key, width, row.ident_width, row.count, row.collapsed, new)
         strip = self._line_cache.get(cache_key)
         if strip is None:
             if len(self._line_cache) > 4000:
@@ -576,11 +689,17 @@ class RfcList(ScrollView, can_focus=True):
         self.refresh_line(self.cursor)
 
     def _render_row(self, row: Row, width: int) -> list[Segment]:
-        if row.item is None:
+        if row.is_header:
             arrow = "▸" if row.collapsed else "▾"
-            label = f"{arrow} {GROUP_TITLES[row.group]} ({row.count})"
+            count = f" ({row.count})" if row.count >= 0 else ""
+            label = f"{arrow} {group_title(row.group)}{count}"
             return [Segment(_fit(label, width), self._style("header"))]
+        if row.queue is not None:
+            return self._render_queue(row.queue, width)
+        if row.note is not None:
+            return [Segment(_fit("  " + row.note, width), self._style("empty"))]
         item = row.item
+        assert item is not None
         if item.kind == "pending":
             return self._render_pending(item, width, row.ident_width)
         return self._render_rfc(item, width, row.ident_width)
@@ -598,8 +717,9 @@ class RfcList(ScrollView, can_focus=True):
             right.append(("removed", self._style("removed")))
         elif item.stale:
             right.append(("stale", self._style("stale")))
-        owners = ",".join(clean(o) for o in item.owners)
-        return self._compose_line(ident, clean(item.title), owners, right, width, dim=item.removed)
+        owners, title = ",".join(clean(o) for o in item.owners), clean(item.title)
+        new = item.slug in self.new_slugs
+        return self._compose_line(ident, title, owners, right, width, dim=item.removed, new=new)
 
     def _render_pending(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
         w = min(width_hint, max(8, width // 3))
@@ -610,7 +730,21 @@ class RfcList(ScrollView, can_focus=True):
             right.append(("stale", self._style("stale")))
         title = pending_title(item.title)
         # The real proposer matters more than the title's tail (§7.3): keep it.
-        return self._compose_line(ident, title, who, right, width, dim=False, min_title=4)
+        new = item.slug in self.new_slugs
+        return self._compose_line(ident, title, who, right, width, dim=False, min_title=4, new=new)
+
+    def _render_queue(self, q: QueueItem, width: int) -> list[Segment]:
+        """``  slug  reason in words … title  age``: why it waits on you, and how long."""
+        w = min(IDENT_MAX, max(8, width // 3))
+        ident = set_cell_size(_fit(clean(q.slug), w), w)
+        age = f"{q.age_days}d" if q.age_days is not None else "—"
+        right = [(age, self._style("age"))]
+        if q.snoozed:
+            right.insert(0, ("snoozed", self._style("removed")))
+        return self._compose_line(
+            ident, q.text, "", right, width, dim=False, min_title=8,
+            new=q.new_since_seen and q.slug in self.new_slugs, text_style="reason",
+        )
 
     def _compose_line(
         self,
@@ -622,6 +756,8 @@ class RfcList(ScrollView, can_focus=True):
         *,
         dim: bool,
         min_title: int = 12,
+        new: bool = False,
+        text_style: str | None = None,
     ) -> list[Segment]:
         """Lay out ``  ident  title … owners badges`` in ``width`` cells.
 
@@ -638,10 +774,13 @@ class RfcList(ScrollView, can_focus=True):
             owners, owners_w = "", 0
             title_w = width - len(indent) - ident_w - 1 - right_w
         segs: list[Segment] = [
-            Segment(indent),
+            Segment(NEW_MARK + " ", self._style("new")) if new else Segment(indent),
             Segment(ident, self._style("ident")),
             Segment(" "),
-            Segment(set_cell_size(_fit(title, max(title_w, 0)), max(title_w, 0))),
+            Segment(
+                set_cell_size(_fit(title, max(title_w, 0)), max(title_w, 0)),
+                self._style(text_style) if text_style else None,
+            ),
         ]
         if owners:
             segs += [Segment(" "), Segment(owners, self._style("owners"))]

@@ -32,6 +32,8 @@ class StatusLine(Static):
         self.demo = False
         self.hint: str | None = None  # e.g. a filter problem
         self.skipped = 0  # malformed entries the last sweep skipped (listed in help)
+        self.queue_count: int | None = None  # "Needs you" rows (None: no queue known)
+        self.order: str | None = None  # e.g. "by tag · sort: name" (None: the default)
 
     def render_status(self) -> None:
         """Rebuild the line from the fields (cheap; called on every change)."""
@@ -51,9 +53,15 @@ class StatusLine(Static):
             parts.append(Content(f"synced {humanize_age(self.synced_at, now)}"))
         else:
             parts.append(Content("never synced"))
+        if self.queue_count is not None:
+            # What waits on you comes before the totals: the morning question (issue 11).
+            style = "bold $text-warning" if self.queue_count else "$text-muted"
+            parts.append(Content.styled(f"needs you: {self.queue_count}", style))
         if self.loaded:
             parts.append(Content(f"{self.rfc_count} RFCs"))
             parts.append(Content(f"{self.pending_count} pending"))
+        if self.order:
+            parts.append(Content.styled(one_line(self.order, 60), "$text-accent"))
         if self.skipped:
             parts.append(Content.styled(f"{self.skipped} skipped", "$text-warning"))
         if self.shown is not None:

@@ -1,0 +1,247 @@
+"""The "Needs you" section, snoozes, since-last-seen, sort and group-by in the UI (issue 11).
+
+Pilot tests over the cache the real reconciler built from the sample sandbox under a
+fixed clock (tests/ui_fixtures.py). Marks live in the data directory under the cache
+directory, so a second app on the same directory is a restart that keeps them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ui_fixtures import FIXED_NOW, make_app, quiet_environment, settle
+
+from rfctui.marks import Marks
+from rfctui.screens.queue import SIGN_IN_NOTE, what_is_new
+from rfctui.widgets.detail import DetailPane
+from rfctui.widgets.rfc_list import NEW_MARK, RfcList
+from rfctui.widgets.status import StatusLine
+
+SIZE = (120, 40)
+
+
+@pytest.fixture(autouse=True)
+def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
+    quiet_environment(monkeypatch)
+
+
+def rfc_list(app: Any) -> RfcList:
+    return app.screen.query_one(RfcList)
+
+
+def status_text(app: Any) -> str:
+    return str(app.screen.query_one(StatusLine).render())
+
+
+def queue_keys(app: Any) -> list[str]:
+    return [r.queue.key for r in rfc_list(app).rows if r.queue is not None]
+
+
+def move_to(app: Any, predicate: Any) -> None:
+    lst = rfc_list(app)
+    lst.cursor = next(i for i, r in enumerate(lst.rows) if predicate(r))
+
+
+async def test_queue_rows_for_ada_in_attention_order(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        expected = app.session.queue("ada").items
+        assert expected, "the sample gives ada things to do"
+        assert queue_keys(app) == [q.key for q in expected]
+        lst = rfc_list(app)
+        # The section is the first thing in the pane, above the pending ideas.
+        assert lst.rows[0].key == ("group", "queue")
+        assert lst.rows[0].count == len(expected)
+        first_other = next(i for i, r in enumerate(lst.rows) if r.is_header and r.group != "queue")
+        assert lst.rows[first_other].group == "pending"
+        assert f"needs you: {len(expected)}" in status_text(app)
+        # Reason in words and age on the row itself.
+        line = "".join(s.text for s in lst.render_line(1))
+        assert expected[0].text[:10] in line and f"{expected[0].age_days}d" in line
+
+
+async def test_a_login_with_no_roles_gets_an_empty_section(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="nobody-here")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        assert queue_keys(app) == []
+        assert lst.rows[0].key == ("group", "queue") and lst.rows[0].count == 0
+        assert lst.rows[1].note is not None and "owns or arbitrates nothing" in lst.rows[1].note
+        assert "needs you: 0" in status_text(app)
+
+
+async def test_unknown_identity_hides_the_section_and_no_token_says_sign_in(
+    tmp_path: Path,
+) -> None:
+    app = make_app(tmp_path / "a")  # a token, never verified on this machine
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert all(r.group != "queue" for r in rfc_list(app).rows)
+        assert "needs you" not in status_text(app)
+    from dataclasses import replace
+
+    from ui_fixtures import fixed_clock
+
+    from rfctui.app import RfcApp
+    from rfctui.session import Session
+
+    other = make_app(tmp_path / "b")
+    cfg = replace(other.session.config, user_token=None)
+    app = RfcApp(session=Session(cfg, clock=fixed_clock), sync=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        assert lst.rows[0].key == ("group", "queue") and lst.rows[1].note == SIGN_IN_NOTE
+
+
+async def test_z_snoozes_a_row_and_it_stays_hidden_after_a_restart(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        before = queue_keys(app)
+        target = before[2]
+        move_to(app, lambda r: r.queue is not None and r.queue.key == target)
+        await pilot.press("z")
+        await settle(pilot)
+        assert target not in queue_keys(app) and len(queue_keys(app)) == len(before) - 1
+        assert f"needs you: {len(before) - 1}" in status_text(app)
+        assert any("Snoozed until new activity" in n.message for n in app._notifications)
+    # The marks file, not the cache, keeps it: a new app on the same directories.
+    assert any(s.key == target for s in Marks(app.session.config).snoozes())
+    again = make_app(tmp_path, known_login="ada")
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert target not in queue_keys(again)
+        assert f"needs you: {len(before) - 1}" in status_text(again)
+
+
+async def test_z_elsewhere_only_explains(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        before = queue_keys(app)
+        move_to(app, lambda r: r.item is not None)
+        await pilot.press("z")
+        await settle(pilot)
+        assert queue_keys(app) == before
+        assert any("Needs you" in n.message for n in app._notifications)
+
+
+async def test_enter_on_a_queue_row_selects_its_entry_or_pending_idea(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        items = app.session.queue("ada").items
+        review = next(q for q in items if q.reason == "review")
+        move_to(app, lambda r: r.queue is not None and r.queue.key == review.key)
+        await pilot.press("enter")
+        await settle(pilot)
+        chosen = rfc_list(app).highlighted_item
+        assert chosen is not None and (chosen.kind, chosen.slug) == ("rfc", review.slug)
+        assert app.screen.query_one(DetailPane).item == chosen
+        pending = next(q for q in items if q.reason == "decide" and q.pr_number is not None)
+        move_to(app, lambda r: r.queue is not None and r.queue.key == pending.key)
+        await pilot.press("enter")
+        await settle(pilot)
+        chosen = rfc_list(app).highlighted_item
+        assert chosen is not None and chosen.kind == "pending"
+        assert chosen.pr_number == pending.pr_number
+
+
+async def test_marker_shows_activity_since_last_seen_and_goes_once_opened(
+    tmp_path: Path,
+) -> None:
+    slug = "typed-config"  # an open body-edit PR from the sample, three days old
+    first = make_app(tmp_path, known_login="ada")
+    marks = Marks(first.session.config)
+    # Looked at it ten days ago: the PR came after.
+    marks.mark_seen(slug, FIXED_NOW - timedelta(days=10))
+    async with first.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(first)
+        assert slug in lst.new_slugs
+        # Entries never opened date from when marks began (now): no marker.
+        assert "feature-flags" not in lst.new_slugs
+        index = next(
+            i for i, r in enumerate(lst.rows) if r.item is not None and r.item.slug == slug
+        )
+        lst.scroll_to(y=max(0, index - 2), animate=False, immediate=True)
+        await pilot.pause()
+        row_y = index - round(lst.scroll_y)
+        line = "".join(s.text for s in lst.render_line(row_y))
+        assert line.lstrip().startswith(NEW_MARK)
+        lst.cursor = index
+        await settle(pilot)
+        news = str(first.screen.query_one("#detail-news").render())
+        assert "New since you last looked" in news and "PR #8" in news
+        await pilot.press("enter")  # read it
+        await settle(pilot)
+        assert slug not in lst.new_slugs
+    assert marks.seen()[slug] == FIXED_NOW
+    again = make_app(tmp_path, known_login="ada")
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert slug not in rfc_list(again).new_slugs
+
+
+def test_what_is_new_names_the_changes() -> None:
+    from rfctui.rows import PRRow
+
+    seen = FIXED_NOW - timedelta(days=5)
+    pr = PRRow(
+        12, "meta_body_edit", "open", "t", "grace", FIXED_NOW - timedelta(days=9), None, None,
+        FIXED_NOW - timedelta(days=1), "b", "https://x/pr/12",
+    )
+    new_pr = PRRow(
+        13, "meta_claim", "open", "t", "grace", FIXED_NOW - timedelta(days=1), None, None,
+        None, "b", "https://x/pr/13",
+    )
+    assert what_is_new(seen, None, [pr, new_pr], None) == "PR #12 updated, PR #13 opened"
+    assert what_is_new(seen, None, [], FIXED_NOW) is None  # no detail: nothing to say
+    assert what_is_new(None, None, [pr], FIXED_NOW) is None
+
+
+async def test_sort_and_group_change_the_order_and_are_restored(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        grads = [r.item.rfc_id for r in lst.rows if r.item is not None and r.group == "graduated"]
+        assert grads == sorted(grads), "graduated entries by id by default"
+        ideas = [r.item.title for r in lst.rows if r.item is not None and r.group == "idea"]
+        await pilot.press("s")  # name
+        await settle(pilot)
+        by_name = [r.item.title for r in lst.rows if r.item is not None and r.group == "idea"]
+        assert by_name == sorted(ideas, key=str.casefold) and by_name != ideas
+        assert "sort: name" in status_text(app)
+        await pilot.press("b")  # by tag
+        await settle(pilot)
+        headers = [r.group for r in lst.rows if r.is_header]
+        assert any(h.startswith("tag:") for h in headers) and "idea" not in headers
+        assert "by tag" in status_text(app)
+    again = make_app(tmp_path, known_login="ada")
+    async with again.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(again)
+        assert (lst.sort, lst.group_by) == ("name", "tag")
+        assert "by tag · sort: name" in status_text(again)
+        for _ in range(3):  # tag → owner → arbiter → state
+            await pilot.press("b")
+        await pilot.press("s", "s", "s", "s")  # and the sort to default
+        await settle(pilot)
+        assert (lst.sort, lst.group_by) == ("default", "state")
+        assert "sort:" not in status_text(again)
+
+
+async def test_a_view_key_without_views_says_so(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        assert any("No view 3" in n.message for n in app._notifications)
