@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from rfctui.history import HistoryResult
     from rfctui.marks import Marks
     from rfctui.reconcile import Reconciler
-    from rfctui.triage import QueueResult
+    from rfctui.triage import FactsMemo, QueueResult
 
 __all__ = ["Notice", "Session", "SweepKind", "describe_error"]
 
@@ -104,6 +104,7 @@ class Session:
         # Why the last `identify` could not reach Gitea (then actions are saved, not sent).
         self.offline_reason: str | None = None
         self._marks: Marks | None = None
+        self._facts_memo: FactsMemo | None = None
 
     def __repr__(self) -> str:  # never a token
         return f"Session({self.config.target_key!r})"
@@ -371,9 +372,13 @@ class Session:
                     " or name someone with --as LOGIN"
                 )
             login = me
-        from rfctui.triage import build_queue, read_facts
+        from rfctui.triage import FactsMemo, build_queue, read_facts
 
-        facts = read_facts(self.cache())
+        with self._lock:
+            if self._facts_memo is None:
+                self._facts_memo = FactsMemo()
+            memo = self._facts_memo
+        facts = read_facts(self.cache(), memo)
         marks = self.marks
         own = bool(me) and same_login(login, me)
         result = build_queue(

@@ -28,6 +28,7 @@ malformed team file or personal ``[stale]``/``[queue]``/``[[views]]`` table.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -53,26 +54,40 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Facts",
+    "FactsMemo",
     "QueueResult",
     "build_queue",
     "facts_from_rows",
     "read_facts",
+    "read_rows",
 ]
 
 HeadTexts = Mapping[int, tuple[str, str | None]]
 
-_RFC_COLUMNS: Final = (
+# An entry row: its columns, then the latest activity of any PR on it (stored times
+# are RFC 3339 text that sorts chronologically, `rfctui.db.schema.UTCDateTimeField`).
+RFC_COLUMNS: Final = (
     "slug, title, state, owners, arbiters, proposed_by, state_since,"
-    " last_entry_commit_at, removed"
+    " last_entry_commit_at, removed, body_sha, pr_activity"
 )
-_PR_COLUMNS: Final = (
+PR_COLUMNS: Final = (
     "pr_number, rfc_slug, pr_kind, state, opened_by, opened_at, updated_at, head_sha, title"
 )
-# One statement, one step, one snapshot: both tables as one JSON document.
-_FACTS_SQL: Final = (
+_RFC_SELECT: Final = (
+    "SELECT r.slug AS slug, r.title AS title, r.state AS state, r.owners AS owners,"
+    " r.arbiters AS arbiters, r.proposed_by AS proposed_by, r.state_since AS state_since,"
+    " r.last_entry_commit_at AS last_entry_commit_at, r.removed AS removed,"
+    " r.body_sha AS body_sha, a.act AS pr_activity FROM cached_rfc AS r LEFT JOIN"
+    " (SELECT rfc_slug, MAX(COALESCE(updated_at, opened_at)) AS act FROM cached_pr"
+    " GROUP BY rfc_slug) AS a ON a.rfc_slug = r.slug"
+)
+# One statement, one step, one snapshot: entries (with their PRs' latest activity) and
+# the open PRs, as one JSON document. Closed PRs count only through that activity.
+FACTS_SQL: Final = (
     "SELECT json_object("
-    f"'rfcs', (SELECT json_group_array(json_array({_RFC_COLUMNS})) FROM cached_rfc),"
-    f"'pulls', (SELECT json_group_array(json_array({_PR_COLUMNS})) FROM cached_pr))"
+    f"'rfcs', (SELECT json_group_array(json_array({RFC_COLUMNS})) FROM ({_RFC_SELECT})),"
+    f"'pulls', (SELECT json_group_array(json_array({PR_COLUMNS})) FROM cached_pr"
+    " WHERE state = 'open'))"
 )
 
 
@@ -145,94 +160,162 @@ def _head_entry(
         return None
 
 
+class FactsMemo:
+    """Records built by an earlier read, by their raw row (`facts_from_rows`).
+
+    Why: building 10,000 `EntryFacts` costs more than reading them, and a sweep changes
+    few rows; with a memo the next read rebuilds only what changed (a row's text is its
+    key, so a stale record can never be reused) and never parses a head file twice
+    (a head sha is its content). Each read keeps only what it saw. And when the cache
+    has not changed at all since the last read on the same connection (a snooze, a
+    second look), `read_facts` returns the same facts without reading rows. One per
+    `Session`; safe across threads (a read swaps whole dictionaries in).
+    """
+
+    __slots__ = ("entries", "facts", "heads", "pulls", "version")
+
+    def __init__(self) -> None:
+        # The whole result of the last `read_facts` and the cache version it read: the
+        # connection, SQLite's data_version (moves when another connection commits) and
+        # the connection's own total_changes (moves when it writes itself).
+        self.version: tuple[object, int, int] | None = None
+        self.facts: Facts | None = None
+        self.entries: dict[tuple[Any, ...], EntryFacts] = {}
+        self.pulls: dict[tuple[Any, ...], PullFacts] = {}
+        self.heads: dict[tuple[int, str], tuple[Entry | None, str | None]] = {}
+
+
 def facts_from_rows(
     rfc_rows: Iterable[Sequence[Any]],
     pr_rows: Iterable[Sequence[Any]],
     heads: HeadTexts | None,
     team_text: str | None = None,
+    *,
+    memo: FactsMemo | None = None,
 ) -> Facts:
-    """Facts from raw rows (``_RFC_COLUMNS`` / ``_PR_COLUMNS``, times as stored text).
+    """Facts from raw rows (`RFC_COLUMNS` / `PR_COLUMNS`, times as stored text; only
+    open PRs count, the others only through an entry's ``pr_activity``).
 
     ``heads``: pr_number -> (head sha, file text or None if absent) as cached; None
     when the cache keeps no heads (every pending idea's arbiters are then unknown).
+    ``memo`` re-uses the records of an earlier call for identical rows.
     """
-    memo: dict[str, tuple[str, ...]] = {}
-    pr_activity: dict[str, datetime] = {}
-    open_rows: list[tuple[Any, ...]] = []
-    for row in pr_rows:
-        number, slug, kind, state, opened_by, opened_at, updated_at, head_sha, title = row
-        opened = parse_dt(opened_at)
-        updated = parse_dt(updated_at)
-        moved = updated or opened
-        if moved is not None:
-            last = pr_activity.get(slug)
-            if last is None or moved > last:
-                pr_activity[slug] = moved
-        if state == "open" and opened is not None:
-            open_rows.append((number, slug, kind, opened_by, opened, updated, head_sha, title))
+    old = memo if memo is not None else FactsMemo()
+    new = FactsMemo()
+    lists: dict[str, tuple[str, ...]] = {}
     entries: list[EntryFacts] = []
     append = entries.append
-    for slug, title, state, owners, arbs, proposed_by, since_text, commit_text, removed in (
-        rfc_rows
-    ):
-        since = parse_dt(since_text)
-        activity = parse_dt(commit_text)
-        for other in (since, pr_activity.get(slug)):
-            if other is not None and (activity is None or other > activity):
-                activity = other
-        append(
-            EntryFacts(
+    for row in rfc_rows:
+        # The blob sha stands for everything parsed from the file (§4.2); the rest is
+        # what the cache adds. Short keys: hashing them is most of a re-read's cost.
+        key = (row[0], row[9], row[6], row[7], row[8], row[10])
+        facts = old.entries.get(key)
+        if facts is None:
+            slug, title, state, owners, arbs, proposed_by, since_text, commit_text, removed = (
+                row[:9]
+            )
+            since = parse_dt(since_text)
+            activity = parse_dt(commit_text)
+            for other in (since, parse_dt(row[10])):
+                if other is not None and (activity is None or other > activity):
+                    activity = other
+            facts = EntryFacts(
                 slug=slug,
                 title=title or "",
                 state=state or "",
-                owners=_tuple(owners, memo),
-                arbiters=_tuple(arbs, memo),
+                owners=_tuple(owners, lists),
+                arbiters=_tuple(arbs, lists),
                 proposed_by=proposed_by,
                 state_since=since,
                 last_activity=activity,
                 removed=bool(removed),
             )
-        )
+        new.entries[key] = facts
+        append(facts)
     unreadable: dict[int, str] = {}
     pulls: list[PullFacts] = []
-    for number, slug, kind, opened_by, opened, updated, head_sha, title in open_rows:
+    for row in pr_rows:
+        number, slug, kind, state, opened_by, opened_text, updated_text, head_sha, title = row
+        if state != "open":
+            continue
+        key = tuple(row)
         arbiters: tuple[str, ...] | None = None
         if kind == "idea" and heads is not None:
             cached = heads.get(number)
             if cached is not None and cached[0] == (head_sha or ""):
-                entry = _head_entry(number, slug, cached[1], unreadable)
+                head_key = (number, cached[0])
+                parsed = old.heads.get(head_key)
+                if parsed is None:
+                    why: dict[int, str] = {}
+                    parsed = (_head_entry(number, slug, cached[1], why), why.get(number))
+                new.heads[head_key] = parsed
+                entry, reason = parsed
+                if reason is not None:
+                    unreadable[number] = reason
                 if entry is not None:
                     arbiters = tuple(a for a in entry.arbiters if a)
                     title = entry.title or title  # the idea's own title, not "Propose …"
-        pulls.append(
-            PullFacts(
+        pull_key = (key, arbiters, title)
+        pull = old.pulls.get(pull_key)
+        if pull is None:
+            opened = parse_dt(opened_text)
+            if opened is None:
+                continue  # no opening time: nothing can be said about how long it waits
+            pull = PullFacts(
                 number=number,
                 slug=slug,
                 kind=kind,
                 state="open",
                 opened_by=opened_by or "",
                 opened_at=opened,
-                updated_at=updated,
+                updated_at=parse_dt(updated_text),
                 head_sha=head_sha or "",
                 arbiters=arbiters,
                 title=title or "",
             )
-        )
+        new.pulls[pull_key] = pull
+        pulls.append(pull)
+    if memo is not None:
+        memo.entries, memo.pulls, memo.heads = new.entries, new.pulls, new.heads
     return Facts(entries, pulls, team_text, unreadable, heads_known=heads is not None)
 
 
-def read_facts(cache: Cache) -> Facts:
-    """Everything the queue needs from ``cache`` (`rfctui.db.Cache`): entries and PRs
-    in one statement, then the cached heads and team file when the cache keeps them."""
-    text = cache.reader().conn.execute(_FACTS_SQL).fetchone()[0]
+def read_rows(conn: sqlite3.Connection) -> tuple[list[list[Any]], list[list[Any]]]:
+    """Entry rows and open PR rows (`RFC_COLUMNS`, `PR_COLUMNS`) in one statement."""
+    text = conn.execute(FACTS_SQL).fetchone()[0]
     data = json.loads(text) if text else {}
-    rfc_rows = json.loads(data["rfcs"]) if isinstance(data.get("rfcs"), str) else data.get("rfcs")
-    pr_rows = json.loads(data["pulls"]) if isinstance(data.get("pulls"), str) else data.get("pulls")
+
+    def part(name: str) -> list[list[Any]]:
+        value = data.get(name)  # a subquery's JSON may come back as text
+        rows = json.loads(value) if isinstance(value, str) else value
+        return rows if isinstance(rows, list) else []
+
+    return part("rfcs"), part("pulls")
+
+
+def read_facts(cache: Cache, memo: FactsMemo | None = None) -> Facts:
+    """Everything the queue needs from ``cache`` (`rfctui.db.Cache`): entries and PRs
+    in one statement, then the cached heads and team file when the cache keeps them.
+    With a ``memo``, nothing is read again while the cache has not changed."""
+    conn = cache.reader().conn
+    version = None
+    if memo is not None:
+        data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        version = (conn, int(data_version), conn.total_changes)
+        facts = memo.facts
+        if facts is not None and memo.version is not None and memo.version[0] is conn and (
+            memo.version[1:] == version[1:]
+        ):
+            return facts
+    rfc_rows, pr_rows = read_rows(conn)
     head_texts = getattr(cache, "head_texts", None)
     heads: HeadTexts | None = head_texts() if callable(head_texts) else None
     team_file = getattr(cache, "team_file", None)
     team_text = team_file() if callable(team_file) else None
-    return facts_from_rows(rfc_rows or [], pr_rows or [], heads, team_text)
+    facts = facts_from_rows(rfc_rows, pr_rows, heads, team_text, memo=memo)
+    if memo is not None:
+        memo.version, memo.facts = version, facts
+    return facts
 
 
 def _has_roles(login: str, facts: Facts) -> bool:

@@ -20,7 +20,7 @@ from queue_world import PEOPLE, T0, World, build_world, commit_file
 
 from rfctui.bot.errors import ActionsDisabled
 from rfctui.config import ConfigError, load_config
-from rfctui.triage import facts_from_rows, read_facts
+from rfctui.triage import facts_from_rows, read_facts, read_rows
 
 Row = tuple[str, str, int | None]
 
@@ -140,13 +140,8 @@ def test_arbiters_not_fetched_yet_say_so_and_decide_nothing(world: World) -> Non
     s = world.session(None)
     path = s.config.cache_file
     s.close()
-    conn = sqlite3.connect(path)
-    rfcs = conn.execute(
-        "SELECT slug, title, state, owners, arbiters, proposed_by, state_since,"
-        " last_entry_commit_at, removed FROM cached_rfc").fetchall()
-    pulls = conn.execute(
-        "SELECT pr_number, rfc_slug, pr_kind, state, opened_by, opened_at, updated_at,"
-        " head_sha, title FROM cached_pr").fetchall()
+    conn = sqlite3.connect(path)  # any connection reads the same rows
+    rfcs, pulls = read_rows(conn)
     conn.close()
     from rfctui.triage import build_queue
 
@@ -306,3 +301,28 @@ def test_a_pending_idea_shows_its_own_title(world: World) -> None:
     finally:
         s.close()
     assert item.reason == "decide" and item.title == "Ada's pending idea"
+
+
+def test_an_unchanged_cache_is_not_read_again_and_a_sweep_is_seen(fresh_world: World) -> None:
+    w = fresh_world
+    w.clock.now = T0 + timedelta(days=1)
+    s = w.session("ada")
+    try:
+        from rfctui.triage import FactsMemo
+
+        memo = FactsMemo()
+        first = read_facts(s.cache(), memo)
+        assert read_facts(s.cache(), memo) is first  # nothing changed: the same facts
+        before = {i.key for i in s.queue("barbara").items}
+        assert "needs_arbiter:q-lonely" in before
+        # barbara's idea gets an arbiter on main; this very session sweeps it in
+        commit_file(w.sb, "rfcs/q-lonely.md", "---\nslug: q-lonely\ntitle: Nobody arbitrates\n"
+                    "state: idea\nproposed_by: barbara\nowners: [barbara]\narbiters: [ken]\n"
+                    "---\nWhy.\n", w.clock.now)
+        assert asyncio.run(s.sweep("quick")).ok
+        after = {i.key for i in s.queue("barbara").items}
+        assert "needs_arbiter:q-lonely" not in after
+        assert "decide:q-lonely" in {i.key for i in s.queue("ken").items}
+        assert read_facts(s.cache(), memo) is not first
+    finally:
+        s.close()
