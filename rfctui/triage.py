@@ -172,14 +172,14 @@ class FactsMemo:
     `Session`; safe across threads (a read swaps whole dictionaries in).
     """
 
-    __slots__ = ("entries", "facts", "heads", "pulls", "version")
+    __slots__ = ("entries", "heads", "last", "pulls")
 
     def __init__(self) -> None:
-        # The whole result of the last `read_facts` and the cache version it read: the
+        # The cache version the last `read_facts` read, and its result, as one pair (one
+        # assignment: a thread never sees one without the other). The version is the
         # connection, SQLite's data_version (moves when another connection commits) and
         # the connection's own total_changes (moves when it writes itself).
-        self.version: tuple[object, int, int] | None = None
-        self.facts: Facts | None = None
+        self.last: tuple[tuple[object, int, int], Facts] | None = None
         self.entries: dict[tuple[Any, ...], EntryFacts] = {}
         self.pulls: dict[tuple[Any, ...], PullFacts] = {}
         self.heads: dict[tuple[int, str], tuple[Entry | None, str | None]] = {}
@@ -298,23 +298,21 @@ def read_facts(cache: Cache, memo: FactsMemo | None = None) -> Facts:
     in one statement, then the cached heads and team file when the cache keeps them.
     With a ``memo``, nothing is read again while the cache has not changed."""
     conn = cache.reader().conn
-    version = None
+    version: tuple[object, int, int] | None = None
     if memo is not None:
         data_version = conn.execute("PRAGMA data_version").fetchone()[0]
         version = (conn, int(data_version), conn.total_changes)
-        facts = memo.facts
-        if facts is not None and memo.version is not None and memo.version[0] is conn and (
-            memo.version[1:] == version[1:]
-        ):
-            return facts
+        last = memo.last
+        if last is not None and last[0][0] is conn and last[0][1:] == version[1:]:
+            return last[1]
     rfc_rows, pr_rows = read_rows(conn)
     head_texts = getattr(cache, "head_texts", None)
     heads: HeadTexts | None = head_texts() if callable(head_texts) else None
     team_file = getattr(cache, "team_file", None)
     team_text = team_file() if callable(team_file) else None
     facts = facts_from_rows(rfc_rows, pr_rows, heads, team_text, memo=memo)
-    if memo is not None:
-        memo.version, memo.facts = version, facts
+    if memo is not None and version is not None:
+        memo.last = (version, facts)
     return facts
 
 
