@@ -172,6 +172,17 @@ def test_an_identity_that_cannot_be_verified_exits_3_and_as_still_works(
     refused = served.run("queue", login="nosuchuser", env=env)  # a token Gitea refuses
     assert refused.returncode == 3 and len(refused.stderr.strip().splitlines()) == 1
     assert served.run("queue", "--as", "ada", login=None, env=env).returncode == 0
+    # never verified here and Gitea unreachable: the reason in one line, exit 3
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    gone = env | {"RFCTUI_GITEA_URL": f"http://127.0.0.1:{port}"}
+    down = served.run("queue", login="ada", env=gone)
+    assert down.returncode == 3 and len(down.stderr.strip().splitlines()) == 1
+    assert b"cannot verify who you are" in down.stderr
+    assert served.run("queue", "--as", "ada", login="ada", env=gone).returncode == 0
 
 
 def test_usage_errors_are_one_line(served: Served) -> None:
