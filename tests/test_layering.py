@@ -189,13 +189,16 @@ TABLE: dict[str, Row] = {
     "reconcile": Row(("rfctui.reconcile", "rfctui.attribution", "rfctui.sweep_reads"),
                      ("db", "entry", "gitea", "rows", "text", "trailer", "results",
                       "logins")),
+    # True time in state (issue 11 §2): the history walk, run by the session.
+    "history": Row(("rfctui.history",),
+                   ("db", "entry", "gitea", "rows", "text", "results", "logins")),
     # The bot never imports the reconciler: the session hands it what it needs.
     "bot": Row(("rfctui.bot.*",),
                ("entry", "gitea", "text", "trailer", "results", "logins", "rows",
                 "private")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
-                    "text", "marks", "triage")),
+                    "text", "marks", "triage", "history")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),

@@ -28,6 +28,8 @@ __all__ = [
     "BoundModels",
     "CachedPR",
     "CachedRFC",
+    "EntryCommit",
+    "EntryHistory",
     "HeadFile",
     "JSONField",
     "SyncState",
@@ -192,6 +194,51 @@ class HeadFile(Base):
         primary_key = pw.CompositeKey("pr_number", "head_sha")
 
 
+class EntryCommit(Base):
+    """One commit on ``main`` touching ``rfcs/<slug>.md`` (issue 11 §2, issue 12 §2).
+
+    Fetched once per entry head (``EntryHistory.head_sha``) by `rfctui.history` and
+    reused: time in state and the entry's timeline. ``pos`` orders it, 0 = newest.
+    ``state_after`` is the entry's state in the file at that commit when it was read
+    (NULL: not read, or absent/malformed there: see ``read``).
+    """
+
+    slug = pw.TextField()
+    pos = pw.IntegerField()
+    sha = pw.TextField()
+    at = UTCDateTimeField(null=True)  # committer time
+    author_login = pw.TextField(null=True)
+    author_name = pw.TextField(null=True)
+    committer_login = pw.TextField(null=True)
+    message = pw.TextField(default="")
+    state_after = pw.TextField(null=True)
+    read = pw.BooleanField(default=False)  # the file at this commit was read
+
+    class Meta:
+        table_name = "entry_commit"
+        primary_key = pw.CompositeKey("slug", "pos")
+
+
+class EntryHistory(Base):
+    """Per entry: which commit list is stored and the exact time in state it gave.
+
+    ``head_sha``: the newest commit of the stored `EntryCommit` list (the entry's
+    ``last_commit_sha`` it was fetched for). ``state``/``since``: the entry entered
+    ``state`` at ``since`` — exact, from the history or from a sweep that saw the
+    change; ``done_sha``: the head the history walk finished for (NULL: not finished).
+    """
+
+    slug = pw.TextField(primary_key=True)
+    head_sha = pw.TextField(null=True)
+    done_sha = pw.TextField(null=True)
+    state = pw.TextField(null=True)
+    since = UTCDateTimeField(null=True)
+    fetched_at = UTCDateTimeField(null=True)
+
+    class Meta:
+        table_name = "entry_history"
+
+
 class Action(Base):
     """One row of the §6.4 actions log (in its own file, never in the cache)."""
 
@@ -212,7 +259,9 @@ class Action(Base):
         indexes = ((("slug", "pr_number"), False), (("status",), False))
 
 
-CACHE_MODELS: tuple[type[Base], ...] = (CachedRFC, CachedPR, SyncState, HeadFile)
+CACHE_MODELS: tuple[type[Base], ...] = (
+    CachedRFC, CachedPR, SyncState, HeadFile, EntryCommit, EntryHistory
+)
 RFC_COLUMNS: tuple[str, ...] = tuple(CachedRFC._meta.sorted_field_names)
 PR_COLUMNS: tuple[str, ...] = tuple(CachedPR._meta.sorted_field_names)
 
