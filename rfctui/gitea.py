@@ -712,12 +712,14 @@ class GiteaClient:
 
     async def list_commits(
         self, owner: str, repo: str, sha: str | None = None, path: str | None = None,
-        page: int = 1, limit: int = 50,
+        page: int = 1, limit: int = 50, files: bool = False,
     ) -> list[dict[str, Any]]:
-        """``GET /repos/{o}/{r}/commits`` with the heavy parts off (stat, verification, files)."""
+        """``GET /repos/{o}/{r}/commits`` with the heavy parts off (stat, verification,
+        and files unless `files`: each commit's ``[{filename, status}]``)."""
         commits: list[dict[str, Any]] = await self._json(
             "GET", f"{self._repo(owner, repo)}/commits",
             params={"sha": sha, "path": path, "page": page, "limit": limit,
-                    "stat": "false", "verification": "false", "files": "false"},
+                    "stat": "false", "verification": "false",
+                    "files": "true" if files else "false"},
         )
         return commits

@@ -21,8 +21,10 @@ Request costs (``SweepResult.requests``):
   + the ``rfcs`` tree pages (1 per 1000 entries) + ⌈changed/30⌉ ``file-contents``
   batches + ⌊changed PRs/50⌋ pages. A PR count that does not add up (a deleted PR)
   costs one full PR re-list.
-- **full sweep**: 2 + tree pages + open-PR pages + changed entries + one ``GET`` per
-  PR the cache has as open that is no longer open: O(1) + what changed.
+- **full sweep**: 3 + tree pages + open-PR pages + changed entries + one ``GET`` per
+  PR the cache has as open that is no longer open: O(1) + what changed. The third is
+  the ``rfcs/`` history since the last full sweep (`Reconciler._touched_unchanged`):
+  entries committed to without a blob change (deleted and restored) are refetched.
 - **resync**: tree pages + ⌈entries/30⌉ batches + 1 (the newest PR ``updated_at``,
   read before the listing: the next watermark) + ⌈PRs/50⌉ pages.
 - **refresh**: 1 (the PR) + 1 (the entry); + 1 (``git/refs/pull/N/head``) for a PR
@@ -73,7 +75,6 @@ from rfctui.attribution import (
     pr_row,
 )
 from rfctui.db import Cache, format_dt, parse_dt
-from rfctui.db.history_store import note_state_changes
 from rfctui.entry import InvalidSlug
 from rfctui.entry import validate_slug as _validate_slug
 from rfctui.gitea import (
@@ -100,6 +101,7 @@ _ATTEMPTS = 4  # gathers before a sweep that keeps meeting another writer gives 
 K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list next time)
 K_PULLS_AT = "pulls_updated_at"  # newest PR updated_at seen
 K_FOREIGN = "foreign_pulls"  # numbers of PRs whose head branch is not ours (JSON list)
+K_RFCS_COMMIT = "rfcs_commit_sha"  # newest commit under rfcs/ a full sweep has checked
 # K_SKIPPED ({path: [blob sha, reason]}, JSON), K_GEN (bumped by every write; detects a
 # concurrent writer) and K_PULLS_TOTAL (X-Total-Count of state=all at the last listing)
 # live in rfctui.rows: the UI and the bot read them without this module.
@@ -144,6 +146,17 @@ class _Plan:
 
 class _Retry(Exception):
     """Another writer committed between gather and apply: gather again."""
+
+
+def _newest_commit(rows: Iterable[Mapping[str, Any]]) -> str | None:
+    """A cold read's history watermark: the newest ``last_commit_sha`` of the entries
+    read (a deletion after it is only walked over once by the next full sweep)."""
+    best: tuple[datetime, str] | None = None
+    for row in rows:
+        at, sha = row.get("last_entry_commit_at"), row.get("last_commit_sha")
+        if isinstance(at, datetime) and sha and (best is None or at > best[0]):
+            best = (at, str(sha))
+    return best[1] if best else None
 
 
 async def _halves(*coros: Awaitable[Any]) -> None:
@@ -402,8 +415,6 @@ class Reconciler:
             if plan.clear:
                 cache.clear()
             if plan.rfc_rows:
-                if not plan.clear:  # a state change seen here is exact (rfctui.history)
-                    note_state_changes(cache, plan.rfc_rows)
                 cache.upsert_rfcs(plan.rfc_rows)
             if plan.removed:
                 cache.set_removed(plan.removed)
@@ -535,13 +546,53 @@ class Reconciler:
         for slug, (_sha, removed, _state, _since) in snap.rfcs.items():
             if not removed and slug not in present:
                 plan.removed.append(slug)
+        if relist and not cold:
+            fetch.extend(await self._touched_unchanged(snap, plan, tree, fetch, new_skipped))
         dirty = False
         if fetch:
             dirty = await self._fetch_entries(snap, plan, fetch, tree, new_skipped)
+        if cold:
+            plan.state[K_RFCS_COMMIT] = _newest_commit(plan.rfc_rows)
         plan.rows_changed += len(plan.removed)
         plan.skipped.extend((p, r) for p, (_sha, r) in sorted(new_skipped.items()))
         plan.state[K_SKIPPED] = json.dumps(new_skipped, sort_keys=True)
         plan.state[K_TREE] = "" if dirty else rfcs_sha
+
+    async def _touched_unchanged(
+        self, snap: _Snapshot, plan: _Plan, tree: Mapping[str, str], fetch: list[str],
+        skipped: Mapping[str, list[str]],
+    ) -> list[str]:
+        """Full sweep: entries committed to since the last full sweep whose blob did not
+        change (deleted and restored, a change and its revert): git trees are
+        content-addressed (API-NOTES §9a), so only the history shows them, and their
+        rows would keep an older ``last_commit_sha`` than a cold read's.
+
+        Cost: 1 request (``commits?sha=main&path=rfcs&files=true``, newest first, down to
+        the watermark ``K_RFCS_COMMIT``; one more page per 50 commits under ``rfcs/``
+        since) + the usual batches for the entries found. Without a watermark, or when
+        it is not found within a few pages, the watermark is just moved to the newest
+        commit (nothing refetched: the rare case keeps the old divergence).
+        """
+        mark = snap.state.get(K_RFCS_COMMIT) or None
+        newest, touched = await self._reads.touched_since(MAIN, RFCS_DIR, mark)
+        plan.state[K_RFCS_COMMIT] = newest or mark
+        if not touched:
+            return []
+        queued = set(fetch)
+        last = await asyncio.to_thread(self._last_commits)
+        out: list[str] = []
+        for path, commit in touched.items():
+            if path not in tree or path in queued or path in skipped:
+                continue
+            if last.get(path[len(RFCS_DIR) + 1 : -3]) != commit:
+                out.append(path)
+        return out
+
+    def _last_commits(self) -> dict[str, str | None]:
+        """slug -> the stored ``last_commit_sha`` of every entry row (one query)."""
+        m = self.cache.CachedRFC
+        query = m.select(m.slug, m.last_commit_sha)
+        return {str(slug): sha for slug, sha in dbm.schema.tuple_rows(query)}
 
     async def _gather_team_file(self, snap: _Snapshot, plan: _Plan, sha: str) -> None:
         """The team file: re-read only when its blob sha in the root tree (which every

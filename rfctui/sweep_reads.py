@@ -22,6 +22,7 @@ __all__ = ["EPOCH", "PULL_PAGE", "TREE_PAGE", "SweepReads", "gather_all", "newes
 
 TREE_PAGE = 1000
 PULL_PAGE = 50
+COMMIT_PAGE = 50  # commits with a path: Gitea's page size whatever the limit (notes §4)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -159,6 +160,38 @@ class SweepReads:
         return (await self.client.get_blob(self.owner, self.repo, sha)).decode(
             "utf-8", errors="replace"
         )
+
+    async def touched_since(
+        self, branch: str, directory: str, mark: str | None, max_pages: int = 4
+    ) -> tuple[str | None, dict[str, str] | None]:
+        """Commits on `branch` touching `directory` newer than the commit `mark`:
+        (newest such commit, {path: newest commit touching it}), newest first, paged
+        (50 a page with a path: API-NOTES §4) until `mark`. 1 request when `mark` is on
+        the first page (the usual case). The map is None when `mark` is None or was
+        not found within `max_pages` (the caller cannot tell what was touched).
+        """
+        newest: str | None = None
+        touched: dict[str, str] = {}
+        for page in range(1, max_pages + 1):
+            try:
+                items = await self.client.list_commits(
+                    self.owner, self.repo, sha=branch, path=directory, page=page, files=True
+                )
+            except GiteaNotFound:  # nothing was ever committed there
+                return None, ({} if mark is None else None)
+            for c in items:
+                sha = str(c.get("sha") or "")
+                if newest is None:
+                    newest = sha
+                if mark is not None and sha == mark:
+                    return newest, touched
+                for f in c.get("files") or ():
+                    name = str((f or {}).get("filename") or "")
+                    if name.startswith(directory + "/"):
+                        touched.setdefault(name, sha)
+            if mark is None or len(items) < COMMIT_PAGE:
+                break
+        return newest, None
 
     async def pull_or_none(self, number: int) -> dict[str, Any] | None:
         try:

@@ -143,7 +143,8 @@ def test_quick_sweep_unchanged_is_two_requests_at_any_size(tmp_path: Path) -> No
         assert r.ok and r.requests == 2 and r.rows_changed == 0
         full = sweep(big, c, "full_sweep")
         assert full.ok and full.rows_changed == 0
-        assert full.requests == 1 + 2 + 1 + 2  # root, tree pages, recentupdate, open pages
+        # root, tree pages, recentupdate, open pages, rfcs history since the watermark
+        assert full.requests == 1 + 2 + 1 + 2 + 1
 
 
 def test_quick_sweep_fetches_only_what_changed(sb: Sandbox, cache: Cache) -> None:
@@ -168,12 +169,30 @@ def test_full_sweep_cost_is_constant_plus_changes(sb: Sandbox, cache: Cache) -> 
     assert sweep(sb, cache, "resync").ok
     r = sweep(sb, cache, "full_sweep")
     assert r.ok and r.rows_changed == 0
-    assert r.requests == 4  # root tree, rfcs tree, recentupdate page, open page
+    # root tree, rfcs tree, recentupdate page, open page, rfcs history since the watermark
+    assert r.requests == 5
     sb.commit_files("main", {f"rfcs/e{i:04d}.md": entry(f"e{i:04d}", "v2") for i in range(35)},
                     "bulk edit")
     r = sweep(sb, cache, "full_sweep")
     assert r.ok and r.entries_fetched == 35
-    assert r.requests == 4 + 2  # + ceil(35 / 30) batches
+    assert r.requests == 5 + 2  # + ceil(35 / 30) batches
+
+
+def test_full_sweep_refetches_an_entry_deleted_and_restored(sb: Sandbox, cache: Cache) -> None:
+    """Same content back: the rfcs tree sha is unchanged, only the history says the entry
+    was committed to. The full sweep reads that history (1 request) and refetches just
+    that entry, so its last commit is the restoring one, as a cold read has it."""
+    assert sweep(sb, cache, "resync").ok
+    old = rows(cache)["e0004"]["last_commit_sha"]
+    sb.commit_files("main", {"rfcs/e0004.md": None}, "delete")
+    restore = sb.commit_files("main", {"rfcs/e0004.md": entry("e0004")}, "restore")
+    q = sweep(sb, cache)
+    assert q.ok and q.requests == 2 and rows(cache)["e0004"]["last_commit_sha"] == old
+    r = sweep(sb, cache, "full_sweep")
+    assert r.ok and r.entries_fetched == 1 and r.requests == 5 + 1
+    assert rows(cache)["e0004"]["last_commit_sha"] == restore
+    r = sweep(sb, cache, "full_sweep")  # the watermark moved: nothing again
+    assert r.ok and r.entries_fetched == 0 and r.requests == 5 and r.rows_changed == 0
 
 
 def test_full_sweep_gets_prs_that_left_the_open_list(sb: Sandbox, cache: Cache) -> None:

@@ -25,8 +25,6 @@ from rfctui.db.schema import (
     BoundModels,
     CachedPR,
     CachedRFC,
-    EntryCommit,
-    EntryHistory,
     HeadFile,
     SyncState,
     dict_rows,
@@ -95,8 +93,6 @@ class Cache:
         self.CachedPR = models[CachedPR]
         self.SyncState = models[SyncState]
         self.HeadFile = models[HeadFile]
-        self.EntryCommit = models[EntryCommit]  # rfctui.db.history_store
-        self.EntryHistory = models[EntryHistory]
         self.notice = notice
         self.clock = clock
         self._json_memo: dict[str, tuple[str, ...]] = {}
