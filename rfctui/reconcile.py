@@ -75,6 +75,7 @@ from rfctui.attribution import (
     pr_row,
 )
 from rfctui.db import Cache, format_dt, parse_dt
+from rfctui.db.history_store import note_state_changes
 from rfctui.entry import InvalidSlug
 from rfctui.entry import validate_slug as _validate_slug
 from rfctui.gitea import (
@@ -415,6 +416,8 @@ class Reconciler:
             if plan.clear:
                 cache.clear()
             if plan.rfc_rows:
+                if not plan.clear:  # a state change seen here is exact (rfctui.history)
+                    note_state_changes(cache, plan.rfc_rows)
                 cache.upsert_rfcs(plan.rfc_rows)
             if plan.removed:
                 cache.set_removed(plan.removed)

@@ -25,6 +25,8 @@ from rfctui.db.schema import (
     BoundModels,
     CachedPR,
     CachedRFC,
+    EntryCommit,
+    EntryHistory,
     HeadFile,
     SyncState,
     dict_rows,
@@ -93,6 +95,8 @@ class Cache:
         self.CachedPR = models[CachedPR]
         self.SyncState = models[SyncState]
         self.HeadFile = models[HeadFile]
+        self.EntryCommit = models[EntryCommit]  # rfctui.db.history_store
+        self.EntryHistory = models[EntryHistory]
         self.notice = notice
         self.clock = clock
         self._json_memo: dict[str, tuple[str, ...]] = {}
