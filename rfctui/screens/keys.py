@@ -159,17 +159,16 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
         id="cycle-group",
         tooltip="Group the list by state, tag, owner or arbiter",
     ),
-    *(
-        Binding(
-            str(n),
-            f"view({n})",
-            f"View {n}",
-            show=False,
-            id=f"view-{n}",
-            tooltip=f"Filter with saved view {n} (.rfctui.toml [[views]])",
-        )
-        for n in range(1, 10)
+    # One line in the help and the palette for all nine (only "1" is described).
+    Binding(
+        "1",
+        "view(1)",
+        "Saved views",
+        show=False,
+        id="view-1",
+        tooltip="Keys 1 to 9: filter with the team's saved views (.rfctui.toml [[views]])",
     ),
+    *(Binding(str(n), f"view({n})", "", show=False, id=f"view-{n}") for n in range(2, 10)),
     Binding("question_mark,f1", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
 )

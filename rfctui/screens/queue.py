@@ -76,12 +76,12 @@ def what_is_new(
         return None
     parts: list[str] = []
     for pr in sorted(pulls, key=lambda p: p.number):
-        if pr.opened_at is not None and pr.opened_at > seen:
-            parts.append(f"PR #{pr.number} opened")
-        elif pr.merged_at is not None and pr.merged_at > seen:
+        if pr.merged_at is not None and pr.merged_at > seen:
             parts.append(f"PR #{pr.number} merged")
         elif pr.closed_at is not None and pr.closed_at > seen:
             parts.append(f"PR #{pr.number} closed")
+        elif pr.opened_at is not None and pr.opened_at > seen:
+            parts.append(f"PR #{pr.number} opened")
         elif pr.updated_at is not None and pr.updated_at > seen:
             parts.append(f"PR #{pr.number} updated")
     state_changed = bool(detail and detail.state_since and detail.state_since > seen)
@@ -312,12 +312,11 @@ class QueueMixin(Screen[None]):
         self._apply_order(message.sort, message.group_by, save=False)
 
     def action_cycle_sort(self) -> None:
-        """``s``: the next sort key within groups."""
+        """``s``: the next sort key within groups (the status line shows it)."""
         rfc_list = self.query_one(RfcList)
         keys = list(SORT_KEYS)
         nxt = keys[(keys.index(rfc_list.sort) + 1) % len(keys)]
         self._apply_order(nxt, rfc_list.group_by)
-        self.notify(f"Sort: {SORT_LABELS[nxt]}", markup=False, timeout=2)
 
     def action_cycle_group(self) -> None:
         """``b``: group by state, tag, owner, arbiter."""
@@ -325,7 +324,6 @@ class QueueMixin(Screen[None]):
         keys = list(GROUP_BY)
         nxt = keys[(keys.index(rfc_list.group_by) + 1) % len(keys)]
         self._apply_order(rfc_list.sort, nxt)
-        self.notify(f"Group by {nxt}", markup=False, timeout=2)
 
     def _apply_order(self, sort: str, group_by: str, *, save: bool = True) -> None:
         rfc_list = self.query_one(RfcList)
