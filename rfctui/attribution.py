@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -273,3 +273,15 @@ def rfc_row(
         "search_text": dbm.search_text(entry.slug, entry.title, entry.body),
         "body": entry.body,
     }
+
+
+def newest_commit(rows: Iterable[Mapping[str, Any]]) -> str | None:
+    """A cold read's ``rfcs/`` history watermark (`rfctui.reconcile`): the newest
+    ``last_commit_sha`` of the entry rows read (a deletion after it is only walked over
+    once by the next full sweep)."""
+    best: tuple[datetime, str] | None = None
+    for row in rows:
+        at, sha = row.get("last_entry_commit_at"), row.get("last_commit_sha")
+        if isinstance(at, datetime) and sha and (best is None or at > best[0]):
+            best = (at, str(sha))
+    return best[1] if best else None

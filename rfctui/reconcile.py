@@ -31,10 +31,8 @@ Request costs (``SweepResult.requests``):
   first seen merged or closed while its head branch still exists (``head_sha``: see
   `rfctui.sweep_reads.SweepReads.pull_own_head`). The full sweep's GET of a PR that left
   the open list costs the same.
-- **after every successful sweep but a refresh** (an action waits for its refresh; the
-  next sweep reads the new head): + 1 request per open PR of ours whose head has no
-  ``head_file`` row yet (the entry file at that head; a head is immutable, so once),
-  in its own small transaction; nothing when no head is new (one SQL query decides).
+- **after every sweep but a refresh** (which an action waits for): + 1 per open PR of
+  ours whose head has no ``head_file`` row yet (`SweepReads.heads`; once per head).
 - **team file** ``.rfctui.toml``: its blob sha is in the root tree every sweep but a
   refresh reads anyway: + 1 (``git/blobs``) only when that sha changed.
 
@@ -72,6 +70,7 @@ from rfctui.attribution import (
     CachedRfc,
     LoggedActors,
     entry_row,
+    newest_commit,
     pr_row,
 )
 from rfctui.db import Cache, format_dt, parse_dt
@@ -147,17 +146,6 @@ class _Plan:
 
 class _Retry(Exception):
     """Another writer committed between gather and apply: gather again."""
-
-
-def _newest_commit(rows: Iterable[Mapping[str, Any]]) -> str | None:
-    """A cold read's history watermark: the newest ``last_commit_sha`` of the entries
-    read (a deletion after it is only walked over once by the next full sweep)."""
-    best: tuple[datetime, str] | None = None
-    for row in rows:
-        at, sha = row.get("last_entry_commit_at"), row.get("last_commit_sha")
-        if isinstance(at, datetime) and sha and (best is None or at > best[0]):
-            best = (at, str(sha))
-    return best[1] if best else None
 
 
 async def _halves(*coros: Awaitable[Any]) -> None:
@@ -329,48 +317,11 @@ class Reconciler:
         return result
 
     async def _sync_heads(self) -> None:
-        """Fetch the entry file at the head of every open PR of ours that has no
-        head_file row yet (issue 11 §1, issue 12 §1): one request per distinct head
-        (`SweepReads.file_at`), concurrently within the client's bound, written in its
-        own small transaction after the sweep's. A head is immutable, so each is read
-        once; a quick sweep with nothing new pays nothing (the check is one SQL query).
-        A failed read leaves no row (asked again next sweep) and never fails the sweep.
-        """
+        """The entry file at the head of every open PR of ours without a head_file row
+        (issue 11 §1, issue 12 §1; `SweepReads.heads`), written in its own small
+        transaction after the sweep's; nothing to do costs one SQL query."""
         pending = await asyncio.to_thread(self.cache.pending_heads)
-        wanted: dict[tuple[str, str], list[int]] = {}
-        for number, sha, slug in pending:
-            try:
-                _validate_slug(slug)  # before it reaches a path (§2)
-            except InvalidSlug:
-                continue
-            wanted.setdefault((sha, f"{RFCS_DIR}/{slug}.md"), []).append(number)
-        if not wanted:
-            return
-        keys = list(wanted)
-        total = len(keys)
-        done = 0
-        self._report("fetching PR heads", 0, total)
-
-        async def one(sha: str, path: str) -> str | None:
-            nonlocal done
-            try:
-                return await self._reads.file_at(sha, path)
-            finally:
-                done += 1
-                self._report("fetching PR heads", done, total)
-
-        got = await asyncio.gather(*(one(sha, path) for sha, path in keys),
-                                   return_exceptions=True)
-        now = self.clock()
-        rows = [
-            {"pr_number": n, "head_sha": sha, "path": path, "text": text, "fetched_at": now}
-            for (sha, path), text in zip(keys, got, strict=True)
-            if not isinstance(text, BaseException)
-            for n in wanted[(sha, path)]
-        ]
-        for err in got:  # only Gitea's failures are expected: anything else is a bug
-            if isinstance(err, BaseException) and not isinstance(err, GiteaError):
-                raise err
+        rows = await self._reads.heads(pending, RFCS_DIR, self.clock)
         if rows:
             await asyncio.to_thread(self._write_heads, rows)
 
@@ -555,7 +506,7 @@ class Reconciler:
         if fetch:
             dirty = await self._fetch_entries(snap, plan, fetch, tree, new_skipped)
         if cold:
-            plan.state[K_RFCS_COMMIT] = _newest_commit(plan.rfc_rows)
+            plan.state[K_RFCS_COMMIT] = newest_commit(plan.rfc_rows)
         plan.rows_changed += len(plan.removed)
         plan.skipped.extend((p, r) for p, (_sha, r) in sorted(new_skipped.items()))
         plan.state[K_SKIPPED] = json.dumps(new_skipped, sort_keys=True)

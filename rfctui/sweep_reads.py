@@ -16,6 +16,7 @@ from typing import Any
 
 from rfctui.attribution import pr_state
 from rfctui.db import parse_dt
+from rfctui.entry import InvalidSlug, validate_slug
 from rfctui.gitea import GiteaClient, GiteaError, GiteaNotFound, PullPage
 
 __all__ = ["EPOCH", "PULL_PAGE", "TREE_PAGE", "SweepReads", "gather_all", "newest_updated_at"]
@@ -130,6 +131,48 @@ class SweepReads:
             self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=1
         )
         return newest_updated_at(page.items)
+
+    async def heads(
+        self, pending: Iterable[tuple[int, str, str]], directory: str,
+        clock: Callable[[], datetime],
+    ) -> list[dict[str, Any]]:
+        """head_file rows for `pending` ``(pr_number, head_sha, slug)``: the file
+        ``<directory>/<slug>.md`` at each distinct head, 1 request each (`file_at`),
+        concurrently within the client's bound. A head is immutable, so it is read once.
+        A failed read gives no row (asked again next sweep) and fails nothing; a slug
+        that is not valid (§2) is never read.
+        """
+        wanted: dict[tuple[str, str], list[int]] = {}
+        for number, sha, slug in pending:
+            try:
+                validate_slug(slug)  # before it reaches a path
+            except InvalidSlug:
+                continue
+            wanted.setdefault((sha, f"{directory}/{slug}.md"), []).append(number)
+        keys = list(wanted)
+        done = 0
+
+        async def one(sha: str, path: str) -> str | None:
+            nonlocal done
+            try:
+                return await self.file_at(sha, path)
+            finally:
+                done += 1
+                self.report("fetching PR heads", done, len(keys))
+
+        if keys:
+            self.report("fetching PR heads", 0, len(keys))
+        got = await asyncio.gather(*(one(*k) for k in keys), return_exceptions=True)
+        for err in got:  # only Gitea's failures are expected: anything else is a bug
+            if isinstance(err, BaseException) and not isinstance(err, GiteaError):
+                raise err
+        now = clock()
+        return [
+            {"pr_number": n, "head_sha": sha, "path": path, "text": text, "fetched_at": now}
+            for (sha, path), text in zip(keys, got, strict=True)
+            if not isinstance(text, BaseException)
+            for n in wanted[(sha, path)]
+        ]
 
     async def file_at(self, ref: str, path: str) -> str | None:
         """One file's text at `ref` (a full commit sha): 1 request, the batch
