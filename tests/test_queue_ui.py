@@ -245,3 +245,29 @@ async def test_a_view_key_without_views_says_so(tmp_path: Path) -> None:
         await pilot.press("3")
         await settle(pilot)
         assert any("No view 3" in n.message for n in app._notifications)
+
+
+async def test_view_keys_put_a_saved_view_in_the_filter(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from ui_fixtures import fixed_clock
+
+    from rfctui.app import RfcApp
+    from rfctui.session import Session
+    from rfctui.widgets.filter_input import FilterInput
+
+    base = make_app(tmp_path, known_login="ada")
+    views = {"views": [{"name": "Parked", "query": "state:parked"}]}
+    cfg = replace(base.session.config, queue_settings=views)
+    app = RfcApp(session=Session(cfg, clock=fixed_clock), sync=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.screen.query_one(FilterInput).value == "state:parked"
+        shown = [r.item for r in rfc_list(app).rows if r.item is not None]
+        assert shown and all(i.state == "parked" for i in shown)
+        assert rfc_list(app).has_focus  # keys keep working on the list
+        await pilot.press("2")
+        await settle(pilot)
+        assert any("No view 2" in n.message for n in app._notifications)
