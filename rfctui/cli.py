@@ -319,6 +319,9 @@ def _sweep(config: Config, kind: SweepKind, out: TextIO, err: TextIO) -> int:
             tail = "; PRs are attributed without it" if notice.actions_log else ""
             emit(f"rfctui: {shorten(notice.text)}{tail}", file=err)
         result = asyncio.run(session.sweep(kind, progress=progress))
+        # True time in state (rfctui.history): entries a sweep could only estimate;
+        # 0 requests when none needs it. Never fails the sweep.
+        history = asyncio.run(session.backfill_history(progress)) if result.ok else None
     finally:
         progress.close()
         session.close()
@@ -334,6 +337,10 @@ def _sweep(config: Config, kind: SweepKind, out: TextIO, err: TextIO) -> int:
         f"{len(result.skipped)} skipped",
         file=out,
     )
+    if history is not None and (history.failed or history.error):
+        emit(f"rfctui: time in state not read for {history.failed} entries "
+             f"({shorten(history.error or 'failed')}); they keep their last-commit time "
+             "and are read again next time", file=err)
     return EXIT_OK
 
 

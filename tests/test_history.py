@@ -354,3 +354,57 @@ def test_the_session_runs_it_and_never_raises(
     finally:
         sb.faults.down = False
         session.close()
+
+
+class FailHistory(httpx.AsyncBaseTransport):
+    """The commit lists fail (500); everything else is the sandbox's."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.fail = True
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.fail and request.url.path.endswith("/commits"):
+            return httpx.Response(500, json={"message": "boom"})
+        return await self.inner.handle_async_request(request)
+
+
+def test_headless_resync_walks_the_history_too(
+    sb: Sandbox, repo: Repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import json
+
+    from rfctui.cli import main
+
+    repo.states("old", *PARKED)
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    config.chmod(0o600)
+    for key, value in {
+        "RFCTUI_GITEA_URL": HOST, "RFCTUI_ORG": OWNER, "RFCTUI_META_REPO": REPO,
+        "RFCTUI_BOT_USER": BOT, "RFCTUI_BOT_TOKEN": "bot-token",
+        "RFCTUI_CONFIG": str(config), "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
+        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("RFCTUI_USER_TOKEN", raising=False)
+    failing = FailHistory(sb.transport)
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        out, err = io.StringIO(), io.StringIO()
+        rc = main(list(argv), stdout=out, stderr=err, config_flags={"transport": failing})
+        return rc, out.getvalue(), err.getvalue()
+
+    rc, out, err = run("--resync")  # the sweep works; the history cannot be read
+    assert rc == 0 and out.startswith("resynced: 1 entries")
+    last = err.splitlines()[-1]
+    assert last.startswith("rfctui: time in state not read for 1 entries (old: ")
+    assert last.endswith("read again next time") and "bot-token" not in err
+    rc, out, _ = run("--export", "json")
+    assert json.loads(out)["rfcs"][0]["state_since"] == "2026-11-30T08:00:00Z"
+    failing.fail = False
+    rc, out, err = run("--sync")  # nothing changed: the walk still owed is done now
+    assert rc == 0 and "reading history 1/1" in err and "not read" not in err
+    rc, out, _ = run("--export", "json")
+    assert json.loads(out)["rfcs"][0]["state_since"] == "2025-06-02T10:30:00Z"
