@@ -266,9 +266,9 @@ SCREENSHOT_SIZE = (120, 36)
 async def _export_screenshots(out: Path) -> list[Path]:
     from rfctui.widgets.rfc_list import RfcList
 
-    async def shot(name: str, steps: Any) -> Path:
+    async def shot(name: str, steps: Any, login: str | None = None) -> Path:
         with tempfile.TemporaryDirectory() as tmp:
-            app = make_app(Path(tmp))
+            app = make_app(Path(tmp), known_login=login)
             async with app.run_test(size=SCREENSHOT_SIZE) as pilot:
                 await settle(pilot)
                 await steps(pilot)
@@ -289,17 +289,22 @@ async def _export_screenshots(out: Path) -> list[Path]:
     async def help_(pilot: Any) -> None:
         await pilot.press("question_mark")
 
+    async def queue(pilot: Any) -> None:
+        rfc_list = pilot.app.screen.query_one(RfcList)
+        rfc_list.cursor = next(i for i, r in enumerate(rfc_list.rows) if r.queue is not None)
+
     out.mkdir(parents=True, exist_ok=True)
     return [
         await shot("main", main),
         await shot("detail", detail),
         await shot("filter", filter_),
         await shot("help", help_),
+        await shot("queue", queue, login="ada"),
     ]
 
 
 def export_screenshots(out: Path) -> list[Path]:
-    """Write screenshots/{main,detail,filter,help}.svg for the README (deterministic)."""
+    """Write screenshots/{main,detail,filter,help,queue}.svg for the README (deterministic)."""
     import os
 
     from textual.widgets import Input
