@@ -142,6 +142,8 @@ class QueueLoaded(Message, bubble=False):
     seen: dict[str, datetime]
     baseline: datetime
     entry_activity: dict[str, datetime]
+    notes: list[str] = field(default_factory=list)  # QueueResult.notes, one line each
+    snoozed: int = 0  # rows a snooze hides
 
 
 @dataclass(eq=False)

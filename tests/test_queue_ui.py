@@ -109,7 +109,7 @@ async def test_z_snoozes_a_row_and_it_stays_hidden_after_a_restart(tmp_path: Pat
         await pilot.press("z")
         await settle(pilot)
         assert target not in queue_keys(app) and len(queue_keys(app)) == len(before) - 1
-        assert f"needs you: {len(before) - 1}" in status_text(app)
+        assert f"needs you: {len(before) - 1} (1 snoozed)" in status_text(app)
         assert any("Snoozed until new activity" in n.message for n in app._notifications)
     # The marks file, not the cache, keeps it: a new app on the same directories.
     assert any(s.key == target for s in Marks(app.session.config).snoozes())
@@ -117,7 +117,7 @@ async def test_z_snoozes_a_row_and_it_stays_hidden_after_a_restart(tmp_path: Pat
     async with again.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert target not in queue_keys(again)
-        assert f"needs you: {len(before) - 1}" in status_text(again)
+        assert f"needs you: {len(before) - 1} (1 snoozed)" in status_text(again)
 
 
 async def test_z_elsewhere_only_explains(tmp_path: Path) -> None:
@@ -271,3 +271,23 @@ async def test_view_keys_put_a_saved_view_in_the_filter(tmp_path: Path) -> None:
         await pilot.press("2")
         await settle(pilot)
         assert any("No view 2" in n.message for n in app._notifications)
+
+
+async def test_a_malformed_setting_is_told_in_the_status_line_never_fatal(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from ui_fixtures import fixed_clock
+
+    from rfctui.app import RfcApp
+    from rfctui.session import Session
+
+    base = make_app(tmp_path, known_login="ada")
+    cfg = replace(base.session.config, queue_settings={"stale": {"idea": "banana"}})
+    app = RfcApp(session=Session(cfg, clock=fixed_clock), sync=False)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settle(pilot)
+        assert "idea" in status_text(app) and "banana" in status_text(app)
+        assert any("banana" in n.message for n in app._notifications)
+        assert queue_keys(app), "the defaults still apply"

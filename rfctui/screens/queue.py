@@ -103,10 +103,12 @@ class QueueMixin(Screen[None]):
     _baseline: datetime | None = None
     _entry_activity: dict[str, datetime] | None = None
     _seen_timer: Any = None
+    _told_notes: set[str] = set()  # replaced per screen in on_mount
 
     # -- when the queue is computed ------------------------------------------------------
 
     def on_mount(self) -> None:
+        self._told_notes = set()
         self.restore_order()
         self.call_after_refresh(self.refresh_queue)
 
@@ -165,15 +167,21 @@ class QueueMixin(Screen[None]):
         items: list[QueueItem] | None = None
         note: str | None = None
         views: tuple[Any, ...] = ()
+        notes: list[str] = []
+        snoozed = 0
         if login:
             result = session.queue(login)
             items, views = list(result.items), tuple(result.views)
+            notes, snoozed = list(result.notes), result.snoozed_hidden
             if not items and not result.has_roles:
                 note = f"nothing here: {one_line(login, 40)} owns or arbitrates nothing"
         elif not session.config.user_token:
             note = SIGN_IN_NOTE
         self.post_message(
-            QueueLoaded(items, note, views, new, activity, seen, baseline, entry_activity)
+            QueueLoaded(
+                items, note, views, new, activity, seen, baseline, entry_activity,
+                notes, snoozed,
+            )
         )
 
     @on(QueueLoaded)
@@ -186,7 +194,16 @@ class QueueMixin(Screen[None]):
         rfc_list.set_marks(message.new_slugs, message.activity)
         status = self.query_one(StatusLine)
         status.queue_count = len(message.items) if message.items is not None else None
+        status.queue_snoozed = message.snoozed
+        status.queue_notes = [one_line(n, 300) for n in message.notes]
         status.render_status()
+        fresh = [n for n in status.queue_notes if n not in self._told_notes]
+        if fresh:
+            # Each once (a malformed team file, arbiters not fetched yet); the status
+            # line keeps the first.
+            self._told_notes.update(fresh)
+            self.notify("\n".join(fresh[:3]), title="Needs you", severity="warning",
+                        markup=False, timeout=8)
 
     # -- queue rows: z and enter ------------------------------------------------------------
 
@@ -201,6 +218,7 @@ class QueueMixin(Screen[None]):
         rfc_list.set_queue([q for q in rfc_list.queue_items if q.key != item.key])
         status = self.query_one(StatusLine)
         status.queue_count = len(rfc_list.queue_items)
+        status.queue_snoozed += 1
         status.render_status()
         self.notify("Snoozed until new activity", markup=False)
         self._save_snooze(item)

@@ -33,6 +33,8 @@ class StatusLine(Static):
         self.hint: str | None = None  # e.g. a filter problem
         self.skipped = 0  # malformed entries the last sweep skipped (listed in help)
         self.queue_count: int | None = None  # "Needs you" rows (None: no queue known)
+        self.queue_snoozed = 0  # rows hidden by a snooze
+        self.queue_notes: list[str] = []  # e.g. a malformed team file (one line each)
         self.order: str | None = None  # e.g. "by tag · sort: name" (None: the default)
 
     def render_status(self) -> None:
@@ -56,7 +58,8 @@ class StatusLine(Static):
         if self.queue_count is not None:
             # What waits on you comes before the totals: the morning question (issue 11).
             style = "bold $text-warning" if self.queue_count else "$text-muted"
-            parts.append(Content.styled(f"needs you: {self.queue_count}", style))
+            snoozed = f" ({self.queue_snoozed} snoozed)" if self.queue_snoozed else ""
+            parts.append(Content.styled(f"needs you: {self.queue_count}{snoozed}", style))
         if self.loaded:
             parts.append(Content(f"{self.rfc_count} RFCs"))
             parts.append(Content(f"{self.pending_count} pending"))
@@ -66,6 +69,10 @@ class StatusLine(Static):
             parts.append(Content.styled(f"{self.skipped} skipped", "$text-warning"))
         if self.shown is not None:
             parts.append(Content.styled(f"filter: {self.shown} shown", "$text-accent"))
+        if self.queue_notes:
+            more = f" (+{len(self.queue_notes) - 1} more)" if len(self.queue_notes) > 1 else ""
+            note = one_line(self.queue_notes[0], 100) + more
+            parts.append(Content.styled(note, "$text-warning"))
         if self.hint:
             parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
         if self.login:
