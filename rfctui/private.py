@@ -49,17 +49,26 @@ def private_dir(path: str | os.PathLike[str]) -> Path:
 def private_file(path: str | os.PathLike[str], *, sqlite: bool = False) -> Path:
     """Make sure ``path`` exists as a ``0600`` file in a ``0700`` directory.
 
-    Creates an empty file when missing (``O_EXCL``-free but never following the mode of
-    the umask) and tightens an existing one. ``sqlite=True`` also tightens the
+    Creates an empty file when missing (mode ``0600`` whatever the umask) and tightens
+    an existing one with ``chmod`` alone: an existing file is never opened here. ``sqlite=True`` also tightens the
     database's side files that exist already.
     """
     p = Path(path)
     private_dir(p.parent)
-    fd = os.open(p, os.O_WRONLY | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), FILE_MODE)
     try:
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
+        fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, FILE_MODE)
+    except FileExistsError:
+        # Never open (and so close) an existing file: closing any descriptor of a
+        # database file drops every POSIX lock this process holds on it, including
+        # those of SQLite connections already open here — another process could then
+        # checkpoint or reset the WAL under them and corrupt the file. chmod takes no
+        # descriptor.
+        _chmod(p, FILE_MODE)
+    else:
+        try:
+            os.fchmod(fd, FILE_MODE)
+        finally:
+            os.close(fd)
     if sqlite:
         for suffix in _SQLITE_SIDE_FILES:
             side = p.with_name(p.name + suffix)

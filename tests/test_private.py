@@ -70,3 +70,33 @@ def test_sqlite_side_files_follow_the_database_mode(tmp_path: Path, loose_umask:
     for side in ("c.sqlite-wal", "c.sqlite-shm"):
         assert _mode(tmp_path / side) == 0o600, side
     conn.close()
+
+
+def test_private_file_keeps_sqlite_locks_of_open_connections(tmp_path: Path) -> None:
+    """Closing any descriptor of a database file drops every POSIX lock this process
+    holds on it, so `private_file` must never open an existing file: here another
+    process must still be unable to take the database out of WAL mode (which needs
+    the exclusive lock our open connection's shared lock forbids). A kill -9 test of
+    the reconciler corrupted its cache this way (SQLite's "posix advisory locks
+    cancelled by a separate close()")."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    db = private_file(tmp_path / "c.sqlite", sqlite=True)
+    conn = sqlite3.connect(db)
+    conn.execute("pragma journal_mode=wal")
+    conn.execute("create table t(x)")
+    conn.commit()
+    conn.execute("select * from t").fetchall()  # the connection holds its shared lock
+    private_file(db, sqlite=True)  # as open_cache does for a second handle
+    probe = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=0.2)\n"
+        "print(c.execute('pragma journal_mode=delete').fetchone()[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(db)], capture_output=True,
+                          text=True, timeout=30)
+    conn.close()
+    assert done.stdout.strip() != "delete", "our connection's lock was dropped"
+    assert "database is locked" in done.stderr, done.stderr
