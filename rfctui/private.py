@@ -50,8 +50,8 @@ def private_file(path: str | os.PathLike[str], *, sqlite: bool = False) -> Path:
     """Make sure ``path`` exists as a ``0600`` file in a ``0700`` directory.
 
     Creates an empty file when missing (mode ``0600`` whatever the umask) and tightens
-    an existing one with ``chmod`` alone: an existing file is never opened here. ``sqlite=True`` also tightens the
-    database's side files that exist already.
+    an existing one with ``chmod`` alone: an existing file is never opened here.
+    ``sqlite=True`` also tightens the database's side files that exist already.
     """
     p = Path(path)
     private_dir(p.parent)
