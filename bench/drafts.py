@@ -19,16 +19,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-# bench/queue.py would shadow the stdlib `queue` that the writer's thread pool imports.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-from rfctui.drafts import Drafts, DraftWriter  # noqa: E402
+from rfctui.drafts import Drafts, DraftWriter
 
 
 def _time(fn: Callable[[], object], runs: int) -> tuple[float, float]:

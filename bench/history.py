@@ -24,26 +24,22 @@ Usage::
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import platform
 import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-# bench/queue.py would shadow the stdlib's queue (asyncio's backends import it).
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).parent.resolve()]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import platform  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
-
-from rfctui.db import open_cache  # noqa: E402
-from rfctui.db.history_store import exact_slugs  # noqa: E402
-from rfctui.gitea import GiteaClient  # noqa: E402
-from rfctui.history import HistoryBackfill, HistoryResult  # noqa: E402
-from rfctui.reconcile import Reconciler  # noqa: E402
-from rfctui.sandbox import Sandbox  # noqa: E402
+from rfctui.db import open_cache
+from rfctui.db.history_store import exact_slugs
+from rfctui.gitea import GiteaClient
+from rfctui.history import HistoryBackfill, HistoryResult
+from rfctui.reconcile import Reconciler
+from rfctui.sandbox import Sandbox
 
 OWNER, REPO, BOT, TOKEN = "rfcs", "meta", "rfc-bot", "bot-token"
 LATENCY_MS = 20

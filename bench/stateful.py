@@ -24,8 +24,8 @@ import time
 import traceback
 from pathlib import Path
 
-# The script's own folder is dropped from the path: bench/ modules (queue.py) must not
-# shadow the standard library that hypothesis imports.
+# The script's own folder is dropped from the path (nothing in bench/ is imported) and
+# the tests' folder added: the state machine lives there.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent / "tests"))

@@ -1,11 +1,11 @@
 """The queue from a real cache: 10,000 entries and 20,000 PRs (issue 11, SPEC §9).
 
-`bench/queue.py` times the pure `attention_queue` on ready-made records; this times
+`bench/attention_queue.py` times the pure `attention_queue` on ready-made records; this times
 what ``rfctui queue`` and the UI pay on top: `rfctui.triage.read_facts` (one SQL
 statement for both tables, then the records) cold, after a sweep changed 1% of the
 entries (the memo rebuilds only those), and with nothing changed (no rows read); and
 `Session.queue` end to end (facts, team file, marks, the queue). The cache is filled
-through `rfctui.db.Cache` writes with `bench/queue.py`'s deterministic repository.
+through `rfctui.db.Cache` writes with `bench/attention_queue.py`'s deterministic repository.
 Figures, not a test.
 
 Usage::
@@ -32,8 +32,10 @@ from rfctui.db import open_cache
 from rfctui.session import Session
 from rfctui.triage import FactsMemo, read_facts
 
-# bench/queue.py's generator, loaded under another name (``queue`` is a stdlib module)
-_spec = importlib.util.spec_from_file_location("bench_queue", Path(__file__).with_name("queue.py"))
+# bench/attention_queue.py's generator (bench/ is a folder of scripts, not a package)
+_spec = importlib.util.spec_from_file_location(
+    "bench_queue", Path(__file__).with_name("attention_queue.py")
+)
 assert _spec is not None and _spec.loader is not None
 _bench_queue = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_bench_queue)

@@ -42,7 +42,7 @@ opened; ``seen=None`` (no marks kept) flags nothing.
 
 Cost: one pass over the entries and one over the pull requests, with logins folded
 once per record (at construction), so 10,000 entries and 20,000 PRs take a few
-milliseconds (``bench/queue.py``).
+milliseconds (``bench/attention_queue.py``).
 """
 
 from __future__ import annotations

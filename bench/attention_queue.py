@@ -14,9 +14,9 @@ apart: the cache does it when it reads its rows, not on every queue computation.
 Target: ≤ 50 ms per queue (aim ≤ 10 ms). Figures, not a test: nothing asserts a time.
 Usage::
 
-    python bench/queue.py                # print the table
-    python bench/queue.py --runs 200     # more runs
-    python bench/queue.py --write        # also write bench/results-queue.md
+    python bench/attention_queue.py                # print the table
+    python bench/attention_queue.py --runs 200     # more runs
+    python bench/attention_queue.py --write        # also write bench/results-queue.md
 """
 
 from __future__ import annotations
