@@ -256,11 +256,7 @@ class QueueMixin(Screen[None]):
         """A queue row or the queue's header: say what it is and what the keys do."""
         pane = self.query_one(DetailPane)
         if event.queue is not None:
-            q = event.queue
-            pane.show_message(
-                q.title or clean(q.slug),
-                f"{q.text}\n\nenter shows the entry · z snoozes this until new activity",
-            )
+            pane.show_queue_item(event.queue)
             return
         row = event.rfc_list.highlighted_row
         if row is not None and row.group == "queue" and row.item is None:

@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from rfctui.attention import QueueItem
 from rfctui.rows import ListItem, PRRow, RFCDetail
 from rfctui.text import clean, html_blocks_as_code, humanize_age, humanize_span
 from rfctui.widgets.rfc_list import pending_title
@@ -172,6 +173,30 @@ class DetailPane(VerticalScroll, can_focus=True):
         news.display = bool(text)
 
     # -- public ---------------------------------------------------------------------
+
+    def show_queue_item(self, q: QueueItem) -> None:
+        """A "Needs you" row: what waits, since when, and what the keys do (issue 11)."""
+        now = self._clock()
+        self.show_message("")
+        self.query_one("#detail-title", Static).update(
+            Content.assemble((clean(q.title) or clean(q.slug), "bold"), "\n",
+                             (clean(q.slug), "$text-muted"))
+        )
+        pairs: list[tuple[str, Content | str]] = [
+            ("why", Content.styled(clean(q.text), "bold $text-warning")),
+            ("waiting", f"since {_date(q.since, now)}" if q.since else "—"),
+        ]
+        if q.pr_number is not None:
+            pairs.append(("pull request", f"#{q.pr_number}"))
+        if q.snoozed:
+            pairs.append(("snoozed", "until there is new activity"))
+        keys = Content.assemble(
+            ("enter", "bold"), " shows the entry · ", ("z", "bold"),
+            " snoozes this until there is new activity",
+        )
+        self.query_one("#detail-meta", Static).update(
+            Content("\n").join([self._rows(pairs), Content(""), keys])
+        )
 
     def show_message(self, title: str, text: str = "") -> None:
         """A plain message instead of an item (empty cache, a group header)."""
