@@ -7,13 +7,16 @@ directory, so a second app on the same directory is a restart that keeps them.
 
 from __future__ import annotations
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from ui_fixtures import FIXED_NOW, make_app, quiet_environment, settle
+from ui_fixtures import BASE_URL, FIXED_NOW, make_app, quiet_environment, settle
 
+import rfctui.screens.queue as queue_screen
 from rfctui.marks import Marks
 from rfctui.screens.queue import SIGN_IN_NOTE, what_is_new
 from rfctui.widgets.detail import DetailPane
@@ -26,6 +29,8 @@ SIZE = (120, 40)
 @pytest.fixture(autouse=True)
 def _quiet(monkeypatch: pytest.MonkeyPatch) -> None:
     quiet_environment(monkeypatch)
+    # Staying on a detail marks it seen after a moment: here only enter does (no timing).
+    monkeypatch.setattr(queue_screen, "SEEN_AFTER_SECONDS", 3600.0)
 
 
 def rfc_list(app: Any) -> RfcList:
@@ -291,3 +296,40 @@ async def test_a_malformed_setting_is_told_in_the_status_line_never_fatal(
         assert "idea" in status_text(app) and "banana" in status_text(app)
         assert any("banana" in n.message for n in app._notifications)
         assert queue_keys(app), "the defaults still apply"
+
+
+async def test_new_activity_after_a_sync_brings_the_marker(tmp_path: Path) -> None:
+    """End to end: read an entry, somebody edits it on Gitea, a sweep brings it in."""
+    from ui_fixtures import make_sandbox
+
+    slug = "docs-as-code"
+    sb = make_sandbox()
+    app = make_app(tmp_path, sync=True, sandbox=sb, known_login="ada")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        lst = rfc_list(app)
+        assert lst.select_slug(slug)
+        await settle(pilot)
+        await pilot.press("enter")  # read it: seen now
+        await settle(pilot)
+        assert slug not in lst.new_slugs
+        # An edit lands on main an hour later (the sandbox's clock moves on).
+        sb.clock = lambda: FIXED_NOW + timedelta(hours=1)
+        cfg = app.session.config
+        path = f"rfcs/{slug}.md"
+        async with httpx.AsyncClient(transport=sb.transport, base_url=BASE_URL) as client:
+            got = await client.get(
+                f"/api/v1/repos/{cfg.org}/{cfg.meta_repo}/contents/{path}",
+                params={"ref": "main"},
+                headers={"Authorization": "token ada-token"},
+            )
+        got.raise_for_status()
+        text = base64.b64decode(got.json()["content"])
+        sb.commit_files("main", {path: text + b"\nOne more line.\n"}, f"Edit {slug}")
+        await pilot.press("escape")
+        await pilot.press("R")
+        await settle(pilot)
+        assert slug in lst.new_slugs
+        assert lst.highlighted_item is not None and lst.highlighted_item.slug == slug
+        news = str(app.screen.query_one("#detail-news").render())
+        assert "entry edited" in news
