@@ -94,3 +94,14 @@ def test_group_by_toggle(snap_compare: Any, tmp_path: Path, size: str) -> None:
 
     app = make_app(tmp_path, known_login="ada")
     assert snap_compare(app, terminal_size=SIZES[size], run_before=run_before)
+
+
+def test_no_token_or_escape_in_these_snapshots() -> None:
+    """Tokens never reach a rendered screen (§8); nor does an escape sequence (§7.4)."""
+    svgs = list((Path(__file__).parent / "__snapshots__" / "test_queue_snapshots").glob("*.svg"))
+    assert len(svgs) == 10
+    for svg in svgs:
+        text = svg.read_text(encoding="utf-8")
+        for token in ("bot-token", "ada-token", "grace-token", "admin-token"):
+            assert token not in text, svg.name
+        assert "\x1b" not in text, svg.name
