@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Final
 
+from rfctui.attention import QueueItem
 from rfctui.rows import LIFECYCLE_STATES, ListItem
 from rfctui.text import clean
 
@@ -29,6 +30,7 @@ __all__ = [
     "group_title",
     "grouped",
     "order_members",
+    "short_reason",
 ]
 
 SORT_KEYS: Final[tuple[str, ...]] = ("default", "name", "time", "activity", "id")
@@ -151,3 +153,9 @@ def order_members(
             key=lambda m: (m.rfc_id is None, m.rfc_id if m.rfc_id is not None else 0, m.slug),
         )
     return members
+
+
+def short_reason(q: QueueItem) -> str:
+    """A queue row's reason in a word or two, for a narrow pane ("review #12")."""
+    word = {"needs_arbiter": "no arbiter", "idle_pr": "idle"}.get(q.reason, q.reason)
+    return f"{word} #{q.pr_number}" if q.pr_number is not None else word

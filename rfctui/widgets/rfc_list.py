@@ -34,6 +34,7 @@ from rfctui.widgets.list_order import (
     group_title,
     grouped,
     order_members,
+    short_reason,
 )
 
 __all__ = [
@@ -734,15 +735,18 @@ class RfcList(ScrollView, can_focus=True):
         return self._compose_line(ident, title, who, right, width, dim=False, min_title=4, new=new)
 
     def _render_queue(self, q: QueueItem, width: int) -> list[Segment]:
-        """``  slug  reason in words … title  age``: why it waits on you, and how long."""
-        w = min(IDENT_MAX, max(8, width // 3))
+        """``  slug  reason in words  age``: why it waits on you, and how long. A narrow
+        pane says the reason in a word or two (the detail has the sentence)."""
+        narrow = width < 50
+        w = min(IDENT_MAX, max(8, width // (2 if narrow else 3)))
         ident = set_cell_size(_fit(clean(q.slug), w), w)
+        text = short_reason(q) if narrow else q.text
         age = f"{q.age_days}d" if q.age_days is not None else "—"
         right = [(age, self._style("age"))]
         if q.snoozed:
             right.insert(0, ("snoozed", self._style("removed")))
         return self._compose_line(
-            ident, q.text, "", right, width, dim=False, min_title=8,
+            ident, text, "", right, width, dim=False, min_title=8,
             new=q.new_since_seen and q.slug in self.new_slugs, text_style="reason",
         )
 
