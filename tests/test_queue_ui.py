@@ -333,3 +333,40 @@ async def test_new_activity_after_a_sync_brings_the_marker(tmp_path: Path) -> No
         assert lst.highlighted_item is not None and lst.highlighted_item.slug == slug
         news = str(app.screen.query_one("#detail-news").render())
         assert "entry edited" in news
+
+
+def test_list_order_groups_and_sorts_as_documented() -> None:
+    from rfctui.rows import ListItem
+    from rfctui.widgets.list_order import group_title, grouped, order_members
+
+    a = ListItem("rfc", "a", "Zeta", "graduated", rfc_id=9, tags=("dx", "ci"), owners=("Ada",))
+    b = ListItem("rfc", "b", "alpha", "graduated", rfc_id=2, tags=(), owners=("ada",))
+    p = ListItem("pending", "p", "Idea", "pending", tags=("dx",))
+    by_state = grouped([a, b, p], "state")
+    assert [g for g, _m in by_state] == ["pending", "graduated"]
+    assert [m.slug for m in order_members("graduated", by_state[1][1], "default")] == ["b", "a"]
+    assert [m.slug for m in order_members("graduated", [a, b], "name")] == ["b", "a"]
+    by_tag = dict(grouped([a, b, p], "tag"))
+    assert list(by_tag) == ["pending", "tag:ci", "tag:dx", "tag:\x00none"]
+    assert [m.slug for m in by_tag["tag:dx"]] == ["a"]  # pending ideas keep their group
+    assert group_title("tag:\x00none") == "No tag"
+    by_owner = dict(grouped([a, b], "owner"))
+    assert list(by_owner) == ["owner:ada"]  # logins compare case-blind
+    assert group_title("tag:[red]x\x1b[0m") == "Tag: [red]x"  # cleaned, not markup
+
+
+def test_short_reason_words() -> None:
+    from rfctui.widgets.list_order import short_reason
+
+    items = app_free_queue_items()
+    assert {short_reason(q) for q in items} >= {"decide", "review #8", "stale"}
+
+
+def app_free_queue_items() -> list[Any]:
+    from rfctui.attention import EntryFacts, PullFacts, attention_queue
+
+    entry = EntryFacts("typed-config", "T", "idea", owners=("ada",), arbiters=("ada",),
+                       state_since=FIXED_NOW - timedelta(days=90))
+    pull = PullFacts(8, "typed-config", "meta_body_edit", "open", "grace",
+                     FIXED_NOW - timedelta(days=1))
+    return attention_queue("ada", [entry], [pull], now=FIXED_NOW)
