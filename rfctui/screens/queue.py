@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.screen import Screen
+from textual.worker import get_current_worker
 
 from rfctui.attention import QueueItem
 from rfctui.messages import (
@@ -37,7 +38,7 @@ from rfctui.messages import (
 )
 from rfctui.rows import ListItem, PRRow, RFCDetail
 from rfctui.text import clean, one_line
-from rfctui.widgets.detail import DetailPane
+from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
 from rfctui.widgets.list_order import GROUP_BY, SORT_KEYS, SORT_LABELS, group_title
 from rfctui.widgets.rfc_list import RfcList
@@ -177,6 +178,8 @@ class QueueMixin(Screen[None]):
                 note = f"nothing here: {one_line(login, 40)} owns or arbitrates nothing"
         elif not session.config.user_token:
             note = SIGN_IN_NOTE
+        if get_current_worker().is_cancelled:
+            return  # a newer computation (a sweep since) replaces this one
         self.post_message(
             QueueLoaded(
                 items, note, views, new, activity, seen, baseline, entry_activity,
@@ -192,6 +195,7 @@ class QueueMixin(Screen[None]):
         self._entry_activity = message.entry_activity
         rfc_list.set_queue(message.items, message.note)
         rfc_list.set_marks(message.new_slugs, message.activity)
+        self._show_news()  # the detail shown may have been read before these marks
         status = self.query_one(StatusLine)
         status.queue_count = len(message.items) if message.items is not None else None
         status.queue_snoozed = message.snoozed
@@ -275,15 +279,21 @@ class QueueMixin(Screen[None]):
 
     # -- since you last looked -----------------------------------------------------------
 
-    @on(DetailLoaded)
-    def _detail_news(self, message: DetailLoaded) -> None:
-        item = message.item
-        if self._seen is None or self._baseline is None:
+    def _show_news(self) -> None:
+        """What is new on the entry the detail shows, from the marks known now."""
+        pane = self.query_one(DetailPane)
+        item = pane.item
+        if item is None or self._seen is None or self._baseline is None:
             return
         seen = self._seen.get(item.slug, self._baseline)
         activity = (self._entry_activity or {}).get(item.slug)
-        text = what_is_new(seen, message.detail, message.pulls, activity)
-        self.query_one(DetailPane).show_news(item, text)
+        pulls = pane.query_one(PullList).pulls
+        pane.show_news(item, what_is_new(seen, pane.detail, pulls, activity))
+
+    @on(DetailLoaded)
+    def _detail_news(self, message: DetailLoaded) -> None:
+        item = message.item
+        self._show_news()
         if self._seen_timer is not None:
             self._seen_timer.stop()
         self._seen_timer = self.set_timer(SEEN_AFTER_SECONDS, lambda: self._looked_at(item))
