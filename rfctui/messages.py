@@ -237,3 +237,9 @@ class RetryFinished(Message, bubble=False):
     action_id: int
     text: str
     ok: bool
+
+
+@dataclass(eq=False)
+class DraftWriteFailed(Message, bubble=False):
+    """The drafts' writer thread could not save a draft (disk full, read-only): said at
+    once, not at the next keystroke."""

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -44,6 +45,7 @@ from rfctui.bot import (
 from rfctui.drafts import DraftWriter, format_saved_at
 from rfctui.entry import STATES
 from rfctui.logins import same_login
+from rfctui.messages import DraftWriteFailed
 from rfctui.text import clean
 
 __all__ = [
@@ -378,9 +380,14 @@ class _Form(ModalScreen[Request | None]):
                 self._drafts.discard(self.DRAFT_KIND, self.draft_slug)
             self._saved = None
             return
-        self._drafts.save(self.DRAFT_KIND, self.draft_slug, fields)
+        done = self._drafts.save(self.DRAFT_KIND, self.draft_slug, fields)
         self._saved = fields
-        while self._drafts.errors:  # an earlier write failed (disk full, read-only): say so
+        # Told as soon as the write fails; post_message is thread-safe and never waits.
+        done.add_done_callback(lambda _f: self.post_message(DraftWriteFailed()))
+
+    @on(DraftWriteFailed)
+    def _tell_draft_errors(self) -> None:
+        while self._drafts is not None and self._drafts.errors:
             self.notify(clean(self._drafts.errors.pop(0)), severity="warning", markup=False)
 
     def flush_draft(self) -> None:
