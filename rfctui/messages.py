@@ -243,3 +243,15 @@ class RetryFinished(Message, bubble=False):
 class DraftWriteFailed(Message, bubble=False):
     """The drafts' writer thread could not save a draft (disk full, read-only): said at
     once, not at the next keystroke."""
+
+
+@dataclass(eq=False)
+class HistoryProgress(Message, bubble=False):
+    """Time in state being read from history after a sweep, in the background:
+    ``done`` of ``total`` entries; ``finished`` at the end, with ``error`` the first
+    failure in one line (those entries keep their previous time and are retried)."""
+
+    done: int
+    total: int
+    finished: bool = False
+    error: str | None = None

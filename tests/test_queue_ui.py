@@ -370,3 +370,33 @@ def app_free_queue_items() -> list[Any]:
     pull = PullFacts(8, "typed-config", "meta_body_edit", "open", "grace",
                      FIXED_NOW - timedelta(days=1))
     return attention_queue("ada", [entry], [pull], now=FIXED_NOW)
+
+
+async def test_time_in_state_is_read_from_history_after_a_sweep(tmp_path: Path) -> None:
+    """A cache built by a cold read knows no exact time in state: after the first sweep
+    the UI reads the history in the background, says so in the status line, and leaves
+    nothing pending (issue 11 §2)."""
+    from textual.message import Message
+
+    from rfctui.messages import HistoryProgress, SyncFinished
+
+    app = make_app(tmp_path, sync=True)
+    seen: list[Message] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, HistoryProgress | SyncFinished):
+            seen.append(message)
+
+    assert app.session.history_pending() > 0  # the fixture's cache was read cold
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await settle(pilot)
+        await pilot.pause()
+        kinds = [type(m).__name__ for m in seen]
+        assert "SyncFinished" in kinds and "HistoryProgress" in kinds, kinds
+        # The walk starts after the sweep's result is shown, never before it.
+        assert kinds.index("SyncFinished") < kinds.index("HistoryProgress"), kinds
+        last = [m for m in seen if isinstance(m, HistoryProgress)][-1]
+        assert last.finished and last.error is None and last.done > 0
+        assert app.session.history_pending() == 0
+        status = str(app.screen.query_one(StatusLine).render())
+        assert "reading history" not in status  # cleared at the end

@@ -30,6 +30,7 @@ from textual.worker import get_current_worker
 from rfctui.attention import QueueItem
 from rfctui.messages import (
     DetailLoaded,
+    HistoryProgress,
     ItemsLoaded,
     OrderRestored,
     QueueLoaded,
@@ -120,6 +121,23 @@ class QueueMixin(Screen[None]):
     @on(SyncFinished)
     def _queue_after_sweep(self, message: SyncFinished) -> None:
         self.refresh_queue()
+
+    @on(HistoryProgress)
+    def _history_progress(self, message: HistoryProgress) -> None:
+        """Time in state read from history (after a sweep): progress in the status line;
+        at the end the list picks the new times up by the cache's generation, and the
+        queue is computed again (an entry may have turned stale)."""
+        status = self.query_one(StatusLine)
+        status.history = None if message.finished else (message.done, message.total)
+        status.render_status()
+        if not message.finished:
+            return
+        if message.error:
+            why = one_line(message.error, 160)
+            self.notify(f"Time in state not read for some entries ({why}); tried again "
+                        "after the next sync.", severity="warning", markup=False)
+        if message.done:
+            self.refresh_queue()
 
     @on(UserIdentified)
     def _queue_after_identity(self, message: UserIdentified) -> None:

@@ -14,13 +14,14 @@ import asyncio
 import contextlib
 import json
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.message import Message
 
-from rfctui.messages import SyncFinished, SyncStarted, UserIdentified
-from rfctui.results import SweepResult
+from rfctui.messages import HistoryProgress, SyncFinished, SyncStarted, UserIdentified
+from rfctui.results import Progress, SweepResult
 from rfctui.rows import K_GEN, K_SKIPPED
 from rfctui.session import SweepKind, describe_error
 from rfctui.text import one_line
@@ -90,6 +91,8 @@ class Sweeps:
         self.running = False
         self.queued: SweepKind | None = None
         self._loop = SweepLoop()
+        self._history_loop = SweepLoop()
+        self._history_lock = threading.Lock()  # one history walk at a time
         self._identify_tried = False
         self._login: str | None = None  # the login last posted
 
@@ -111,6 +114,7 @@ class Sweeps:
     def cancel(self) -> None:
         """Stop a running sweep now and start none (the screen is going away)."""
         self._loop.cancel()
+        self._history_loop.cancel()
 
     def run(self, kind: SweepKind) -> None:
         """One sweep (a worker thread); never raises."""
@@ -123,6 +127,36 @@ class Sweeps:
             text, offline = describe_error(exc)
             result = SweepResult.failed(kind, text, offline=offline)
         self._post(SyncFinished(result))
+        if result.ok:
+            self.backfill_history()
+
+    def backfill_history(self) -> None:
+        """True time in state, after the sweep and its list are shown (issue 11): the
+        entries whose ``state_since`` is not exact yet have their history read, with
+        progress in the status line. Nothing to do costs one query and no request."""
+        if not self._history_lock.acquire(blocking=False):
+            return  # a walk is running; it takes what this sweep found on its next run
+        try:
+            if not self.session.history_pending():
+                return
+            last = 0.0
+
+            def progress(p: Progress) -> None:
+                nonlocal last
+                now = time.monotonic()
+                if now - last >= 0.25 or p.done >= p.total:  # at most 4 lines a second
+                    last = now
+                    self._post(HistoryProgress(p.done, p.total))
+
+            result = self._history_loop.run(self.session.backfill_history(progress))
+            self._post(HistoryProgress(result.entries_done, result.total, finished=True,
+                                       error=result.error))
+        except asyncio.CancelledError:
+            return  # quitting
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+            self._post(HistoryProgress(0, 0, finished=True, error=describe_error(exc)[0]))
+        finally:
+            self._history_lock.release()
 
     async def _sweep(self, kind: SweepKind) -> SweepResult:
         # Reads use the user's own token; the bot's is for writes only (§6.1, issue 5).

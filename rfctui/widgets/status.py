@@ -25,6 +25,7 @@ class StatusLine(Static):
         self.pending_count = 0
         self.shown: int | None = None  # items shown by the filter, None = no filter
         self.syncing: str | None = None  # the kind of sweep in progress
+        self.history: tuple[int, int] | None = None  # time in state being read: done, total
         self.error: str | None = None
         self.offline = False
         self.loaded = False
@@ -49,6 +50,9 @@ class StatusLine(Static):
             parts.append(Content.styled("● offline", "bold $error"))
         if self.syncing:
             parts.append(Content.styled(f"⟳ syncing ({self.syncing})…", "$accent"))
+        if self.history is not None:
+            done, total = self.history
+            parts.append(Content.styled(f"⟳ reading history {done}/{total}", "$accent"))
         if not self.loaded:
             parts.append(Content("loading cache…"))
         elif self.synced_at is not None:
