@@ -25,6 +25,7 @@ from rfctui.text import clean
 
 __all__ = [
     "GROUP_BY",
+    "GROUP_TITLES",
     "SORT_KEYS",
     "SORT_LABELS",
     "group_title",
@@ -43,7 +44,7 @@ SORT_LABELS: Final[dict[str, str]] = {
 }
 GROUP_BY: Final[tuple[str, ...]] = ("state", "tag", "owner", "arbiter")
 _NONE: Final = "\x00none"  # the group of items without a tag/owner/arbiter (sorts last)
-_STATE_TITLES: Final[dict[str, str]] = {
+GROUP_TITLES: Final[dict[str, str]] = {
     "queue": "Needs you",
     "pending": "Pending ideas",
     "idea": "Ideas",
@@ -60,7 +61,7 @@ _EPOCH: Final = 0.0
 
 def group_title(group: str) -> str:
     """A group's header text: "Ideas", "Tag: dx", "Owner: ada", "No arbiter"."""
-    title = _STATE_TITLES.get(group)
+    title = GROUP_TITLES.get(group)
     if title is not None:
         return title
     by, _sep, value = group.partition(":")

@@ -30,6 +30,7 @@ from rfctui.rows import LIFECYCLE_STATES, ListItem
 from rfctui.text import clean, short_age
 from rfctui.widgets.list_order import (
     GROUP_BY,
+    GROUP_TITLES,
     SORT_KEYS,
     group_title,
     grouped,
@@ -56,17 +57,6 @@ __all__ = [
 # §3 lifecycle order; "pending" (open propose PRs, §7.3) comes first because it is the
 # triage queue, "other" (states we do not know) last.
 GROUP_ORDER: tuple[str, ...] = ("pending", *LIFECYCLE_STATES, "other")
-GROUP_TITLES: dict[str, str] = {
-    "queue": "Needs you",
-    "pending": "Pending ideas",
-    "idea": "Ideas",
-    "graduated": "Graduated",
-    "parked": "Parked",
-    "declined": "Declined",
-    "superseded": "Superseded",
-    "withdrawn": "Withdrawn",
-    "other": "Other",
-}
 # Open-PR badges by §5 kind, in display order: (symbol, meaning for the help legend).
 BADGES: dict[str, tuple[str, str]] = {
     "meta_body_edit": ("✎", "open body-edit pull requests"),
