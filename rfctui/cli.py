@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue")
+SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "diff")
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -161,6 +161,8 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
         raise _Usage("--full only goes with --sync")
     if sub is not None and sub[0] == "queue":
         return _queue(args, sub[1:], out, err, extra_flags)
+    if sub is not None and sub[0] == "diff":
+        return _diff(args, sub[1:], out, err, extra_flags)
     config = _load_config(args, extra_flags)
     if sub is not None:
         if args.resync or args.sync or args.export:
@@ -196,6 +198,28 @@ def _queue(
     try:
         return queue_cli.main(argv, config, out, err)
     except queue_cli.Usage as exc:
+        raise _Usage(str(exc)) from None
+
+
+def _diff(
+    args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO, extra: dict[str, Any]
+) -> int:
+    """``rfctui diff PR_NUMBER``: arguments checked (and ``--help`` shown) before any
+    configuration is read, so ``rfctui diff --help`` works on a fresh machine."""
+    from rfctui import diff_cli
+
+    if args.resync or args.sync or args.export:
+        raise _Usage("diff cannot be combined with --resync, --sync or --export")
+    try:
+        diff_cli.parse(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except diff_cli.Usage as exc:
+        raise _Usage(str(exc)) from None
+    config = _load_config(args, extra)
+    try:
+        return diff_cli.main(argv, config, out, err)
+    except diff_cli.Usage as exc:
         raise _Usage(str(exc)) from None
 
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rfctui.bot import Actor, Bot, Refresh
+    from rfctui.changes import ChangeView
     from rfctui.db import ActionsLog, Cache
     from rfctui.gitea import GiteaClient
     from rfctui.history import HistoryResult
@@ -409,6 +410,50 @@ class Session:
                     raise ActionsDisabled(f"cannot verify who you are: {why}")
                 login = actor.login
         return self.queue(login, include_snoozed=include_snoozed)
+
+    def change(self, pr_number: int) -> ChangeView:
+        """What PR ``pr_number`` changes in its entry, against ``main`` (issue 12 §1).
+
+        Reads the cache only, never the network: the head's file is fetched by the
+        reconciler after a sweep (once per head sha, `Cache.pending_heads`), so a change
+        view once synced works offline. A head never fetched gives ``change=None`` (the
+        caller says "run rfctui --sync"). The ``main`` side is rebuilt from the cached
+        row with `rfctui.entry.dump_entry` (parse(dump(e)) == e, unknown keys kept);
+        an entry not on ``main`` (a proposal, a removed file) is no main side.
+        Raises LookupError when the PR is not in the cache.
+        """
+        from rfctui.changes import ChangeView, compute_change, kind_word, main_text, overlaps
+
+        cache = self.cache()
+        row = cache.pull(pr_number)
+        if row is None:
+            raise LookupError(f"pull request #{pr_number} is not in the cache")
+        kind = kind_word(row.kind)
+        detail = cache.rfc(row.slug) if row.slug else None
+        main = None if kind == "propose" else main_text(detail)
+        heads = cache.pr_rows([pr_number])
+        sha = str(heads.get(pr_number, {}).get("head_sha") or "")
+        text = cache.head_text(pr_number, sha) if sha else None
+        view = ChangeView(
+            pr=row.number, slug=row.slug, kind=kind, state=row.state,
+            opened_by=row.opened_by, title=row.title, change=None,
+        )
+        if not sha or not (text is None or isinstance(text, str)):  # MISSING: not fetched
+            return view
+        change = compute_change(main, text, slug=row.slug, kind=kind)
+        others = [(row.number, change)]
+        if detail is not None:
+            texts = cache.head_texts()
+            for pr in detail.pulls:
+                if pr.number != row.number and pr.state == "open" and pr.number in texts:
+                    others.append((pr.number, compute_change(
+                        main, texts[pr.number][1], slug=row.slug, kind=kind_word(pr.kind),
+                    )))
+        return ChangeView(
+            pr=view.pr, slug=view.slug, kind=view.kind, state=view.state,
+            opened_by=view.opened_by, title=view.title, change=change,
+            notes=[n for n in overlaps(others) if f"#{row.number} " in n],
+        )
 
     # ------------------------------------------------------------------ actions (§6)
 

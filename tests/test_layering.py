@@ -175,6 +175,8 @@ TABLE: dict[str, Row] = {
     "root": Row(("rfctui",)),
     **{leaf: Row((f"rfctui.{leaf}",)) for leaf in LEAVES},
     "attention": Row(("rfctui.attention",), ("text",)),
+    # What a PR changes (issue 12 §1): pure, two file texts in.
+    "changes": Row(("rfctui.changes",), ("entry", "text", "logins")),
     "teamfile": Row(("rfctui.teamfile",), ("attention", "text")),
     "drafts": Row(("rfctui.drafts",), ("entry", "private", "text")),
     "gitea": Row(("rfctui.gitea",), ("secret",)),
@@ -198,7 +200,7 @@ TABLE: dict[str, Row] = {
                 "private")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
-                    "text", "marks", "triage", "history")),
+                    "text", "marks", "triage", "history", "changes")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
@@ -213,9 +215,9 @@ TABLE |= {
     "ui": Row(("rfctui.app", "rfctui.messages", "rfctui.screens.*"), (*CORE_ROWS, "widgets")),
     # The command line goes through the session; it names only the error types of the
     # layers below it, and starts the UI (rfctui.app).
-    "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli"),
+    "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
-                "triage", "attention",
+                "triage", "attention", "changes",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
     "main": Row(("rfctui.__main__",), ("cli",)),
 }
