@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "diff")
+SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff")
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -163,6 +163,8 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
         return _queue(args, sub[1:], out, err, extra_flags)
     if sub is not None and sub[0] == "diff":
         return _diff(args, sub[1:], out, err, extra_flags)
+    if sub is not None and sub[0] == "log":
+        return _log(args, sub[1:], out, err, extra_flags)
     config = _load_config(args, extra_flags)
     if sub is not None:
         if args.resync or args.sync or args.export:
@@ -198,6 +200,28 @@ def _queue(
     try:
         return queue_cli.main(argv, config, out, err)
     except queue_cli.Usage as exc:
+        raise _Usage(str(exc)) from None
+
+
+def _log(
+    args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO, extra: dict[str, Any]
+) -> int:
+    """``rfctui log SLUG``: arguments (and the slug) checked before any configuration is
+    read, so ``rfctui log --help`` works on a fresh machine."""
+    from rfctui import log_cli
+
+    if args.resync or args.sync or args.export:
+        raise _Usage("log cannot be combined with --resync, --sync or --export")
+    try:
+        log_cli.parse(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except log_cli.Usage as exc:
+        raise _Usage(str(exc)) from None
+    config = _load_config(args, extra)
+    try:
+        return log_cli.main(argv, config, out, err)
+    except log_cli.Usage as exc:
         raise _Usage(str(exc)) from None
 
 

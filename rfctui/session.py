@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from rfctui.history import HistoryResult
     from rfctui.marks import Marks
     from rfctui.reconcile import Reconciler
+    from rfctui.timeline import Timeline
     from rfctui.triage import FactsMemo, QueueResult
 
 __all__ = ["Notice", "Session", "SweepKind", "describe_error"]
@@ -248,6 +249,17 @@ class Session:
         from rfctui.db.history_store import history_tasks
 
         return len(history_tasks(self.cache()))
+
+    def timeline(self, slug: str) -> Timeline:
+        """The life of entry `slug` (issue 12 §2, `rfctui.timeline`), from the cache
+        alone: its stored commit list (``history_known`` False when never fetched:
+        ``backfill_history(slugs=[slug], all_states=True)`` fetches it), its PRs, and
+        the actions log's people. Raises `rfctui.entry.InvalidSlug` for a bad slug."""
+        from rfctui.timeline import read_timeline
+
+        log = self.actions_log()
+        actors = log.actors() if log is not None else {}
+        return read_timeline(self.cache(), slug, self.config.bot_user, actors)
 
     # ------------------------------------------------------------------ identity (§6.2)
 

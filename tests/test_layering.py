@@ -194,13 +194,17 @@ TABLE: dict[str, Row] = {
     # True time in state (issue 11 §2): the history walk, run by the session.
     "history": Row(("rfctui.history",),
                    ("db", "entry", "gitea", "rows", "text", "results", "logins")),
+    # The life of an entry (issue 12 §2): from the cache, with the §6.3 attribution.
+    "timeline": Row(("rfctui.timeline",),
+                    ("rfctui.attribution", "db", "entry", "logins", "rows", "text",
+                     "trailer")),
     # The bot never imports the reconciler: the session hands it what it needs.
     "bot": Row(("rfctui.bot.*",),
                ("entry", "gitea", "text", "trailer", "results", "logins", "rows",
                 "private")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
-                    "text", "marks", "triage", "history", "changes")),
+                    "text", "marks", "triage", "history", "timeline", "changes")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
@@ -215,7 +219,8 @@ TABLE |= {
     "ui": Row(("rfctui.app", "rfctui.messages", "rfctui.screens.*"), (*CORE_ROWS, "widgets")),
     # The command line goes through the session; it names only the error types of the
     # layers below it, and starts the UI (rfctui.app).
-    "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli"),
+    "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli",
+                "rfctui.log_cli"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
                 "triage", "attention", "changes",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
