@@ -41,6 +41,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     world.prs["edit-hostile"] = _perform(world, "ken", {
         "action": "edit", "slug": "q-hostile", "body": f"Why q-hostile.\n{HOSTILE_BODY}",
     })
+    world.prs["meta-decide"] = _perform(world, "linus", {
+        "action": "metadata", "slug": "q-decide", "changes": {"owners": ["linus", "grace"]},
+    })
     world.sync("full")
     with world.sb.serve(port=0) as url:
         env = base_env(root) | {
@@ -109,3 +112,33 @@ def test_unknown_pr_and_usage(served: Served) -> None:
     assert done.returncode == 2 and b"99999" in done.stderr
     assert served.run("diff").returncode == 2
     assert served.run("diff", "abc").returncode == 2
+
+
+def test_proposal_then_head_not_fetched(served: Served) -> None:
+    n = served.world.prs["pend-none"]
+    doc = json.loads(served.run("diff", str(n), "--json").stdout)
+    assert doc["kind"] == "propose" and doc["slug"] == "q-pend-none"
+    fields = {f["name"]: (f["old"], f["new"]) for f in doc["fields"]}
+    assert fields["title"] == (None, "Grace's pending idea")
+    assert fields["state"] == (None, "idea")
+    assert doc["body_diff"].splitlines()[0] == "--- /dev/null"
+    # Forget the fetched head (as if the sync had not reached it): exit 1, told to sync.
+    from rfctui.db import open_cache
+
+    caches = sorted((served.data_dir.parent / "cli-cache").rglob("*.sqlite*"))
+    path = next(p for p in caches if p.suffix == ".sqlite")
+    with open_cache(path) as cache, cache.write():
+        cache.HeadFile.delete().where(cache.HeadFile.pr_number == n).execute()
+    done = served.run("diff", str(n))
+    assert done.returncode == 1
+    assert b"not fetched yet" in done.stderr and b"rfctui --sync" in done.stderr
+
+
+def test_two_prs_on_one_entry_are_noted(served: Served) -> None:
+    claim, meta = served.world.prs["claim-decide"], served.world.prs["meta-decide"]
+    done = served.run("diff", str(meta))
+    assert done.returncode == 0, done.stderr
+    assert "owners: [linus] → [linus, grace]" in done.stdout.decode().splitlines()
+    assert f"#{meta} and #{claim} both change owners" in done.stderr.decode()  # viewed first
+    other = served.run("diff", str(claim)).stderr.decode()
+    assert f"#{claim} and #{meta} both change owners" in other
