@@ -170,16 +170,18 @@ def build_timeline(
     head commit -> its number."""
     validate_slug(slug)
     by_number = {p.number: p for p in prs}
-    events = _commit_events(slug, commits or (), by_number, bot_login, actors or {},
+    listed = _commit_events(slug, commits or (), by_number, bot_login, actors or {},
                             heads or {})
+    n = len(listed)
+    # (event, order): a larger order reads first at the same instant. Commits keep
+    # Gitea's order (newest first) among themselves; an ended PR reads before them, an
+    # opened one after.
+    keyed = [(e, n - i) for i, e in enumerate(listed)]
     for pr in prs:
-        events.extend(_pr_events(pr))
-    rank = {k: i for i, k in enumerate(KINDS)}
-    events.sort(key=lambda e: (e.at is not None, e.at or datetime.min, -rank[e.kind]),
-                reverse=True)
-    # Newest first; without a time last. At the same instant a merge's commit comes
-    # after ("newer than") the PR's own merged event in reading order.
-    return Timeline(slug, tuple(events), history_known=commits is not None)
+        keyed.extend((e, -1 if e.kind == "pr_opened" else n + 1) for e in _pr_events(pr))
+    keyed.sort(key=lambda k: (k[0].at is not None, k[0].at or datetime.min, k[1]),
+               reverse=True)  # newest first; without a time last
+    return Timeline(slug, tuple(e for e, _ in keyed), history_known=commits is not None)
 
 
 def read_timeline(

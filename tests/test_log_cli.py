@@ -76,3 +76,19 @@ def test_help_needs_no_configuration(served: Served, tmp_path: object) -> None:
     done = served.run("log", "--help", login=None, env=base_env(served.data_dir))
     assert done.returncode == 0
     assert b"exit status: 0" in done.stdout and b"2 bad usage" in done.stdout
+
+
+def test_history_fetch_failure_is_exit_1_then_fetched_once(served: Served) -> None:
+    """A graduated entry was never walked: its list is fetched on first ask; Gitea down
+    then is exit 1 in one line, and the next run (Gitea up) fetches and shows it."""
+    served.world.sb.faults.down = True
+    try:
+        down = served.run("log", "api-versioning")
+    finally:
+        served.world.sb.faults.down = False
+    assert down.returncode == 1, down.stderr
+    assert b"Traceback" not in down.stderr and len(down.stderr.splitlines()) == 1
+    up = served.run("log", "api-versioning", "--json")
+    assert up.returncode == 0, up.stderr
+    events = json.loads(up.stdout)["events"]
+    assert events and events[-1]["kind"] == "created"
