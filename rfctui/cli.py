@@ -56,7 +56,8 @@ def _parser() -> _Parser:
             "actions: rfctui propose|edit|claim|metadata|actions ... (see "
             "`rfctui propose --help`).  What needs you: rfctui queue [--as LOGIN] [--all] "
             "[--json] (exit 3: identity unknown).  The life of an entry: rfctui log SLUG "
-            "[--json].  Configuration: a TOML file (--config, "
+            "[--json].  What a PR changes: rfctui diff PR_NUMBER [--json].  "
+            "Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
             "RFCTUI_DEBUG=1 shows tracebacks."
         ),
