@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import os
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rfctui import __version__
@@ -161,12 +162,8 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
         return int(exc.code or 0)
     if args.full and not args.sync:
         raise _Usage("--full only goes with --sync")
-    if sub is not None and sub[0] == "queue":
-        return _queue(args, sub[1:], out, err, extra_flags)
-    if sub is not None and sub[0] == "diff":
-        return _diff(args, sub[1:], out, err, extra_flags)
-    if sub is not None and sub[0] == "log":
-        return _log(args, sub[1:], out, err, extra_flags)
+    if sub is not None and sub[0] in READ_COMMANDS:
+        return _read_command(sub[0], args, sub[1:], out, err, extra_flags)
     config = _load_config(args, extra_flags)
     if sub is not None:
         if args.resync or args.sync or args.export:
@@ -183,69 +180,40 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
     return _ui(config, err)
 
 
-def _queue(
-    args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO, extra: dict[str, Any]
-) -> int:
-    """``rfctui queue``: its arguments are checked (and ``--help`` shown) before any
-    configuration is read, so ``rfctui queue --help`` works on a fresh machine."""
-    from rfctui import queue_cli
+# Read-only subcommands, each a module with `parse(argv)`, `main(argv, config, out, err)`
+# and `Usage`: the cache's views (issue 11 queue; issue 12 diff and log).
+# Imported when used (the headless paths stay light); literal names, so the layering test
+# sees these imports.
+READ_COMMANDS: dict[str, Callable[[], Any]] = {
+    "queue": lambda: importlib.import_module("rfctui.queue_cli"),
+    "diff": lambda: importlib.import_module("rfctui.diff_cli"),
+    "log": lambda: importlib.import_module("rfctui.log_cli"),
+}
 
+
+def _read_command(
+    name: str,
+    args: argparse.Namespace,
+    argv: list[str],
+    out: TextIO,
+    err: TextIO,
+    extra: dict[str, Any],
+) -> int:
+    """``rfctui queue|diff|log``: the arguments are checked (and ``--help`` shown) before
+    any configuration is read, so ``--help`` works on a fresh machine (§11)."""
+    command = READ_COMMANDS[name]()
     if args.resync or args.sync or args.export:
-        raise _Usage("queue cannot be combined with --resync, --sync or --export")
+        raise _Usage(f"{name} cannot be combined with --resync, --sync or --export")
     try:
-        queue_cli.parse(argv)
+        command.parse(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    except queue_cli.Usage as exc:
+    except command.Usage as exc:
         raise _Usage(str(exc)) from None
     config = _load_config(args, extra)
     try:
-        return queue_cli.main(argv, config, out, err)
-    except queue_cli.Usage as exc:
-        raise _Usage(str(exc)) from None
-
-
-def _log(
-    args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO, extra: dict[str, Any]
-) -> int:
-    """``rfctui log SLUG``: arguments (and the slug) checked before any configuration is
-    read, so ``rfctui log --help`` works on a fresh machine."""
-    from rfctui import log_cli
-
-    if args.resync or args.sync or args.export:
-        raise _Usage("log cannot be combined with --resync, --sync or --export")
-    try:
-        log_cli.parse(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except log_cli.Usage as exc:
-        raise _Usage(str(exc)) from None
-    config = _load_config(args, extra)
-    try:
-        return log_cli.main(argv, config, out, err)
-    except log_cli.Usage as exc:
-        raise _Usage(str(exc)) from None
-
-
-def _diff(
-    args: argparse.Namespace, argv: list[str], out: TextIO, err: TextIO, extra: dict[str, Any]
-) -> int:
-    """``rfctui diff PR_NUMBER``: arguments checked (and ``--help`` shown) before any
-    configuration is read, so ``rfctui diff --help`` works on a fresh machine."""
-    from rfctui import diff_cli
-
-    if args.resync or args.sync or args.export:
-        raise _Usage("diff cannot be combined with --resync, --sync or --export")
-    try:
-        diff_cli.parse(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    except diff_cli.Usage as exc:
-        raise _Usage(str(exc)) from None
-    config = _load_config(args, extra)
-    try:
-        return diff_cli.main(argv, config, out, err)
-    except diff_cli.Usage as exc:
+        return int(command.main(argv, config, out, err))
+    except command.Usage as exc:
         raise _Usage(str(exc)) from None
 
 
