@@ -116,6 +116,10 @@ async def test_z_snoozes_a_row_and_it_stays_hidden_after_a_restart(tmp_path: Pat
         assert target not in queue_keys(app) and len(queue_keys(app)) == len(before) - 1
         assert f"needs you: {len(before) - 1} (1 snoozed)" in status_text(app)
         assert any("Snoozed until new activity" in n.message for n in app._notifications)
+        # The cursor stays in the queue, on the row that took the snoozed one's place
+        # (z, z, z works down the list), not on the section's header.
+        row = app.screen.query_one(RfcList).highlighted_row
+        assert row is not None and row.queue is not None and row.queue.key == before[3]
     # The marks file, not the cache, keeps it: a new app on the same directories.
     assert any(s.key == target for s in Marks(app.session.config).snoozes())
     again = make_app(tmp_path, known_login="ada")

@@ -375,12 +375,15 @@ class RfcList(ScrollView, can_focus=True):
                     index = i
                     break
             else:
-                # Its group was folded again (the filter ended): onto that group's header.
-                header = ("group", old.group) if old else None
-                index = next(
-                    (i for i, r in enumerate(self.rows) if r.key == header),
-                    min(self.cursor, max(len(self.rows) - 1, 0)),
-                )
+                same = min(self.cursor, max(len(self.rows) - 1, 0))
+                if (old is not None and self.rows and not self.rows[same].is_header
+                        and self.rows[same].group == old.group):
+                    # Its row went (a snoozed queue row): onto the one that took its place.
+                    index = same
+                else:
+                    # Its group was folded again (the filter ended): onto that group's header.
+                    header = ("group", old.group) if old else None
+                    index = next((i for i, r in enumerate(self.rows) if r.key == header), same)
         if self.rows and key is None:
             # First fill: start on the first item, not a header.
             index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
