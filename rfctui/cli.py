@@ -188,6 +188,7 @@ READ_COMMANDS: dict[str, Callable[[], Any]] = {
     "queue": lambda: importlib.import_module("rfctui.queue_cli"),
     "diff": lambda: importlib.import_module("rfctui.diff_cli"),
     "log": lambda: importlib.import_module("rfctui.log_cli"),
+    "digest": lambda: importlib.import_module("rfctui.digest_cli"),
 }
 
 

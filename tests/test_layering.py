@@ -198,13 +198,20 @@ TABLE: dict[str, Row] = {
     "timeline": Row(("rfctui.timeline",),
                     ("rfctui.attribution", "db", "entry", "logins", "rows", "text",
                      "trailer")),
+    # Cross-references in a body (issue 12 §5): pure text in, targets out.
+    "xrefs": Row(("rfctui.xrefs",), ("entry", "text")),
+    # The weekly digest (issue 12 §4): from the cache, with the timeline's attribution.
+    "digest": Row(("rfctui.digest",),
+                  ("db", "entry", "logins", "rows", "text", "timeline", "attention",
+                   "rfctui.attribution", "trailer")),
     # The bot never imports the reconciler: the session hands it what it needs.
     "bot": Row(("rfctui.bot.*",),
                ("entry", "gitea", "text", "trailer", "results", "logins", "rows",
                 "private")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
-                    "text", "marks", "triage", "history", "timeline", "changes")),
+                    "text", "marks", "triage", "history", "timeline", "changes", "digest",
+                    "xrefs", "trailer")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
@@ -220,9 +227,9 @@ TABLE |= {
     # The command line goes through the session; it names only the error types of the
     # layers below it, and starts the UI (rfctui.app).
     "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli",
-                "rfctui.log_cli"),
+                "rfctui.log_cli", "rfctui.digest_cli", "rfctui.comment_cli"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
-                "triage", "attention", "changes",
+                "triage", "attention", "changes", "digest", "timeline",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
     "main": Row(("rfctui.__main__",), ("cli",)),
 }

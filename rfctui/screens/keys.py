@@ -159,6 +159,31 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
         id="cycle-group",
         tooltip="Group the list by state, tag, owner or arbiter",
     ),
+    # Issue 12: review in the terminal (SPEC §10).
+    Binding(
+        "d",
+        "change_view",
+        "Changes",
+        show=False,
+        id="change-view",
+        tooltip="What the highlighted pull request (or the entry's open ones) change",
+    ),
+    Binding(
+        "t",
+        "timeline",
+        "Timeline",
+        show=False,
+        id="timeline",
+        tooltip="The life of the highlighted entry: commits and pull requests, newest first",
+    ),
+    Binding(
+        "C",
+        "comment",
+        "Comment",
+        show=False,
+        id="comment",
+        tooltip="Comment on the highlighted pull request through the bot",
+    ),
     # One line in the help and the palette for all nine (only "1" is described).
     Binding(
         "1",

@@ -49,6 +49,7 @@ from rfctui.screens.keys import (
 )
 from rfctui.screens.links import ConfirmOpen, entry_url, is_web_url
 from rfctui.screens.queue import QueueMixin
+from rfctui.screens.review import ReviewMixin
 from rfctui.screens.sync import Sweeps, read_check, sweep_note
 from rfctui.session import Notice, SweepKind, describe_error
 from rfctui.text import clean, markdown_links, one_line
@@ -68,7 +69,7 @@ __all__ = ["ConfirmOpen", "MainScreen", "is_web_url"]
 CACHE_CHECK_SECONDS = 5.0  # how often to ask if another process wrote the shared cache
 
 
-class MainScreen(QueueMixin, BotActionsScreen):
+class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
