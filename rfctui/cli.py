@@ -35,7 +35,9 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff")
+SUBCOMMANDS = (
+    "propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff", "doctor",
+)
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +60,7 @@ def _parser() -> _Parser:
             "`rfctui propose --help`).  What needs you: rfctui queue [--as LOGIN] [--all] "
             "[--json] (exit 3: identity unknown).  The life of an entry: rfctui log SLUG "
             "[--json].  What a PR changes: rfctui diff PR_NUMBER [--json].  "
+            "What is wrong with the set-up: rfctui doctor [--json].  "
             "Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
             "RFCTUI_DEBUG=1 shows tracebacks."
@@ -189,6 +192,7 @@ READ_COMMANDS: dict[str, Callable[[], Any]] = {
     "diff": lambda: importlib.import_module("rfctui.diff_cli"),
     "log": lambda: importlib.import_module("rfctui.log_cli"),
     "digest": lambda: importlib.import_module("rfctui.digest_cli"),
+    "doctor": lambda: importlib.import_module("rfctui.doctor_cli"),
 }
 
 
@@ -211,7 +215,14 @@ def _read_command(
         return int(exc.code or 0)
     except command.Usage as exc:
         raise _Usage(str(exc)) from None
-    config = _load_config(args, extra)
+    from rfctui.config import ConfigError
+
+    try:
+        config = _load_config(args, extra)
+    except ConfigError as exc:
+        if not hasattr(command, "main_unconfigured"):  # doctor reports it as a check
+            raise
+        return int(command.main_unconfigured(argv, str(exc), out, err))
     try:
         return int(command.main(argv, config, out, err))
     except command.Usage as exc:

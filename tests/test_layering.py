@@ -212,6 +212,8 @@ TABLE: dict[str, Row] = {
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
                     "text", "marks", "triage", "history", "timeline", "changes", "digest",
                     "xrefs", "trailer")),
+    # What is wrong with the set-up (issue 14 §2): reads, never writes.
+    "doctor": Row(("rfctui.doctor",), ("config", "gitea", "db", "drafts", "logins", "text")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
@@ -227,9 +229,10 @@ TABLE |= {
     # The command line goes through the session; it names only the error types of the
     # layers below it, and starts the UI (rfctui.app).
     "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli",
-                "rfctui.log_cli", "rfctui.digest_cli", "rfctui.comment_cli"),
+                "rfctui.log_cli", "rfctui.digest_cli", "rfctui.comment_cli",
+                "rfctui.doctor_cli"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
-                "triage", "attention", "changes", "digest", "timeline",
+                "triage", "attention", "changes", "digest", "timeline", "doctor",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
     "main": Row(("rfctui.__main__",), ("cli",)),
 }
