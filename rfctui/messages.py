@@ -28,6 +28,7 @@ __all__ = [
     "CacheChecked",
     "CacheFailed",
     "CacheNotice",
+    "ChangeLoaded",
     "DetailLoaded",
     "FilterIndexReady",
     "HeadLoaded",
@@ -254,4 +255,16 @@ class HistoryProgress(Message, bubble=False):
     done: int
     total: int
     finished: bool = False
+    error: str | None = None
+
+
+@dataclass(eq=False)
+class ChangeLoaded(Message, bubble=False):
+    """PR ``pr``'s change view read from the cache (issue 12 §1; `Session.change`):
+    ``view`` a `rfctui.changes.ChangeView`, ``warnings`` the propose form's own checks
+    for a proposal, ``error`` one line when it could not be read."""
+
+    pr: int
+    view: Any = None
+    warnings: list[str] = field(default_factory=list)
     error: str | None = None
