@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from rfctui.bot import Actor, Bot, Refresh
     from rfctui.changes import ChangeView
     from rfctui.db import ActionsLog, Cache
+    from rfctui.digest import Digest
     from rfctui.gitea import GiteaClient
     from rfctui.history import HistoryResult
     from rfctui.marks import Marks
@@ -260,6 +261,25 @@ class Session:
         log = self.actions_log()
         actors = log.actors() if log is not None else {}
         return read_timeline(self.cache(), slug, self.config.bot_user, actors)
+
+    def digest(self, since: datetime, until: datetime | None = None) -> Digest:
+        """The weekly digest of ``[since, until]`` (issue 12 §4, `rfctui.digest`), from the
+        cache alone — never the network: entries whose history was not read are said in
+        a note, not fetched. Stale uses the queue's thresholds (defaults < team file <
+        personal settings). Raises `rfctui.db.CacheError` when the cache cannot be read."""
+        from rfctui.digest import read_digest
+        from rfctui.triage import build_queue, read_facts
+
+        now = until if until is not None else self.clock()
+        cache = self.cache()
+        # The thresholds the queue resolves (an empty login asks for no items).
+        thresholds = build_queue(
+            read_facts(cache), "", now=now, personal=self.config.queue_settings
+        ).thresholds
+        log = self.actions_log()
+        actors = log.actors() if log is not None else {}
+        return read_digest(cache, since=since, until=now, bot_login=self.config.bot_user,
+                           actors=actors, thresholds=thresholds)
 
     # ------------------------------------------------------------------ identity (§6.2)
 
