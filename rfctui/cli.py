@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff")
+SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff",
+               "digest")
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +59,7 @@ def _parser() -> _Parser:
             "`rfctui propose --help`).  What needs you: rfctui queue [--as LOGIN] [--all] "
             "[--json] (exit 3: identity unknown).  The life of an entry: rfctui log SLUG "
             "[--json].  What a PR changes: rfctui diff PR_NUMBER [--json].  "
+            "The week's proposal minutes: rfctui digest [--since 7d] [--format md|json].  "
             "Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
             "RFCTUI_DEBUG=1 shows tracebacks."
