@@ -384,16 +384,19 @@ def _pr(row: Mapping[str, Any]) -> PRRow:
 
 # ---------------------------------------------------------------- markdown (a post)
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark (and GFM):
-# escaping them all means a title cannot open a link, an image, an autolink (``http\:``,
-# ``www\.``), an HTML tag, emphasis, a heading, a list item, a table cell or a mention.
-_MD_SPECIAL = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+# Any ASCII punctuation character may be backslash-escaped in CommonMark (and GFM).
+# Escaped: every one that can open something inline — a link, an image, an autolink
+# (``http\:``, ``www\.``), an HTML tag or entity, emphasis, code, strikethrough, a table
+# cell, a mention, math — or a block (``#``, ``>``, ``+``, ``*``, a numbered item). Left
+# alone, for a readable post: ``- , ; ? = ' "``, inert inside a line (a title never
+# starts one: it always follows the bullet and the slug).
+_MD_SPECIAL = frozenset("!#$%&()*+./:<>@[\\]^_`{|}~")
 
 
 def md_escape(text: str | None, limit: int = 200) -> str:
     """Untrusted text as one line of inert markdown: control characters and escape
-    sequences removed, bidi controls shown as U+FFFD (`rfctui.text.one_line`), every
-    ASCII punctuation character backslash-escaped."""
+    sequences removed, bidi controls shown as U+FFFD (`rfctui.text.one_line`), and
+    every markdown-active punctuation character backslash-escaped (`_MD_SPECIAL`)."""
     return "".join(f"\\{ch}" if ch in _MD_SPECIAL else ch for ch in one_line(text, limit))
 
 

@@ -3,7 +3,7 @@
 
 Output: ``md`` (default) is markdown a chair can paste — a heading, then state changes,
 new ideas, merged edits, new entries, stale entries and who did what as bullet lists.
-Other people's text (titles, states, logins) has every ASCII punctuation character
+Other people's text (titles, states, logins) has its markdown-active punctuation
 backslash-escaped (`rfctui.digest.md_escape`), so a hostile title cannot forge a
 heading, a link, an image, an HTML tag or a mention in the pasted post, and every line
 goes through `rfctui.text.emit` (no control character reaches the terminal, §7.4/§11).
