@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import httpx
 
     from rfctui.bot import Actor, Bot, Refresh
+    from rfctui.bot.comment import CommentThread
     from rfctui.changes import ChangeView
     from rfctui.db import ActionsLog, Cache
     from rfctui.digest import Digest
@@ -539,6 +540,29 @@ class Session:
         """Send a saved action again (§6.4: idempotent; never a second PR)."""
         async with self.bot() as (bot, actor):
             return await bot.retry(action_id, actor)
+
+    async def comments(self, pr_number: int) -> CommentThread:
+        """PR `pr_number`'s thread (issue 12 §3): Gitea's comments (one request, reader
+        client) each with the real person (`rfctui.bot.comment.thread`), then this user's
+        comment actions not yet posted. Never raises: an error is `error`, one line, and
+        only the unsent comments are shown."""
+        from rfctui.bot.comment import CommentThread, pending_comments, thread
+
+        mine, note = [], None
+        try:
+            if (log := self.actions_log()) is not None:
+                mine = pending_comments([*log.pending(), *log.failed()], pr_number)
+        except Exception as exc:  # noqa: BLE001 - said in the one line
+            note = f"actions log: {describe_error(exc)[0]}"
+        cfg = self.config
+        try:
+            async with self.reader_client() as client:
+                got = await client.list_issue_comments(cfg.org, cfg.meta_repo, pr_number)
+        except Exception as exc:  # noqa: BLE001 - never raised to the UI
+            text, offline = describe_error(exc)
+            what = "Gitea unreachable" if offline else "cannot read the comments"
+            return CommentThread(pr_number, tuple(mine), f"{what}: {text}", offline)
+        return CommentThread(pr_number, (*thread(got, cfg.bot_user), *mine), note)
 
     def discard(self, action_id: int) -> None:
         """Forget a pending or failed action (kept for audit). Raises
