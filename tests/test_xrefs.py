@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -153,3 +154,63 @@ async def test_links_screen_jumps_to_a_referenced_entry(
         assert rfc_list.highlighted_item.slug == "structured-logging"
         assert any(n.message == "Filter cleared to show structured-logging."
                    for n in app._notifications)
+
+
+async def test_hash_n_of_an_entry_pr_jumps_to_its_entry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``#N`` of a PR that is no pending idea: the cache says whose it is (read in a
+    worker), and picking it selects that entry."""
+    from ui_fixtures import make_app, quiet_environment, settle
+
+    from rfctui.screens.links import LinksScreen
+    from rfctui.widgets.rfc_list import RfcList
+
+    quiet_environment(monkeypatch)
+    app = make_app(tmp_path, sync=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        known = {i.slug for i in app.screen.items if i.kind == "rfc"}
+        rows = app.session.cache().pr_rows()
+        number, slug = next(
+            (n, str(r["rfc_slug"])) for n, r in sorted(rows.items())
+            if r["pr_kind"] != "idea" and r["rfc_slug"] in known
+        )
+        app.sandbox.commit_files("main", {"rfcs/xref-source.md": (
+            "---\nslug: xref-source\ntitle: Points elsewhere\nstate: idea\n"
+            f"proposed_by: ada\n---\nFollows up #{number}; not `#{number + 1000}`.\n"
+        ).encode()}, "Add xref-source", author=("Ada Lovelace", "ada@sandbox.localhost"))
+        app.screen.start_sync("full")
+        await settle(pilot)
+        rfc_list = app.screen.query_one(RfcList)
+        assert rfc_list.select_slug("xref-source")
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        assert isinstance(app.screen, LinksScreen)
+        assert [(r.target.slug, r.via) for r in app.screen.refs] == [(slug, f"#{number}")]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert rfc_list.highlighted_item is not None
+        assert rfc_list.highlighted_item.slug == slug
+
+
+def test_links_screen_snapshot(
+    snap_compare: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``L`` on docs-as-code: its references (RFC-N → the entry, its number and title)
+    above any web links."""
+    from ui_fixtures import SIZES, make_app, quiet_environment, settle
+
+    from rfctui.widgets.rfc_list import RfcList
+
+    quiet_environment(monkeypatch)
+
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        assert pilot.app.screen.query_one(RfcList).select_slug("docs-as-code")
+        await settle(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES["small"], run_before=run_before)

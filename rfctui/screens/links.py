@@ -105,7 +105,8 @@ def ref_prompt(ref: Ref) -> Content:
     number = f"RFC-{t.rfc_id} " if t.rfc_id is not None else ""
     if t.kind == "pending":
         number = "pending idea: "
-    via = "" if ref.via == t.slug else f"  ({one_line(ref.via, 40)})"
+    said = ref.via in (t.slug, f"RFC-{t.rfc_id}")  # already on the line
+    via = "" if said else f"  ({one_line(ref.via, 40)})"
     return Content.assemble(
         "→ ", (clean(t.slug), "bold"), "  ", (number, "$accent"), one_line(t.title, 120),
         (via, "$text-muted"),
@@ -137,9 +138,8 @@ class LinksScreen(ModalScreen[str | Ref | None]):
         with Vertical(id="links"):
             if self.refs:
                 title = Content.assemble(
-                    ("References and links in this body", "bold"),
-                    (" · enter jumps to an entry or opens a link · escape closes",
-                     "$text-muted"),
+                    ("References and links", "bold"),
+                    (" · enter jumps or opens · escape closes", "$text-muted"),
                 )
             else:
                 title = Content.assemble(
