@@ -344,7 +344,9 @@ def make_body(rng: random.Random, target: int) -> str:
             size += len(parts[-1]) + 2
             since_heading = 0
         kind, block = _block(rng)
-        if size + len(block) + 2 > target and kind == "p":
+        if size + len(block) + 2 > target and kind != "p":
+            kind, block = "p", _paragraph(rng)  # the last block is prose, cut to fit
+        if size + len(block) + 2 > target:
             room = target - size
             cut = block.rfind(". ", 0, max(0, room))
             block = block[: cut + 1] if cut > 40 else block[: max(40, room)].rstrip()
