@@ -33,7 +33,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from rfctui.attention import Thresholds
-from rfctui.db.history_store import StoredCommit, history_tasks, stored_commits
+from rfctui.db.history_store import (
+    StoredCommit,
+    exact_slugs,
+    history_tasks,
+    stored_commits,
+)
 from rfctui.db.schema import tuple_rows
 from rfctui.logins import login_key
 from rfctui.rows import PRRow, format_dt, parse_dt
@@ -70,6 +75,10 @@ def _at(dt: datetime | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class StateChange:
+    """An entry entered state `new` (from `old`; None when its history was not read).
+    `actor` "" (JSON null): not known offline — a sweep saw the change, the history
+    walk has not read who made it."""
+
     slug: str
     title: str
     old: str | None
@@ -81,8 +90,8 @@ class StateChange:
 
     def to_json(self) -> dict[str, Any]:
         return {"slug": self.slug, "title": self.title, "old": self.old, "new": self.new,
-                "at": _at(self.at), "actor": self.actor, "pr_number": self.pr_number,
-                "commit": self.commit}
+                "at": _at(self.at), "actor": self.actor or None,
+                "pr_number": self.pr_number, "commit": self.commit}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +202,8 @@ class EntryRow:
     last_commit_at: datetime | None
     last_commit_sha: str | None
     owners: tuple[str, ...] = ()
+    graduated_by: str | None = None
+    exact: bool = False  # state_since is the observed change (`history_store.exact_slugs`)
 
 
 @dataclass(slots=True)
@@ -249,6 +260,13 @@ def build_digest(
         changed = _inside(e.last_commit_at, since, until)
         if changed and (not listed or (e.last_commit_sha and listed[0].sha != e.last_commit_sha)):
             incomplete.append(e.slug)
+            observed = _observed(e, since, until)
+            if observed is not None and not any(
+                (c.new, c.at) == (e.state, e.state_since) for c in _changes_of(listed, e)
+            ):
+                changes.append(observed)
+                if observed.actor:
+                    people.get(observed.actor).state_changes += 1
         if not listed:
             continue
         prs = by_slug.get(e.slug, [])
@@ -329,6 +347,32 @@ def build_digest(
     )
 
 
+def _changes_of(listed: Sequence[StoredCommit] | None, e: EntryRow) -> list[StateChange]:
+    """The state changes a (partial) stored list already tells, as (new, at) pairs."""
+    out: list[StateChange] = []
+    for i, c in enumerate(listed or ()):
+        before = listed[i + 1] if listed is not None and i + 1 < len(listed) else None
+        if (c.read and before is not None and before.read and c.state_after
+                and c.state_after != before.state_after):
+            out.append(StateChange(e.slug, e.title, before.state_after, c.state_after,
+                                   c.at, ""))
+    return out
+
+
+def _observed(e: EntryRow, since: datetime, until: datetime) -> StateChange | None:
+    """A state change the cache knows without the entry's history: a sweep saw the
+    entry enter its state (``exact``), or it graduated (``graduated_at`` is its
+    ``state_since``, ``graduated_by`` the person, §3). Never a guess from the last
+    commit's time alone (a typo fix is not a state change)."""
+    if e.removed or not _inside(e.state_since, since, until):
+        return None
+    graduated = e.state == "graduated" and e.graduated_by
+    if not (e.exact or graduated):
+        return None
+    return StateChange(e.slug, e.title, None, e.state, e.state_since,
+                       (e.graduated_by or "") if graduated else "")
+
+
 def _newest(x: StateChange | Pull | Entered) -> tuple[float, str]:
     return (-(x.at.timestamp() if x.at is not None else 0.0), x.slug)
 
@@ -350,12 +394,14 @@ def read_digest(
 ) -> Digest:
     """`build_digest` from the cache: a few queries, no network."""
     r = cache.CachedRFC
+    exact = exact_slugs(cache)
     entries = [
         EntryRow(slug, title, state, bool(removed), _dt(ss), _dt(last_at),
-                 str(last_sha) if last_sha else None, tuple(owners or ()))
-        for slug, title, state, removed, ss, last_at, last_sha, owners in tuple_rows(
+                 str(last_sha) if last_sha else None, tuple(owners or ()),
+                 grad_by or None, slug in exact)
+        for slug, title, state, removed, ss, last_at, last_sha, owners, grad_by in tuple_rows(
             r.select(r.slug, r.title, r.state, r.removed, r.state_since,
-                     r.last_entry_commit_at, r.last_commit_sha, r.owners)
+                     r.last_entry_commit_at, r.last_commit_sha, r.owners, r.graduated_by)
         )
     ]
     rows = cache.pr_rows()
@@ -428,7 +474,8 @@ def markdown(d: Digest) -> list[str]:
         out.append("")
     out += _section("State changes", (
         f"- {_slug(c.slug)} {md_escape(c.title)}: {md_escape(c.old or '?', 60)} → "
-        f"{md_escape(c.new, 60)}, {_day(c.at)}, by {_who(c.actor)}"
+        f"{md_escape(c.new, 60)}, {_day(c.at)}, "
+        + (f"by {_who(c.actor)}" if c.actor else "by someone (history not read yet)")
         + (f" (#{c.pr_number})" if c.pr_number is not None else "")
         for c in d.state_changes
     ))

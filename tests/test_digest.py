@@ -43,11 +43,11 @@ HOSTILE_YAML = 'title: "Evil \\e]0;pwned\\a [click](http://e.vil) \\u202etxt <b>
 BY_ADA = "\n\nOn-behalf-of: Ada Lovelace <ada>"
 
 
-def entry(slug: str, state: str, title_line: str | None = None, body: str = "Why.") -> str:
+def entry(slug: str, state: str, title_line: str | None = None, extra: str = "") -> str:
     title = title_line or f"title: Entry {slug}"
     return (
         f"---\nslug: {slug}\n{title}\nstate: {state}\nproposed_by: grace\n"
-        f"owners: [grace]\narbiters: [ada]\ntags: [t]\n---\n{body}\n"
+        f"owners: [grace]\narbiters: [ada]\ntags: [t]\n{extra}---\nWhy.\n"
     )
 
 
@@ -95,6 +95,13 @@ def sweep(world: World, kind: str, **over: Any) -> None:
     assert result.ok, result.error
 
 
+def sweep_both(world: World, kind: str) -> None:
+    """The world's cache, and the observer's: swept at the same moments, its history
+    never walked (what a cache knows from sweeps alone)."""
+    sweep(world, kind)
+    sweep(world, kind, cache_dir=world.root / "observer")
+
+
 def merge(world: World, number: int) -> None:
     with httpx.Client(transport=world.sb.transport, base_url=f"{HOST}/api/v1",
                       headers={"Authorization": "token bot-token"}) as c:
@@ -120,6 +127,8 @@ def build_world(root: Path) -> World:
     g, b = "grace-token", "bot-token"
     w.shas["stale"] = put(sb, g, T0 - 100 * DAY, "d-stale", "d-stale: new",
                           entry("d-stale", "idea"))
+    for slug in ("d-grad", "d-declined"):
+        w.shas[slug + "0"] = put(sb, g, T0 - 30 * DAY, slug, f"{slug}: new", entry(slug, "idea"))
     w.shas["moved0"] = put(sb, g, T0 - 20 * DAY, "d-moved", "d-moved: new",
                            entry("d-moved", "idea"))
     w.shas["old0"] = put(sb, g, T0 - 15 * DAY, "d-old", "d-old: new", entry("d-old", "idea"))
@@ -128,7 +137,7 @@ def build_world(root: Path) -> World:
     w.shas["old"] = put(sb, b, T0 - 10 * DAY, "d-old", "d-old: park it" + BY_ADA,
                         entry("d-old", "parked"))
     clock.now = T0 - 10 * DAY + timedelta(hours=1)
-    sweep(w, "resync")
+    sweep_both(w, "resync")
     w.prs["old_edit"] = perform(w, {"action": "edit", "slug": "d-old", "body": "Why, again."})
     clock.now += timedelta(hours=1)
     merge(w, w.prs["old_edit"])  # merged 10 days ago: outside the window
@@ -137,20 +146,28 @@ def build_world(root: Path) -> World:
     w.shas["direct"] = put(sb, g, T0 - 2 * DAY, "d-direct", "d-direct: park it",
                            entry("d-direct", "parked"))
     clock.now = T0 - 2 * DAY + timedelta(hours=1)
-    sweep(w, "full")
+    sweep_both(w, "full")
     w.prs["edit"] = perform(w, {"action": "edit", "slug": "d-moved", "body": "Why, better."})
     clock.now = T0 - DAY
     merge(w, w.prs["edit"])
     w.shas["new"] = put(sb, b, T0 - DAY + timedelta(hours=1), "d-new",
                         "d-new: new idea" + BY_ADA, entry("d-new", "idea", HOSTILE_YAML))
+    graduated = T0 - DAY + timedelta(hours=2)
+    w.shas["grad"] = put(sb, g, graduated, "d-grad", "d-grad: graduated", entry(
+        "d-grad", "graduated",
+        extra=f"id: 7\nrepo: rfcs/d-grad\ngraduated_at: {graduated:%Y-%m-%dT%H:%M:%SZ}\n"
+              "graduated_by: grace\n",
+    ))
     clock.now = T0 - timedelta(hours=12)
-    sweep(w, "full")
+    sweep_both(w, "full")
     w.prs["idea"] = perform(w, {
         "action": "propose", "slug": "d-idea", "title": "Use [links](http://x.y) # here",
         "body": "An idea.", "arbiters": ["grace"],
     })
+    w.shas["declined"] = put(sb, b, T0 - timedelta(hours=6), "d-declined",
+                             "d-declined: declined" + BY_ADA, entry("d-declined", "declined"))
     clock.now = T0
-    sweep(w, "full")
+    sweep_both(w, "full")
     return w
 
 
@@ -177,13 +194,18 @@ def digest(world: World, days: int = 7, **over: Any) -> Digest:
 def test_state_changes_with_the_real_person(world: World) -> None:
     d = digest(world, transport=httpx.MockTransport(refuse))  # offline
     changes = {c.slug: c for c in d.state_changes}
-    assert set(changes) == {"d-moved", "d-direct"}  # d-old moved 10 days ago: not in
+    assert set(changes) == {"d-moved", "d-direct", "d-grad", "d-declined"}  # not d-old
     moved = changes["d-moved"]  # the bot's commit, on behalf of ada
     assert (moved.old, moved.new, moved.actor) == ("idea", "parked", "ada")
     assert moved.commit == world.shas["moved"] and moved.at == T0 - 3 * DAY
     direct = changes["d-direct"]  # grace's own commit
     assert (direct.old, direct.new, direct.actor) == ("idea", "parked", "grace")
-    assert [c.slug for c in d.state_changes] == ["d-direct", "d-moved"]  # newest first
+    declined = changes["d-declined"]  # a resting state: walked here (all states)
+    assert (declined.old, declined.new, declined.actor) == ("idea", "declined", "ada")
+    grad = changes["d-grad"]
+    assert (grad.old, grad.new, grad.actor) == ("idea", "graduated", "grace")
+    assert [c.slug for c in d.state_changes] == [
+        "d-declined", "d-grad", "d-direct", "d-moved"]  # newest first
 
 
 def test_ideas_merged_new_stale_and_people(world: World) -> None:
@@ -200,8 +222,9 @@ def test_ideas_merged_new_stale_and_people(world: World) -> None:
     people = {p.login: p for p in d.people}
     assert "rfc-bot" not in {k.lower() for k in people}
     ada, grace = people["ada"], people["grace"]
-    assert (ada.state_changes, ada.new_ideas, ada.merged, ada.new_entries) == (1, 1, 1, 1)
-    assert (grace.state_changes, grace.new_entries, grace.merged) == (1, 0, 0)
+    assert (ada.new_ideas, ada.merged, ada.new_entries) == (1, 1, 1)
+    assert (grace.state_changes, grace.new_entries, grace.merged) == (2, 0, 0)
+    assert ada.state_changes == 2
     assert d.notes == ()  # everything in the window was read
 
 
@@ -223,7 +246,8 @@ def test_json_schema(world: World) -> None:
 
 def test_a_wider_window_takes_the_older_change(world: World) -> None:
     d = digest(world, days=11)
-    assert {c.slug for c in d.state_changes} == {"d-moved", "d-direct", "d-old"}
+    assert {c.slug for c in d.state_changes} == {
+        "d-moved", "d-direct", "d-old", "d-grad", "d-declined"}
     assert world.prs["old_edit"] in {p.number for p in d.merged}
 
 
@@ -240,24 +264,33 @@ def test_markdown_is_inert_and_terminal_safe(world: World) -> None:
     assert "\\# h" in h and "\\<b\\>" in h
     assert "](http://x.y)" not in text  # the proposal's title is escaped too
     headings = [line for line in lines if line.startswith("#")]
-    assert headings == [lines[0], "## State changes (2)", "## New ideas (1)",
+    assert headings == [lines[0], "## State changes (4)", "## New ideas (1)",
                         "## Merged edits (1)", "## New entries (1)",
                         f"## Stale ({len(digest(world).stale)})", "## Who did what (2)"]
     assert md_escape("a\nb *c*") == "a b \\*c\\*"
 
 
-def test_not_walked_is_said_not_fetched(world: World, tmp_path: Path) -> None:
-    """A cache the history walk never ran on: no request is made, a note says which
-    entries changed without their history, and the merged proposal still counts."""
-    cold = {"cache_dir": tmp_path / "cold-cache"}
-    sweep(world, "resync", **cold)
-    d = digest(world, transport=httpx.MockTransport(refuse), **cold)
-    assert d.state_changes == ()
+def test_not_walked_is_said_not_fetched(world: World) -> None:
+    """A cache the history walk never ran on: no request is made; a state change a
+    sweep saw is told without a person (a graduation with its ``graduated_by``); a note
+    names the entries whose history was not read; the merged proposal still counts."""
+    d = digest(world, transport=httpx.MockTransport(refuse),
+               cache_dir=world.root / "observer")
+    changes = {c.slug: (c.old, c.new, c.actor) for c in d.state_changes}
+    assert changes == {
+        "d-moved": (None, "parked", ""), "d-direct": (None, "parked", ""),
+        "d-declined": (None, "declined", ""), "d-grad": (None, "graduated", "grace"),
+    }
     assert any("without its history read" in n and "d-moved" in n for n in d.notes), d.notes
     assert any("stale list may be short" in n for n in d.notes), d.notes
     # d-new was committed directly (no PR): only its history could tell; nothing made up
     assert "d-new" not in {e.slug for e in d.new_entries}
     assert [p.number for p in d.new_ideas] == [world.prs["idea"]]
+    assert "" not in {p.login for p in d.people}
+    assert d.to_json()["state_changes"][0]["actor"] is None
+    lines = markdown(d)
+    assert any("d-moved" in line and "by someone (history not read yet)" in line
+               for line in lines)
 
 
 def test_since_values() -> None:
@@ -313,6 +346,11 @@ def test_cli_over_http(world: World, tmp_path: Path) -> None:
     assert out.startswith("# RFC digest: ") and "## New ideas (1)" in out
     # --sync walked the history of the entries that can go stale: ada, not the bot
     assert "d-moved" in out and "by ada" in out and "rfc-bot" not in out
+    # resting states are not walked: a graduation is still told, the rest is noted
+    assert any("d-grad" in line and "graduated" in line and "by grace" in line
+               for line in out.splitlines())
+    note = [line for line in out.splitlines() if "without its history read" in line]
+    assert note and "d-declined" in note[0]
     assert js.returncode == 0, js.stderr
     assert b"\x1b" not in js.stdout and "\u202e".encode() not in js.stdout
     doc = json.loads(js.stdout)
