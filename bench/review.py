@@ -249,7 +249,8 @@ def run(entries: int, prs: int, latency_ms: float, seed: int) -> tuple[list[Row]
                 else:
                     diff_lines += view.change.body_diff.count("\n")
             out["seconds"] = time.perf_counter() - t0
-            out["note"] = (f"per view wall {_ms(per)}; CPU {_ms(cpu)}; SQL statements "
+            out["note"] = (f"per view wall {_ms(per)}; CPU {_ms(cpu)}, {sum(cpu):.2f} s in all; "
+                           f"SQL statements "
                            f"per view median "
                            f"{statistics.median(sqls):.0f}, max {max(sqls)}; "
                            f"{missing} without a head file; {diff_lines:,} body-diff lines")
@@ -282,7 +283,8 @@ def run(entries: int, prs: int, latency_ms: float, seed: int) -> tuple[list[Row]
                 events += len(tl.events)
                 unknown += not tl.history_known
             out["seconds"] = time.perf_counter() - t0
-            out["note"] = (f"per timeline wall {_ms(tper)}; CPU {_ms(tcpu)}; "
+            out["note"] = (f"per timeline wall {_ms(tper)}; CPU {_ms(tcpu)}, "
+                           f"{sum(tcpu):.2f} s in all; "
                            f"{events:,} events; "
                            f"{unknown} without stored history")
         session.close()
@@ -293,34 +295,35 @@ def run(entries: int, prs: int, latency_ms: float, seed: int) -> tuple[list[Row]
 
 def breakdown(cache: Any, numbers: list[int]) -> str:
     """Where a change view's time goes: the same steps `Session.change` takes, timed
-    apart over the same PRs (a second pass, so the cache pages are warm for both)."""
+    apart (this thread's CPU time, so other processes' load does not count) over the
+    same PRs (a second pass, so the cache pages are warm for both)."""
     from rfctui.changes import compute_change, kind_word, main_text
     from rfctui.entry import entry_path, parse_entry
 
     t: Counter[str] = Counter()
     size = 0
     for n in numbers:
-        c0 = time.perf_counter()
+        c0 = time.thread_time()
         row = cache.pull(n)
         detail = cache.rfc(row.slug) if row.slug else None
         sha = str(cache.pr_rows([n]).get(n, {}).get("head_sha") or "")
         text = cache.head_text(n, sha)
-        c1 = time.perf_counter()
+        c1 = time.thread_time()
         main = None if kind_word(row.kind) == "propose" else main_text(detail)
-        c2 = time.perf_counter()
+        c2 = time.thread_time()
         path = entry_path(row.slug)
         for side in (main, text):
             if isinstance(side, str):
                 parse_entry(path, side.encode())
                 size += len(side)
-        c3 = time.perf_counter()
+        c3 = time.thread_time()
         compute_change(main, text if isinstance(text, str) else None, slug=row.slug,
                        kind=kind_word(row.kind))
-        c4 = time.perf_counter()
+        c4 = time.thread_time()
         all_heads = 0.0
         if detail is not None:
             cache.head_texts()
-            all_heads = time.perf_counter() - c4
+            all_heads = time.thread_time() - c4
         t["reads"] += c1 - c0
         t["dump"] += c2 - c1
         t["parse"] += c3 - c2
@@ -328,7 +331,7 @@ def breakdown(cache: Any, numbers: list[int]) -> str:
         t["heads"] += all_heads
     parse_share = t["parse"] / t["change"] if t["change"] else 0.0
     return (
-        f"Where {len(numbers)} change views' time goes (timed apart, second pass): cache "
+        f"Where {len(numbers)} change views' time goes (CPU, timed apart, second pass): cache "
         f"reads of the PR, entry, head row and head file {t['reads']:.2f} s; rebuilding the "
         f"main side with `dump_entry` (yaml.dump) {t['dump']:.2f} s; `compute_change` "
         f"{t['change']:.2f} s, of which parsing both sides with `parse_entry` "
