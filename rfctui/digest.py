@@ -40,6 +40,7 @@ from rfctui.db.history_store import (
     stored_commits,
 )
 from rfctui.db.schema import tuple_rows
+from rfctui.entry import EntryError, InvalidSlug, entry_path, parse_entry
 from rfctui.logins import login_key
 from rfctui.rows import PRRow, format_dt, parse_dt
 from rfctui.text import one_line
@@ -238,12 +239,14 @@ def build_digest(
     thresholds: Thresholds | None = None,
     pending_history: int = 0,
     synced_at: datetime | None = None,
+    idea_titles: Mapping[int, str] | None = None,
 ) -> Digest:
     """The digest of ``[since, until]`` (pure; `read_digest` gathers the inputs).
 
     `commits`: stored commit lists (newest first) of the entries that changed in the
     window; `heads`: PR number -> its last head sha; `pending_history`: entries whose
-    time in state is not exact yet (`history_tasks`).
+    time in state is not exact yet (`history_tasks`); `idea_titles`: a pending idea's
+    title from its file at the PR head (else the PR's title, which the bot composed).
     """
     limits = thresholds if thresholds is not None else Thresholds()
     people = _People()
@@ -294,7 +297,8 @@ def build_digest(
     merged: list[Pull] = []
     for pr in pulls:
         if pr.kind == "idea" and pr.state == "open" and _inside(pr.opened_at, since, until):
-            ideas.append(Pull(pr.number, pr.slug, pr.kind, pr.title, pr.opened_by,
+            title = (idea_titles or {}).get(pr.number) or pr.title
+            ideas.append(Pull(pr.number, pr.slug, pr.kind, title, pr.opened_by,
                               pr.opened_at, pr.html_url))
             people.get(pr.opened_by).new_ideas += 1
         merged_at = pr.merged_at or pr.closed_at
@@ -409,12 +413,29 @@ def read_digest(
     heads = {n: str(row["head_sha"]) for n, row in rows.items() if row.get("head_sha")}
     changed = [e.slug for e in entries if _inside(e.last_commit_at, since, until)]
     status = cache.sync_status()
+    titles: dict[int, str] = {}
+    fresh = {p.number for p in pulls if p.kind == "idea" and p.state == "open"
+             and _inside(p.opened_at, since, until)}
+    if fresh:
+        for number, (_sha, text) in cache.head_texts().items():
+            if number in fresh and text is not None:
+                title = _head_title(rows[number].get("rfc_slug"), text)
+                if title:
+                    titles[number] = title
     return build_digest(
         since=since, until=until, entries=entries, pulls=pulls,
         commits=stored_commits(cache, changed), heads=heads, bot_login=bot_login,
         actors=actors, thresholds=thresholds, pending_history=len(history_tasks(cache)),
-        synced_at=status.synced_at,
+        synced_at=status.synced_at, idea_titles=titles,
     )
+
+
+def _head_title(slug: object, text: str) -> str | None:
+    """The title a proposal's file gives itself (None when it cannot be read)."""
+    try:
+        return parse_entry(entry_path(str(slug)), text.encode()).title
+    except (EntryError, InvalidSlug, ValueError):
+        return None
 
 
 def _pr(row: Mapping[str, Any]) -> PRRow:

@@ -211,6 +211,7 @@ def test_state_changes_with_the_real_person(world: World) -> None:
 def test_ideas_merged_new_stale_and_people(world: World) -> None:
     d = digest(world)
     assert [(p.number, p.actor) for p in d.new_ideas] == [(world.prs["idea"], "ada")]
+    assert d.new_ideas[0].title == "Use [links](http://x.y) # here"  # its file's, raw
     assert [(p.number, p.kind, p.actor) for p in d.merged] == [
         (world.prs["edit"], "meta_body_edit", "ada")]  # the 10-day-old merge is out
     assert [(e.slug, e.actor, e.state) for e in d.new_entries] == [("d-new", "ada", "idea")]
