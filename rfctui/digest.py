@@ -272,6 +272,10 @@ def build_digest(
                     people.get(observed.actor).state_changes += 1
         if not listed:
             continue
+        if e.slug not in incomplete and any(
+            not c.read and _inside(c.at, since, until) for c in listed
+        ):  # the walk stopped before this commit: a state change here is not known
+            incomplete.append(e.slug)
         prs = by_slug.get(e.slug, [])
         own_heads = {heads[p.number]: p.number for p in prs if p.number in heads}
         timeline = build_timeline(e.slug, listed, prs, bot_login, actors or {}, own_heads)
