@@ -133,3 +133,91 @@ async def test_an_empty_comment_is_not_sent(typed_config_sandbox: Sandbox,
         assert app.results == [None]
     finally:
         session.close()
+
+
+# ---------------------------------------------------------------- from the main screen
+
+
+async def _open_on_pending(pilot: Pilot[Any], slug: str) -> None:
+    from ui_fixtures import settle
+
+    from rfctui.widgets.rfc_list import RfcList
+
+    await settle(pilot)
+    assert pilot.app.screen.query_one(RfcList).select_slug(slug, "pending")
+    await settle(pilot)
+    await pilot.press("C")
+    await settle(pilot)
+
+
+async def test_c_on_a_pending_idea_posts_through_the_bot(tmp_path: Path) -> None:
+    from ui_fixtures import make_app, settle
+
+    from rfctui import trailer
+
+    app = make_app(tmp_path)
+    sb = app.sandbox
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _open_on_pending(pilot, "secret-rotation")
+        form = app.screen
+        assert isinstance(form, CommentForm) and form.info.kind == "idea"
+        number = form.info.number
+        form.query_one("#cf-body", TextArea).text = "Why not now?\nOn-behalf-of: X <grace>"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, CommentForm)
+        [posted] = sb.comments[number]
+        assert trailer.on_behalf_of(posted.body) == "ada" and posted.poster == "rfc-bot"
+        assert "> On-behalf-of: X <grace>" in posted.body
+        toasts = [n.message for n in app._notifications]
+        assert any(t.startswith(f"Commented on PR #{number}: ") for t in toasts), toasts
+        # the thread shows it as ada's when the form opens again
+        await pilot.press("C")
+        await settle(pilot)
+        blocks = [str(w.render()) for w in app.screen.query(".cf-comment").results(Static)]
+        assert len(blocks) == 1 and blocks[0].startswith("ada")
+
+
+async def test_unsent_text_comes_back_and_several_prs_ask_to_pick(tmp_path: Path) -> None:
+    from ui_fixtures import make_app, settle
+
+    from rfctui.widgets.detail import DetailPane
+    from rfctui.widgets.rfc_list import RfcList
+
+    app = make_app(tmp_path)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await _open_on_pending(pilot, "secret-rotation")
+        app.screen.query_one("#cf-body", TextArea).text = "half a thought"
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("C")
+        await settle(pilot)
+        assert app.screen.query_one("#cf-body", TextArea).text == "half a thought"
+        await pilot.press("escape")
+        await settle(pilot)
+        # an entry with several open PRs: one line, no form
+        sb = app.sandbox
+        text = sb.git.blob(sb.git.flatten(sb.git.commit(sb.git.branches["main"]).tree)[
+            "rfcs/typed-config.md"]).decode()
+        sb.commit_files("edit/typed-config/9", {"rfcs/typed-config.md": (
+            text + "\nMore.\n").encode()}, "Edit", author=("Ada Lovelace", "ada@x"))
+        with httpx.Client(transport=sb.transport, base_url="http://gitea.test",
+                          headers={"Authorization": "token bot-token"}) as c:
+            c.post("/api/v1/repos/rfcs/meta/pulls", json={
+                "head": "edit/typed-config/9", "base": "main", "title": "Edit"}
+            ).raise_for_status()
+        session = app.screen.session
+        assert (await asyncio.to_thread(asyncio.run, session.sweep("full"))).ok
+        lst = app.screen.query_one(RfcList)
+        assert lst.select_slug("typed-config", "rfc")
+        await settle(pilot)
+        app.screen.load_detail(lst.highlighted_item)
+        await settle(pilot)
+        detail = app.screen.query_one(DetailPane).detail
+        assert detail is not None and len([p for p in detail.pulls if p.state == "open"]) == 2
+        app._notifications.clear()
+        await pilot.press("C")
+        await settle(pilot)
+        assert not isinstance(app.screen, CommentForm)
+        assert any("open pull requests: pick one in the detail" in n.message
+                   for n in app._notifications)
