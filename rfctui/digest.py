@@ -39,7 +39,7 @@ from rfctui.db.history_store import (
     history_tasks,
     stored_commits,
 )
-from rfctui.db.schema import tuple_rows
+from rfctui.db.schema import dict_rows, tuple_rows
 from rfctui.entry import EntryError, InvalidSlug, entry_path, parse_entry
 from rfctui.logins import login_key
 from rfctui.rows import PRRow, format_dt, parse_dt
@@ -412,7 +412,15 @@ def read_digest(
                      r.last_entry_commit_at, r.last_commit_sha, r.owners, r.graduated_by)
         )
     ]
-    rows = cache.pr_rows()
+    m = cache.CachedPR
+    rows = {  # every PR, without its description (the one large column)
+        int(row["pr_number"]): row
+        for row in dict_rows(m.select(
+            m.pr_number, m.rfc_slug, m.pr_kind, m.title, m.state, m.opened_by,
+            m.user_login, m.opened_at, m.merged_at, m.closed_at, m.updated_at,
+            m.head_branch, m.head_sha, m.html_url,
+        ))
+    }
     pulls = [_pr(row) for row in rows.values()]
     heads = {n: str(row["head_sha"]) for n, row in rows.items() if row.get("head_sha")}
     changed = [e.slug for e in entries if _inside(e.last_commit_at, since, until)]
