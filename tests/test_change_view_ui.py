@@ -233,7 +233,7 @@ async def test_keys_move_between_the_entrys_prs(tmp_path: Path) -> None:
         assert screen.pr == prs["metadata"]
         text = str(screen.query_one("#cv-fields").render())
         assert "[grace] → [grace, admin]" in text
-        assert "discussion" in text and "(unknown key, kept)" in text
+        assert "discussion: not a field rfctui knows; kept as written" in text
         assert "https://chat.example/rfc-42 → https://chat.example/rfc-43" in text
         assert "state" not in text  # only keys that change
         notes = str(screen.query_one("#cv-notes").render())

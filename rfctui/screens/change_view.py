@@ -151,9 +151,11 @@ def field_table(fields: Sequence[FieldChange], *, new_only: bool = False) -> Con
         else:
             parts += [(_value(f.old), "$text-error"), (" → ", "bold"),
                       (_value(f.new), "$text-success")]
-        if f.name not in FIELD_ORDER:
-            parts.append(("  (unknown key, kept)", "italic $text-muted"))
         lines.append(Content.assemble(*parts))
+    if unknown := [visible(f.name) for f in fields if f.name not in FIELD_ORDER]:
+        lines.append(Content.styled(
+            f"{', '.join(unknown)}: not a field rfctui knows; kept as written",
+            "italic $text-muted"))
     return Content("\n").join(lines)
 
 
@@ -381,13 +383,15 @@ class ChangeScreen(Screen[None]):
                 diff.set_rows(parse_unified(change.body_diff))
         elif change.body_changed:
             note_w.update(Content.styled("Body", "bold"))
-            note_w.display = not change.fields
+            note_w.display = bool(change.fields)  # a body edit's diff needs no heading
             diff.display = True
             diff.set_rows(parse_unified(change.body_diff))
         else:
-            note_w.update(Content.assemble(("body ", "$text-muted"), ("unchanged", "bold")))
+            note_w.update(Content.assemble(("body ", "$text-muted"), ("unchanged", "bold"),
+                                          (" (compared with main)", "$text-muted")))
             note_w.display = True
             diff.display = False
             diff.set_rows([])
+        note_w.set_class(not fields_w.display, "-first")
         scroll.scroll_home(animate=False)
         self.refresh_bindings()

@@ -181,7 +181,8 @@ class DiffView(ScrollView, can_focus=True):
         else:
             self._layout_unified(width, lines)
         self._lines = lines
-        self.virtual_size = Size(width, len(lines))
+        # Width 0: lines wrap to the pane, never scroll sideways.
+        self.virtual_size = Size(0, len(lines))
         self.refresh()
 
     def _layout_unified(self, width: int, lines: list[list[Piece]]) -> None:
@@ -248,7 +249,7 @@ class DiffView(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self.get_component_rich_style(f"diff-view--{name}", partial=True)
+            style = self.get_component_rich_style(f"diff-view--{name}")
             self._styles[name] = style
         return style
 
