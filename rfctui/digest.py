@@ -500,9 +500,11 @@ def markdown(d: Digest) -> list[str]:
     """The digest as markdown lines a chair can paste (headings, bullet lists); every
     piece of other people's text through `md_escape`."""
     out = [f"# RFC digest: {_day(d.since)} to {_day(d.until)}", ""]
-    synced = d.synced_at.strftime("%Y-%m-%d %H:%M UTC") if d.synced_at else "never"
-    out += [f"_From the rfctui cache, last synced {synced}._", ""]
-    out += [f"> Note: {md_escape(n, 500)}" for n in d.notes]
+    synced = d.synced_at.strftime("last synced %Y-%m-%d %H:%M UTC") if d.synced_at else (
+        "never synced")
+    out += [f"_From the rfctui cache, {synced}._", ""]
+    # Notes are ours (counts, words and validated slugs): inert as they are.
+    out += [f"> Note: {one_line(n, 500)}" for n in d.notes]
     if d.notes:
         out.append("")
     out += _section("State changes", (
