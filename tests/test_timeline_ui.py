@@ -172,3 +172,37 @@ def test_timeline_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         await open_timeline(pilot)
 
     assert snap_compare(make_app(life), terminal_size=SIZE, run_before=run_before)
+
+
+async def test_while_fetching_the_cache_shows_with_a_line(tmp_path: Path) -> None:
+    """The fetch runs in a worker: meanwhile the PRs from the cache and "fetching
+    history…" are on screen, and the screen answers keys."""
+    import asyncio
+
+    from rfctui.screens.timeline_view import FETCHING, TimelineScreen
+
+    life = copy_world(tmp_path / "w")
+    app = make_app(life)
+    life.sb.faults.latency_ms = 400
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(pilot)
+            assert app.screen.query_one(RfcList).select_slug(SLUG)
+            await settle(pilot)
+            await pilot.press("t")
+            screen = app.screen
+            assert isinstance(screen, TimelineScreen)
+            for _ in range(100):
+                await pilot.pause()
+                if screen.note == FETCHING:
+                    break
+                await asyncio.sleep(0.01)
+            assert screen.note == FETCHING
+            assert screen.timeline is not None and not screen.timeline.history_known
+            assert {e.kind for e in screen.timeline.events} == {"pr_opened", "pr_merged"}
+            assert "fetching history…" in str(screen.query_one("#timeline-note").render())
+            await pilot.press("j")  # the UI thread is free
+            await settle(pilot)
+            assert screen.timeline.history_known and screen.note == ""
+    finally:
+        life.sb.faults.latency_ms = 0
