@@ -9,10 +9,12 @@ Threading (DESIGN "The terminal UI"): the cache is read in a thread worker, neve
 the UI thread. An entry whose commit list was never fetched shows what the cache has
 (its PRs) and "fetching history…"; a second thread worker fetches it once
 (`Session.backfill_history` for that slug, every state, as ``rfctui log`` does) and
-reads again. Workers return their result; the `Worker.StateChanged` handler below is
-the only code that changes widgets. Offline, one line says so and the cached part
-stays. Every string from Gitea goes through `rfctui.text.clean`, ``markup=False``
-(§7.4).
+reads again, on a `rfctui.screens.sync.SweepLoop` so that leaving the view (or quitting)
+cancels a fetch stuck on a slow server instead of waiting for its timeouts (the walk's
+writes are resumable, as for the main screen's history walk). Workers return their
+result; the `Worker.StateChanged` handler below is the only code that changes
+widgets. Offline, one line says so and the cached part stays. Every string from Gitea
+goes through `rfctui.text.clean`, ``markup=False`` (§7.4).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from rfctui.screens.links import is_web_url
+from rfctui.screens.sync import SweepLoop
 from rfctui.text import clean, one_line
 
 if TYPE_CHECKING:
@@ -133,6 +136,7 @@ class TimelineScreen(Screen[None]):
         self.timeline: Timeline | None = None
         self.urls: dict[int, str] = {}
         self.note = ""
+        self._loop = SweepLoop()  # the fetch's event loop: unmounting cancels it
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -154,6 +158,9 @@ class TimelineScreen(Screen[None]):
         self.run_worker(self._read, thread=True, group="timeline", name="timeline-read",
                         exit_on_error=False, description="Reading the timeline")
 
+    def on_unmount(self) -> None:
+        self._loop.cancel()
+
     # -- workers (no widgets here) --------------------------------------------------
 
     def _urls(self, pulls: list[PRRow]) -> dict[int, str]:
@@ -166,10 +173,14 @@ class TimelineScreen(Screen[None]):
                      exists)
 
     def _fetch(self) -> _Read:
-        result = asyncio.run(self.session.backfill_history(slugs=[self.slug],
-                                                           all_states=True))
+        try:
+            result = self._loop.run(
+                self.session.backfill_history(slugs=[self.slug], all_states=True)
+            )
+            error = result.error
+        except asyncio.CancelledError:  # the view closed
+            error = "cancelled"
         read = self._read()
-        error = result.error
         if error is None and not read.timeline.history_known:
             error = "Gitea listed no commit for it"
         return _Read(read.timeline, read.urls, read.exists, fetched=True, error=error)
