@@ -358,3 +358,21 @@ async def test_no_open_pr_is_one_line(tmp_path: Path) -> None:
         assert not isinstance(app.screen, ChangeScreen)
         assert any("No open pull request on feature-flags" in str(n.message)
                    for n in app._notifications)
+
+
+def test_wrap_fits_the_width_and_keeps_every_word() -> None:
+    from rich.cells import cell_len
+
+    from rfctui.widgets.diff_view import _wrap
+
+    pieces = [("Nobody knows which ", "add"), ("responses", "add-word"),
+              (" are cached — 日本語のテキスト, for how long, or why.", "add")]
+    for width in (1, 5, 12, 30, 200):
+        lines = _wrap(pieces, width)
+        assert all(cell_len("".join(t for t, _s in line)) <= max(width, 2) for line in lines)
+        text = "".join(t for t, _s in pieces)
+        drawn = ["".join(t for t, _s in line) for line in lines]
+        assert "".join(drawn).replace(" ", "") == text.replace(" ", "")  # nothing lost
+        if width >= 30:  # every word fits: none is cut in two
+            assert " ".join(drawn).split() == text.split()
+        assert any(s == "add-word" for line in lines for _t, s in line)

@@ -44,7 +44,7 @@ from rfctui.screens.links import is_web_url
 from rfctui.text import clean, html_blocks_as_code, one_line
 from rfctui.widgets.detail import cap_body
 from rfctui.widgets.diff_view import DiffView, visible
-from rfctui.worddiff import parse_unified
+from rfctui.worddiff import DiffLine, parse_unified
 
 if TYPE_CHECKING:
     from rfctui.changes import Change, ChangeView, FieldChange
@@ -285,7 +285,8 @@ class ChangeScreen(Screen[None]):
         warnings: list[str] = []
         if view.change is not None and view.kind == "propose":
             warnings = propose_warnings(view.change, pr, self.items)
-        self.post_message(ChangeLoaded(pr, view=view, warnings=warnings))
+        rows = parse_unified(view.change.body_diff) if view.change is not None else []
+        self.post_message(ChangeLoaded(pr, view=view, warnings=warnings, rows=rows))
 
     @on(ChangeLoaded)
     def _loaded(self, message: ChangeLoaded) -> None:
@@ -337,9 +338,12 @@ class ChangeScreen(Screen[None]):
         if change is None:
             self._set_body(None, notes, NOT_FETCHED)
         else:
-            self._set_body(view, notes, "")
+            self._set_body(view, notes, "", loaded.rows)
 
-    def _set_body(self, view: ChangeView | None, notes: list[str], message: str) -> None:
+    def _set_body(
+        self, view: ChangeView | None, notes: list[str], message: str,
+        rows: Sequence[DiffLine] = (),
+    ) -> None:
         notes_w = self.query_one("#cv-notes", Static)
         notes_w.update(Content("\n").join(
             [Content.assemble(("! ", "bold $text-warning"), one_line(n, 300)) for n in notes]))
@@ -380,12 +384,12 @@ class ChangeScreen(Screen[None]):
                                       id="cv-markdown", open_links=False))
             else:
                 diff.display = True
-                diff.set_rows(parse_unified(change.body_diff))
+                diff.set_rows(rows)
         elif change.body_changed:
             note_w.update(Content.styled("Body", "bold"))
             note_w.display = bool(change.fields)  # a body edit's diff needs no heading
             diff.display = True
-            diff.set_rows(parse_unified(change.body_diff))
+            diff.set_rows(rows)
         else:
             note_w.update(Content.assemble(("body ", "$text-muted"), ("unchanged", "bold"),
                                           (" (compared with main)", "$text-muted")))
