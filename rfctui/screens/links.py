@@ -211,7 +211,9 @@ def open_links(screen: MainScreen) -> None:
     own = item.slug if item.kind == "rfc" else ""
     links = markdown_links(body)
 
-    def show(refs: list[Ref]) -> None:
+    def show(found: list[Ref]) -> None:
+        # A pending idea's own "#N" is no reference either.
+        refs = [r for r in found if (r.target.kind, r.target.slug) != (item.kind, item.slug)]
         if not links and not refs:
             screen.notify("No links in this body.", markup=False)
             return
