@@ -39,7 +39,7 @@ class Usage(Exception):
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        raise Usage(f"{self.prog}: {message}")
+        raise Usage(f"comment: {message} (see rfctui comment --help)")
 
 
 def _parser() -> _Parser:
@@ -75,7 +75,7 @@ def _read_body(spec: str, stdin: TextIO) -> str:
         return Path(spec).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8"
-        raise Usage(f"rfctui comment: cannot read --body-file {spec!r}: {reason}") from None
+        raise Usage(f"comment: cannot read --body-file {spec!r}: {reason}") from None
 
 
 def main(
