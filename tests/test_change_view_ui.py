@@ -376,3 +376,52 @@ def test_wrap_fits_the_width_and_keeps_every_word() -> None:
         if width >= 30:  # every word fits: none is cut in two
             assert " ".join(drawn).split() == text.split()
         assert any(s == "add-word" for line in lines for _t, s in line)
+
+
+async def test_from_the_pull_list_starts_at_the_highlighted_pr(tmp_path: Path) -> None:
+    from rfctui.screens.change_view import ChangeScreen
+    from rfctui.screens.help import HelpScreen
+    from rfctui.widgets.detail import PullList
+    from rfctui.widgets.rfc_list import RfcList
+
+    app = make_app(tmp_path)
+    prs = app.world.prs
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert app.screen.query_one(RfcList).select_slug(SHARED_SLUG, "rfc")
+        await settle(pilot)
+        pulls = app.screen.query_one(PullList)
+        pulls.focus()
+        pulls.highlighted = [p.number for p in pulls.pulls].index(prs["metadata"])
+        await pilot.press("d")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ChangeScreen)
+        assert screen.pr == prs["metadata"]
+        assert screen.prs == sorted([prs["claim"], prs["metadata"]])
+        assert "Next PR" in [c.name for c in screen.palette_entries()]
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_from_a_needs_you_row(tmp_path: Path) -> None:
+    from rfctui.bot import Actor, IdentityFile
+    from rfctui.screens.change_view import ChangeScreen
+    from rfctui.widgets.rfc_list import RfcList
+
+    app = make_app(tmp_path)
+    cfg = app.world.config("ada")
+    assert cfg.user_token is not None
+    IdentityFile(cfg, cfg.user_token).save(Actor("ada", "Ada Lovelace"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        rfc_list = app.screen.query_one(RfcList)
+        index = next(i for i, r in enumerate(rfc_list.rows)
+                     if r.queue is not None and r.queue.pr_number in app.world.prs.values())
+        rfc_list.cursor = index
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, ChangeScreen)
+        assert app.screen.prs == [rfc_list.rows[index].queue.pr_number]

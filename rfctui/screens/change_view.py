@@ -40,6 +40,7 @@ from textual.widgets import Footer, Static
 
 from rfctui.entry import FIELD_ORDER
 from rfctui.messages import ChangeLoaded
+from rfctui.screens.keys import KeySection, PaletteCommand, declared_bindings, palette_commands
 from rfctui.screens.links import is_web_url
 from rfctui.text import clean, html_blocks_as_code, one_line
 from rfctui.widgets.detail import cap_body
@@ -192,6 +193,7 @@ class ChangeScreen(Screen[None]):
         Binding("o", "open_pr", "Open PR", id="change-open",
                 tooltip="Open the pull request in the browser"),
         Binding("escape,q,d", "close", "Back", id="change-close"),
+        Binding("question_mark,f1", "help", "Help", id="change-help"),
     ]
 
     def __init__(
@@ -262,6 +264,20 @@ class ChangeScreen(Screen[None]):
         cfg = self.session.config
         base = (cfg.gitea_url or "").rstrip("/")
         return f"{base}/{cfg.org}/{cfg.meta_repo}/pulls/{pr}" if base else ""
+
+    def key_sections(self) -> list[KeySection]:
+        """The help screen's table for this view (generated from the bindings)."""
+        return [("Change view", declared_bindings(type(self))),
+                ("Body diff", list(DiffView.BINDINGS))]
+
+    def palette_entries(self) -> list[PaletteCommand]:
+        """What the command palette offers here (`rfctui.app.BindingsProvider`)."""
+        return palette_commands(declared_bindings(type(self)), self.app.get_key_display)
+
+    def action_help(self) -> None:
+        from rfctui.screens.help import HelpScreen
+
+        self.app.push_screen(HelpScreen(self.key_sections()))
 
     def action_close(self) -> None:
         self.app.pop_screen()
