@@ -204,3 +204,28 @@ def test_session_comments_shows_the_real_people_and_unsent_ones(
         assert [c.text for c in offline.comments] == ["Sent while Gitea was down."]
     finally:
         session.close()
+
+
+async def test_a_closed_pr_can_be_commented_with_a_warning(
+    sb: Sandbox, log: Any, pr: int
+) -> None:
+    async with _client(sb) as c:
+        await c.edit_pull("rfcs", "meta", pr, state="closed")
+        result = await _bot(c, log).perform(ADA, {"action": "comment", "pr_number": pr,
+                                                  "body": "Why closed?"})
+    assert result.warnings == (f"PR #{pr} is closed",)
+    assert len(_posted(sb, pr)) == 1
+
+
+def test_a_log_from_before_comments_opens_and_takes_them(tmp_path: Path) -> None:
+    """No schema change: a log holding only the older kinds opens as is (and its
+    attributions are unchanged by a comment on the same PR)."""
+    path = tmp_path / "actions.db"
+    with open_actions(path) as old:
+        aid = old.add("open_claim_pr", "typed-config", "ada", {"slug": "typed-config"})
+        old.mark_done(aid, 4, "http://x/pulls/4")
+    with open_actions(path) as log:
+        assert log.notice is None and log.get(aid) is not None
+        cid = log.add(COMMENT_KIND, "typed-config", "grace", {"pr_number": 4, "body": "x"})
+        log.mark_done(cid, 4, "http://x/pulls/4#issuecomment-1")
+        assert log.actors() == {("typed-config", 4): "ada"}
