@@ -161,7 +161,8 @@ def _send(screen: ReviewMixin, info: PullInfo, text: str) -> None:
                                             None, None))
         return
     _UNSENT.pop(key, None)
-    screen.post_message(BotActionDone(result, info.slug, "comment", None))
+    # No slug: the cursor stays on the row the person commented from (no reselect).
+    screen.post_message(BotActionDone(result, "", "comment", None))
 
 
 # -- the form ---------------------------------------------------------------------------
