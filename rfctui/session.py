@@ -475,12 +475,20 @@ class Session:
             return view
         change = compute_change(main, text, slug=row.slug, kind=kind)
         others = [(row.number, change)]
-        if detail is not None:
-            texts = cache.head_texts()
-            for pr in detail.pulls:
-                if pr.number != row.number and pr.state == "open" and pr.number in texts:
+        # Only this entry's other open PRs (usually none): never every head file.
+        siblings = [] if detail is None else [
+            pr for pr in detail.pulls if pr.number != row.number and pr.state == "open"
+        ]
+        if siblings:
+            shas = cache.pr_rows([pr.number for pr in siblings])
+            for pr in siblings:
+                other_sha = str(shas.get(pr.number, {}).get("head_sha") or "")
+                if not other_sha:
+                    continue
+                other = cache.head_text(pr.number, other_sha)
+                if other is None or isinstance(other, str):  # not MISSING (never fetched)
                     others.append((pr.number, compute_change(
-                        main, texts[pr.number][1], slug=row.slug, kind=kind_word(pr.kind),
+                        main, other, slug=row.slug, kind=kind_word(pr.kind),
                     )))
         return ChangeView(
             pr=view.pr, slug=view.slug, kind=view.kind, state=view.state,
