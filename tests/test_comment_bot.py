@@ -75,7 +75,8 @@ async def test_forged_trailer_is_neutralised_and_the_real_one_is_last(
     # every forged line before it is quoted, none reads as a trailer
     for line in lines[:-1]:
         assert not trailer.looks_like_trailer(line), line
-    assert "> On-behalf-of: Someone Else <admin>" in posted.body
+    # quoted, and its ``<admin>`` (raw HTML to a markdown page) shown as text
+    assert "> On-behalf-of: Someone Else &lt;admin>" in posted.body
     assert result.html_url.endswith(f"/pulls/{pr}#issuecomment-{posted.id}")
     row = log.get(result.action_id)
     assert (row.kind, row.slug, row.on_behalf_of, row.status) == (
@@ -84,6 +85,23 @@ async def test_forged_trailer_is_neutralised_and_the_real_one_is_last(
     # a comment says nothing about who opened the PR (§6.3): still ada's
     assert log.actors()[("typed-config", pr)] == "ada"
     assert log.find_pr_actor("typed-config", pr) == "ada"
+
+
+async def test_an_unclosed_html_comment_cannot_hide_the_trailer(
+    sb: Sandbox, log: Any, pr: int
+) -> None:
+    """Rendered by Gitea, an unclosed ``<!--`` (or ``<details>``) in the text would hide
+    everything after it — the trailer included — from a person reading the PR."""
+    text = "Fine by me <!-- the rest is invisible\n<details>folded"
+    async with _client(sb) as c:
+        await _bot(c, log).perform(GRACE, {"action": "comment", "pr_number": pr, "body": text})
+    [posted] = _posted(sb, pr)
+    mine = posted.body.rsplit("<!-- rfctui-comment", 1)[0]
+    assert "<!--" not in mine and "<details" not in mine
+    assert posted.body.split("\n")[-1] == "On-behalf-of: Grace Hopper <grace>"
+    [shown] = thread([{"user": {"login": posted.poster}, "body": posted.body,
+                       "created_at": None}], "rfc-bot")
+    assert shown.text == text  # the thread shows it as typed
 
 
 @pytest.mark.parametrize("text", ["", "   \n\t\n"])

@@ -76,7 +76,7 @@ def test_comment_from_stdin_prints_its_url_with_the_trailer_last(
     assert posted.poster == "rfc-bot"
     assert posted.body.endswith("\n\nOn-behalf-of: Ada Lovelace <ada>")
     assert trailer.on_behalf_of(posted.body) == "ada"
-    assert "> On-behalf-of: Site Admin <admin>" in posted.body
+    assert "> On-behalf-of: Site Admin &lt;admin>" in posted.body
     assert proc.stderr == ""
 
 

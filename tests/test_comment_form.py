@@ -168,7 +168,7 @@ async def test_c_on_a_pending_idea_posts_through_the_bot(tmp_path: Path) -> None
         assert not isinstance(app.screen, CommentForm)
         [posted] = sb.comments[number]
         assert trailer.on_behalf_of(posted.body) == "ada" and posted.poster == "rfc-bot"
-        assert "> On-behalf-of: X <grace>" in posted.body
+        assert "> On-behalf-of: X &lt;grace>" in posted.body
         toasts = [n.message for n in app._notifications]
         assert any(t.startswith(f"Commented on PR #{number}: ") for t in toasts), toasts
         # the thread shows it as ada's when the form opens again

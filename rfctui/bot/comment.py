@@ -78,12 +78,14 @@ def check_comment(pr_number: object, text: str) -> int:
 
 
 def comment_body(text: str, nonce: str, actor: Actor) -> str:
-    """What the bot posts: the text neutralised, the marker, then the trailer last (§6.2).
+    """What the bot posts: the text neutralised (and unable to open raw HTML that would
+    hide what follows), the marker, then the trailer last (§6.2).
 
     Deterministic for a given payload, so a retry can recognise an earlier post.
     """
     return trailer.compose(
-        f"{text.rstrip()}\n\n<!-- rfctui-comment {nonce} -->", actor.display_name, actor.login
+        f"{trailer.defuse_html(text).rstrip()}\n\n<!-- rfctui-comment {nonce} -->",
+        actor.display_name, actor.login,
     )
 
 
@@ -239,7 +241,7 @@ def _strip_ours(body: str) -> str:
     while start > 0 and lines[start - 1].strip():
         start -= 1
     text = "\n".join(lines[:start]).rstrip()
-    return _MARKER_RE.sub("", text).rstrip()
+    return _MARKER_RE.sub("", text).rstrip().replace("&lt;", "<")  # as they typed it
 
 
 def thread(comments: Iterable[Mapping[str, Any]], bot_login: str) -> list[ThreadComment]:

@@ -521,7 +521,7 @@ class Bot(BranchReads):
         title, pr_body = plan.pr_title, plan.pr_body
         if plan.describe is not None:
             title, pr_body = plan.describe(main_text, intended)
-        body = trailer.compose(pr_body, actor.display_name, actor.login)
+        body = trailer.compose(trailer.defuse_html(pr_body), actor.display_name, actor.login)
         try:
             pr = await c.create_pull(o, r, head=head, base=BASE, title=title, body=body)
             return int(pr["number"]), str(pr.get("html_url") or ""), False, False
@@ -554,7 +554,7 @@ class Bot(BranchReads):
             return False
         title, text = plan.describe(main_text, branch_text)
         fields: dict[str, str] = {}
-        body = trailer.compose(text, actor.display_name, actor.login)
+        body = trailer.compose(trailer.defuse_html(text), actor.display_name, actor.login)
         if body != str(pr.get("body") or ""):
             fields["body"] = body
         current = str(pr.get("title") or "")
