@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 __all__ = ["SUBCOMMANDS", "main"]
 
 SUBCOMMANDS = (
-    "propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff", "doctor",
+    "propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff", "digest",
+    "comment", "doctor",
 )
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
@@ -60,6 +61,9 @@ def _parser() -> _Parser:
             "`rfctui propose --help`).  What needs you: rfctui queue [--as LOGIN] [--all] "
             "[--json] (exit 3: identity unknown).  The life of an entry: rfctui log SLUG "
             "[--json].  What a PR changes: rfctui diff PR_NUMBER [--json].  "
+            "The week's proposal minutes: rfctui digest [--since 7d] [--format md|json].  "
+            "Comment on a PR: "
+            "rfctui comment PR_NUMBER --body-file F|-.  "
             "What is wrong with the set-up: rfctui doctor [--json].  "
             "Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
@@ -192,6 +196,8 @@ READ_COMMANDS: dict[str, Callable[[], Any]] = {
     "diff": lambda: importlib.import_module("rfctui.diff_cli"),
     "log": lambda: importlib.import_module("rfctui.log_cli"),
     "digest": lambda: importlib.import_module("rfctui.digest_cli"),
+    # not a read, but the same shape: --help and the arguments before any configuration
+    "comment": lambda: importlib.import_module("rfctui.comment_cli"),
     "doctor": lambda: importlib.import_module("rfctui.doctor_cli"),
 }
 
