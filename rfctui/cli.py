@@ -171,13 +171,16 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
         raise _Usage("--full only goes with --sync")
     if sub is not None and sub[0] in READ_COMMANDS:
         return _read_command(sub[0], args, sub[1:], out, err, extra_flags)
-    config = _load_config(args, extra_flags)
     if sub is not None:
         if args.resync or args.sync or args.export:
             raise _Usage(f"{sub[0]} cannot be combined with --resync, --sync or --export")
         from rfctui import actions_cli
 
-        return actions_cli.main(sub, config)
+        early = actions_cli.preparse(sub, err)  # --help needs no configuration (§11)
+        if early is not None:
+            return early
+        return actions_cli.main(sub, _load_config(args, extra_flags))
+    config = _load_config(args, extra_flags)
     if args.export:
         return _export(config, out, err)
     if args.resync:
