@@ -170,7 +170,8 @@ class Row:
 
 
 # Rows are listed bottom-up: a row names only rows above it in this list.
-LEAVES = ("text", "entry", "trailer", "private", "logins", "results", "rows", "secret")
+LEAVES = ("text", "entry", "trailer", "private", "logins", "results", "rows", "secret",
+          "editor")  # editor: ctrl+o's choice of editor (issue 14 §4)
 TABLE: dict[str, Row] = {
     "root": Row(("rfctui",)),
     **{leaf: Row((f"rfctui.{leaf}",)) for leaf in LEAVES},
