@@ -609,6 +609,40 @@ class RfcList(ScrollView, can_focus=True):
         self._last_key = header if self.rows[index].key == header else None
         self.cursor = index
         self.refresh()
+        self._folds_changed()
+
+    # -- remembered folds (issue 14 §3) ----------------------------------------------
+
+    @dataclass(eq=False)
+    class FoldsChanged(Message):
+        """The person folded or unfolded a group: ``folded`` is every folded group."""
+
+        rfc_list: RfcList
+        folded: frozenset[str]
+
+        @property
+        def control(self) -> RfcList:
+            return self.rfc_list
+
+    @property
+    def folded_groups(self) -> frozenset[str]:
+        """The person's folds (those kept aside while a filter unfolds everything)."""
+        kept = self._folds_before_filter
+        return frozenset(self.collapsed if kept is None else kept)
+
+    def restore_folds(self, groups: Iterable[str]) -> None:
+        """Fold ``groups`` (remembered from the last run), keeping any filter's view."""
+        folds = {g for g in groups if isinstance(g, str)}
+        if self._folds_before_filter is not None:
+            self._folds_before_filter = folds
+        else:
+            self.collapsed = folds
+            self._rebuild(announce=False)
+
+    def _folds_changed(self) -> None:
+        # Folds made while a filter is on are the filter's (they go when it is cleared).
+        if self._folds_before_filter is None:
+            self.post_message(self.FoldsChanged(self, frozenset(self.collapsed)))
 
     def on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
@@ -629,8 +663,28 @@ class RfcList(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self.get_component_rich_style(f"rfc-list--{name}", partial=True)
-            self._styles[name] = style
+            style = self._styles[name] = self._component_style(f"rfc-list--{name}")
+        return style
+
+    def _component_style(self, component: str) -> Style:
+        """A component class's style over this widget's background.
+
+        ``get_component_rich_style(partial=True)`` hands theme colours over raw: an
+        ``auto`` colour (``$text-muted`` is ``auto 60%``) becomes plain white — white
+        on cream in a light theme (issue 14 §3) — and alpha is dropped. Resolved here
+        the way Textual resolves a widget's own colour: ``auto`` contrasts with the
+        background, a translucent colour is blended over it.
+        """
+        styles = self.get_component_styles(component)
+        style = styles.partial_rich_style
+        background = self.background_colors[1]
+        if styles.has_rule("background"):
+            background = background + styles.background
+        if styles.has_rule("color"):
+            color = styles.color
+            if styles.has_rule("auto_color") and styles.auto_color:
+                color = background.get_contrast_text(color.a)
+            style += Style(color=(background + color).rich_color)
         return style
 
     def render_line(self, y: int) -> Strip:
