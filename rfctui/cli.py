@@ -279,11 +279,16 @@ def _export(config: Config, out: TextIO, err: TextIO) -> int:
     session = _session(config)
     try:
         cache = session.cache()
-        for notice in session.take_notices():  # nothing is rebuilt here: no network
+        notices = session.take_notices()
+        for notice in notices:  # nothing is rebuilt here: no network
             emit(f"rfctui: {notice.text}; it is empty until `rfctui --resync`", file=err)
         data = cache.export()
+        if not notices and cache.never_filled():  # exit 0, the empty export: say why
+            emit(f"rfctui: nothing cached yet for {config.org}/{config.meta_repo} at "
+                 f"{config.gitea_url or 'the demo'}: run `rfctui --sync` first; the export "
+                 "is empty", file=err)
     finally:
-        session.close()
+        session.close()  # a cache this created (none existed) is not left behind
     try:
         emit_json(data, file=out)
     except BrokenPipeError:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import stat
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,8 @@ if TYPE_CHECKING:
     from rfctui.config import Config
     from rfctui.gitea import GiteaClient
 
-__all__ = ["Check", "Report", "bot_problem", "config_failure", "diagnose", "root_of"]
+__all__ = ["Check", "Report", "bot_problem", "config_failure", "diagnose", "explain_not_found",
+           "root_of"]
 
 _TIMEOUT = 5.0  # a doctor answers quickly; a server this slow is itself the finding
 
@@ -130,6 +131,26 @@ async def _is_gitea(config: Config, root: str) -> bool:
             return bool(await client.version())
         except (GiteaError, ValueError):
             return False
+
+
+async def explain_not_found(config: Config, url: str, *, transport: Any = None) -> str | None:
+    """A sweep's repository answered 404 at ``url``: one line when the cause is the
+    Gitea URL rather than the org/repo (issue 14 §2) — no Gitea API at the configured
+    URL, and whether one answers at the server root — else None (the URL is a Gitea:
+    the org/repo wording stands). ``transport`` overrides the configuration's."""
+    if transport is not None:
+        config = replace(config, transport=transport)
+    url = url.split("?", 1)[0]  # the path is the finding; paging is noise
+    base = str(config.gitea_url).rstrip("/")
+    if await _is_gitea(config, base):
+        return None
+    root = root_of(base)
+    if root != base and await _is_gitea(config, root):
+        return (f"{url} answered 404; a Gitea answers at {root}: "
+                f"set RFCTUI_GITEA_URL (or gitea_url) to {root}")
+    return (f"{url} answered 404 and no Gitea answers at {base}/api/v1/version: "
+            "check RFCTUI_GITEA_URL (or gitea_url): it is the Gitea's address, "
+            "e.g. https://gitea.example.com")
 
 
 async def _whoami(config: Config, which: str) -> tuple[Check, str | None]:

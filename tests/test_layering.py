@@ -210,12 +210,13 @@ TABLE: dict[str, Row] = {
     "bot": Row(("rfctui.bot.*",),
                ("entry", "gitea", "text", "trailer", "results", "logins", "rows",
                 "private")),
+    # What is wrong with the set-up (issue 14 §2): reads, never writes. The session
+    # asks it why a sweep's repository answered 404 (a wrong URL path, issue 14 §2).
+    "doctor": Row(("rfctui.doctor",), ("config", "gitea", "db", "drafts", "logins", "text")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
                     "text", "marks", "triage", "history", "timeline", "changes", "digest",
-                    "xrefs", "trailer")),
-    # What is wrong with the set-up (issue 14 §2): reads, never writes.
-    "doctor": Row(("rfctui.doctor",), ("config", "gitea", "db", "drafts", "logins", "text")),
+                    "xrefs", "trailer", "doctor")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
