@@ -40,6 +40,7 @@ from rfctui.messages import (
 from rfctui.results import SweepResult
 from rfctui.rows import ListItem, read_detail
 from rfctui.screens.bot_actions import BotActionsScreen
+from rfctui.screens.feedback import FeedbackMixin
 from rfctui.screens.keys import (
     MAIN_BINDINGS,
     KeySection,
@@ -49,6 +50,7 @@ from rfctui.screens.keys import (
 )
 from rfctui.screens.links import ConfirmOpen, entry_url, is_web_url, open_links
 from rfctui.screens.queue import QueueMixin
+from rfctui.screens.remember import RememberMixin
 from rfctui.screens.review import ReviewMixin
 from rfctui.screens.sync import Sweeps, read_check, sweep_note
 from rfctui.session import Notice, SweepKind, describe_error
@@ -69,7 +71,7 @@ __all__ = ["ConfirmOpen", "MainScreen", "is_web_url"]
 CACHE_CHECK_SECONDS = 5.0  # how often to ask if another process wrote the shared cache
 
 
-class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
+class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActionsScreen):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
@@ -146,6 +148,7 @@ class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
         yield LateFooter()  # its keys appear right after the first screen of data
 
     def on_mount(self) -> None:
+        self.restore_remembered(partial(self._apply_order, save=False))  # issue 14 §3
         status = self.query_one(StatusLine)
         status.demo = self.session.config.demo
         if status.demo:
@@ -462,7 +465,7 @@ class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
 
     # -- filtering --------------------------------------------------------------------
 
-    def _apply_filter(self, *, announce: bool = False) -> None:
+    def _apply_filter(self, *, announce: bool = False, first_match: bool = False) -> None:
         query: Query = parse_query(self.query_text, login=self.login)
         if self._texts is None and not query.empty:
             self._texts = index_texts(self.items)  # typed before the worker built it
@@ -498,6 +501,7 @@ class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
             universe=self.items if announce and head is None else None,
             totals=head[0] if head else None,
             widths=head[1] if head else None,
+            first_match=first_match and not query.empty,  # typed: the first match
         )
         status = self.query_one(StatusLine)
         status.shown = None if query.empty else len(shown)
@@ -516,7 +520,7 @@ class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         self.query_text = event.value
-        self._apply_filter()
+        self._apply_filter(first_match=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In the filter box "/" is a character, not the Filter key."""
@@ -548,7 +552,8 @@ class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
             if row is not None and row.is_header:
                 pane.show_message(
                     f"{GROUP_TITLES.get(row.group, row.group)} ({row.count})",
-                    "enter or space folds and unfolds this group.",
+                    "Folded: enter or space unfolds it." if row.collapsed
+                    else "enter or space folds and unfolds this group.",
                 )
             return
         shown, self._detail_shown_for = self._detail_shown_for, None

@@ -49,6 +49,7 @@ __all__ = [
     "RfcList",
     "Row",
     "build_rows",
+    "elide_middle",
     "group_title",
     "group_totals",
     "ident_widths",
@@ -239,6 +240,32 @@ def _fit(text: str, width: int) -> str:
     return set_cell_size(text, width - 1) + "…"
 
 
+def elide_middle(text: str, width: int) -> str:
+    """Cut ``text`` to ``width`` cells in the middle (``typed-c…g-v2``), keeping both
+    ends: two slugs that differ only at the end (``-v2``) stay distinct (issue 14 §4)."""
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    if width < 5:
+        return _fit(text, width)
+    tail_w = (width - 1) * 2 // 5
+    tail = ""
+    for ch in reversed(text):
+        if cell_len(ch + tail) > tail_w:
+            break
+        tail = ch + tail
+    head = set_cell_size(text, width - 1 - cell_len(tail))
+    return head + "…" + tail
+
+
+def ident_cells(width_hint: int, width: int) -> int:
+    """The ident column's width in a pane ``width`` cells wide: the group's longest
+    ident, up to two fifths of the pane (a third before issue 14 §4): the title is cut
+    before the slug, and what is left of the slug is cut in its middle."""
+    return min(width_hint, max(8, width * 2 // 5))
+
+
 def badge_text(open_prs: dict[str, int]) -> str:
     parts = [f"{sym}{open_prs[k]}" for k, (sym, _m) in BADGES.items() if open_prs.get(k)]
     return " ".join(parts)
@@ -341,8 +368,12 @@ class RfcList(ScrollView, can_focus=True):
         universe: Sequence[ListItem] | None = None,
         totals: Mapping[str, int] | None = None,
         widths: Mapping[str, int] | None = None,
+        first_match: bool = False,
     ) -> None:
         """Show ``items`` (already filtered); the cursor stays on the same item if it can.
+
+        ``first_match`` (the filter text changed): the cursor goes to the first item
+        shown, never its group header, so enter reads the best match (issue 14 §4).
 
         ``announce`` posts ``Highlighted`` even if the highlighted item is unchanged (its
         data may be new); a filter keystroke passes False. ``universe`` (every item, on
@@ -361,9 +392,9 @@ class RfcList(ScrollView, can_focus=True):
         self._totals = dict(totals) if totals is not None else None
         if empty_message is not None:
             self.empty_message = empty_message
-        self._rebuild(announce=announce)
+        self._rebuild(announce=announce, first_match=first_match)
 
-    def _rebuild(self, *, announce: bool = True) -> None:
+    def _rebuild(self, *, announce: bool = True, first_match: bool = False) -> None:
         old = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
         key = old.key if old else None
         self._now = self._clock()
@@ -384,8 +415,8 @@ class RfcList(ScrollView, can_focus=True):
                     # Its group was folded again (the filter ended): onto that group's header.
                     header = ("group", old.group) if old else None
                     index = next((i for i, r in enumerate(self.rows) if r.key == header), same)
-        if self.rows and key is None:
-            # First fill: start on the first item, not a header.
+        if self.rows and (key is None or first_match):
+            # First fill, or a new filter: start on the first item, not a header.
             index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
         if announce or (0 <= index < len(self.rows) and self.rows[index].is_header):
             # Re-announce even if the key is unchanged: the data (or a header's count)
@@ -602,11 +633,15 @@ class RfcList(ScrollView, can_focus=True):
             self.collapsed.add(group)
         else:
             self.collapsed.discard(group)
-        # Keep the cursor on the group's header after folding.
+        # Keep the cursor on the group's header after folding. From a row inside the
+        # group (h on an item) the header is announced, so the detail never stays on
+        # a row that is hidden now (issue 14 §4).
+        was = self.highlighted_row
         header = ("group", group)
         self._build()
         index = next((i for i, r in enumerate(self.rows) if r.key == header), 0)
-        self._last_key = header if self.rows[index].key == header else None
+        stays = was is not None and was.key == header and self.rows[index].key == header
+        self._last_key = header if stays else None
         self.cursor = index
         self.refresh()
         self._folds_changed()
@@ -753,8 +788,8 @@ class RfcList(ScrollView, can_focus=True):
         return self._render_rfc(item, width, row.ident_width)
 
     def _render_rfc(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
-        w = min(width_hint, max(8, width // 3))
-        ident = set_cell_size(_fit(ident_of(item), w), w)
+        w = ident_cells(width_hint, width)
+        ident = set_cell_size(elide_middle(ident_of(item), w), w)
         right: list[tuple[str, Style]] = []
         if item.state not in GROUP_TITLES or item.state == "pending":
             right.append((f"[{clean(item.state)}]", self._style("age")))
@@ -770,8 +805,8 @@ class RfcList(ScrollView, can_focus=True):
         return self._compose_line(ident, title, owners, right, width, dim=item.removed, new=new)
 
     def _render_pending(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
-        w = min(width_hint, max(8, width // 3))
-        ident = set_cell_size(_fit(ident_of(item), w), w)
+        w = ident_cells(width_hint, width)
+        ident = set_cell_size(elide_middle(ident_of(item), w), w)
         who = clean(item.proposed_by) or "?"
         right = [(short_age(item.proposed_at, self._now), self._style("age"))]
         if item.stale:
@@ -786,7 +821,7 @@ class RfcList(ScrollView, can_focus=True):
         pane says the reason in a word or two (the detail has the sentence)."""
         narrow = width < 50
         w = min(IDENT_MAX, max(8, width // (2 if narrow else 3)))
-        ident = set_cell_size(_fit(clean(q.slug), w), w)
+        ident = set_cell_size(elide_middle(clean(q.slug), w), w)
         text = short_reason(q) if narrow else q.text
         age = f"{q.age_days}d" if q.age_days is not None else "—"
         right = [(age, self._style("age"))]
