@@ -12,13 +12,13 @@ so its ``@on`` handlers register:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
 from textual.screen import Screen
 
 from rfctui.messages import DetailLoaded, SyncFinished, SyncProgress, SyncStarted, UserIdentified
-from rfctui.screens.keys import CONTEXT_KEYS
+from rfctui.screens.keys import CONTEXT_KEYS, FOOTER_LABELS, FOOTER_ORDER
 from rfctui.widgets.detail import PullList
 from rfctui.widgets.filter_input import FilterInput
 from rfctui.widgets.rfc_list import RfcList
@@ -37,6 +37,9 @@ class FeedbackMixin(Screen[None]):
     login: str | None
 
     _context_shown: frozenset[str] | None = None
+    # Read by the footer (rfctui.widgets.footer.LateFooter): its words and priorities.
+    FOOTER_LABELS: ClassVar[dict[str, str]] = FOOTER_LABELS
+    FOOTER_ORDER: ClassVar[tuple[str, ...]] = FOOTER_ORDER
 
     # -- the footer's action keys ------------------------------------------------------
 

@@ -5,16 +5,16 @@ widget each) after it; on the main screen that work competed with the first pain
 the cached list (issue 4: first paint within 1.5× a bare Textual app). The bar keeps
 its place from the first frame; only its keys wait until ``release()``.
 
-Issue 14 §4: the bar is compact, uses the short labels of the key table
-(`rfctui.screens.keys.FOOTER_LABELS`), leaves out the keys the screen says cannot act
-on what is highlighted (its ``footer_shows(action)``, if it has one), and when the
-terminal is too narrow for every key keeps them in `FOOTER_ORDER` — it never runs off
-the edge.
+Issue 14 §4: the bar is compact and asks its screen (widgets never import screens):
+``footer_shows(action)`` leaves out the keys that cannot act on what is highlighted,
+``FOOTER_LABELS`` gives short labels, and when the terminal is too narrow for every
+key the ones earliest in ``FOOTER_ORDER`` stay (`rfctui.screens.keys` has both tables)
+— it never runs off the edge.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from rich.cells import cell_len
 from textual import events
@@ -24,8 +24,6 @@ from textual.widget import Widget
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-from rfctui.screens.keys import FOOTER_LABELS, FOOTER_ORDER
-
 __all__ = ["LateFooter", "fit_keys"]
 
 
@@ -34,10 +32,11 @@ def _key_width(key: FooterKey) -> int:
     return cell_len(key.key_display) + 1 + cell_len(key.description) + 1
 
 
-def fit_keys(keys: list[FooterKey], width: int) -> list[FooterKey]:
-    """The keys that fit in ``width`` cells, in their order; `FOOTER_ORDER` first."""
-    rank = {action: i for i, action in enumerate(FOOTER_ORDER)}
-    last = len(FOOTER_ORDER)
+def fit_keys(keys: list[FooterKey], width: int, order: Sequence[str] = ()) -> list[FooterKey]:
+    """The keys that fit in ``width`` cells, in their order; those in ``order`` first
+    (earliest first), then the others, the command palette's key last."""
+    rank = {action: i for i, action in enumerate(order)}
+    last = len(order)
 
     def wanted(pair: tuple[int, FooterKey]) -> tuple[int, int, int]:
         index, key = pair
@@ -76,7 +75,10 @@ class LateFooter(Footer):
             self.call_later(self.bindings_changed, self.screen)
 
     def compose(self) -> ComposeResult:
-        shows: Callable[[str], bool] | None = getattr(self.screen, "footer_shows", None)
+        screen = self.screen
+        shows: Callable[[str], bool] | None = getattr(screen, "footer_shows", None)
+        labels: Mapping[str, str] = getattr(screen, "FOOTER_LABELS", {})
+        order: Sequence[str] = getattr(screen, "FOOTER_ORDER", ())
         keys: list[FooterKey] = []
         others: list[Widget] = []
         for widget in super().compose():
@@ -85,11 +87,11 @@ class LateFooter(Footer):
                 continue
             if shows is not None and not shows(widget.action):
                 continue
-            widget.description = FOOTER_LABELS.get(widget.action, widget.description)
+            widget.description = labels.get(widget.action, widget.description)
             keys.append(widget)
         width = self.size.width or self.app.size.width
         self._width = width
-        shown: Iterable[Widget] = fit_keys(keys, width - 1) if width else keys
+        shown: Iterable[Widget] = fit_keys(keys, width - 1, order) if width else keys
         yield from others
         yield from shown
 
