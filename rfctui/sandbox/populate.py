@@ -576,8 +576,8 @@ def _backdated_history(sb: Sandbox, days: int) -> list[str]:
                            front_value(text, "graduated_by") or "grace"))
         else:
             events.append((ago, len(events), path, data, f"Add {slug}: {title}", proposer))
-    for ago, _seq, path, data, message, login in sorted(events, key=lambda e: (-e[0], e[1])):
-        now[0] = max(now[0] + timedelta(minutes=1), end - timedelta(days=ago))
+    for when, _seq, path, data, message, login in sorted(events, key=lambda e: (-e[0], e[1])):
+        now[0] = max(now[0] + timedelta(minutes=1), end - timedelta(days=when))
         sb.commit_files("main", {path: data}, message,
                         author=(PEOPLE[login], email_of(login, sb)))
     # The PRs have their own time line over the last ~3 months, so their merges onto
