@@ -43,3 +43,22 @@ async def test_no_cache_and_no_gitea_works_offline_and_leaves_nothing(tmp_path: 
     app.session.close()  # what `rfctui` does when the UI ends
     left = [p.name for p in (tmp_path / "cache").rglob("*.sqlite*")]
     assert left == []
+
+
+async def test_a_wrong_url_path_is_explained_in_the_status_line(tmp_path: Path) -> None:
+    """Issue 14 §2 in the UI: the status line names the URL that answered 404 and the
+    root where a Gitea answers, not org/repo (the sandbox over real HTTP, ``/foo``)."""
+    from ui_fixtures import make_sandbox
+
+    sb = make_sandbox()
+    with sb.serve(port=0) as base:
+        cfg = replace(config_for(tmp_path / "cache"), gitea_url=f"{base}/foo")
+        app = RfcApp(cfg, clock=fixed_clock, sync=True)
+        app.animation_level = "none"
+        async with app.run_test(size=(120, 30)) as pilot:
+            await settle(pilot)
+            error = app.screen.query_one(StatusLine).error or ""
+        app.session.close()
+    assert f"{base}/foo/api/v1/repos/rfcs/meta/" in error and "answered 404" in error
+    assert f"a Gitea answers at {base}: set RFCTUI_GITEA_URL" in error
+    assert "RFCTUI_ORG" not in error
