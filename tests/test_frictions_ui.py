@@ -326,3 +326,17 @@ def test_sync_progress_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZES["small"], run_before=run_before)
+
+
+def test_toast_over_a_form_snapshot(snap_compare: Any, tmp_path: Path) -> None:
+    """A toast while the propose form is open: top right, the buttons and the status
+    line stay visible (issue 14 §4)."""
+
+    async def run_before(pilot: Any) -> None:
+        await footer_settled(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        pilot.app.notify("Sending to Gitea through the bot…", markup=False, timeout=60)
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path), terminal_size=SIZES["small"], run_before=run_before)
