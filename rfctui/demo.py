@@ -59,6 +59,7 @@ def start_demo(*, quick_interval: float = 30, full_interval: float = 600) -> Con
         user_token=Secret(DEMO_USER[1]),
         cache_dir=root / "cache",
         data_dir=root / "data",
+        state_dir=root / "state",  # the UI's remembered state goes with the demo too
         quick_interval=quick_interval,
         full_interval=full_interval,
         demo=True,
