@@ -340,3 +340,17 @@ def test_toast_over_a_form_snapshot(snap_compare: Any, tmp_path: Path) -> None:
         await pilot.pause()
 
     assert snap_compare(make_app(tmp_path), terminal_size=SIZES["small"], run_before=run_before)
+
+
+async def test_footer_offers_snooze_on_a_needs_you_row(tmp_path: Path) -> None:
+    app = make_app(tmp_path, known_login="ada")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        rfc_list = app.screen.query_one(RfcList)
+        index = next(i for i, r in enumerate(rfc_list.rows) if r.queue is not None)
+        rfc_list.cursor = index
+        await footer_settled(pilot)
+        assert "snooze" in footer_actions(app)
+        assert rfc_list.select_slug("typed-config")
+        await footer_settled(pilot)
+        assert "snooze" not in footer_actions(app)

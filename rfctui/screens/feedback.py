@@ -3,9 +3,10 @@
 A mixin of `rfctui.screens.main.MainScreen` (which stays under 800 lines), a `Screen`
 so its ``@on`` handlers register:
 
-- the footer's action keys (``n e c m a d t``) show only while they can act on the
-  highlighted row (`footer_shows`, read by `rfctui.widgets.footer.LateFooter`); the
-  keys themselves always work and say why not, so nothing is hidden *and* silent;
+- the footer's action keys (``n e c m a d t``, ``z`` on a "Needs you" row) show only
+  while they can act on the highlighted row (`footer_shows`, read by
+  `rfctui.widgets.footer.LateFooter`); the keys themselves always work and say why
+  not, so nothing is hidden *and* silent;
 - a sweep's progress (`SyncProgress`, posted by `rfctui.screens.sync.Sweeps` at most
   ten times a second) shows in the status line as ``⟳ syncing 120/355``.
 """
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import events, on
+from textual.css.query import NoMatches
 from textual.screen import Screen
 
 from rfctui.messages import DetailLoaded, SyncFinished, SyncProgress, SyncStarted, UserIdentified
@@ -58,10 +60,12 @@ class FeedbackMixin(Screen[None]):
             shown.add("change_view")
         try:
             row = self.query_one(RfcList).highlighted_row
-        except Exception:  # noqa: BLE001 - not composed yet
+        except NoMatches:  # not composed yet
             row = None
-        if row is not None and row.queue is not None and row.queue.pr_number is not None:
-            shown.add("change_view")
+        if row is not None and row.queue is not None:
+            shown.add("snooze")
+            if row.queue.pr_number is not None:
+                shown.add("change_view")
         item = row.item if row is not None else None
         if item is not None and item.kind == "pending" and item.pr_number is not None:
             shown.add("change_view")

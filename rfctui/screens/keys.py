@@ -143,7 +143,6 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
         "z",
         "snooze",
         "Snooze",
-        show=False,
         id="snooze",
         tooltip="Hide the highlighted Needs you row until there is new activity",
     ),
@@ -206,7 +205,8 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
 # descriptions). FOOTER_ORDER: what stays when the terminal is too narrow for every
 # key, most wanted first; the rest, then the palette's key, only if they fit.
 CONTEXT_KEYS: frozenset[str] = frozenset(
-    {"propose", "edit", "claim", "metadata", "actions_view", "change_view", "timeline"}
+    {"propose", "edit", "claim", "metadata", "actions_view", "change_view", "timeline",
+     "snooze"}
 )
 FOOTER_LABELS: dict[str, str] = {
     "propose": "Propose",
@@ -224,6 +224,7 @@ FOOTER_ORDER: tuple[str, ...] = (
     "propose",
     "change_view",
     "timeline",
+    "snooze",
     "open_browser",
     "actions_view",
     "sync('quick')",
