@@ -184,6 +184,8 @@ async def test_the_theme_config_key_sets_the_default(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await settle(pilot)
         assert not toasts(app)
+    # Not picked, so not remembered: a later change of the config key still applies.
+    assert not user_ui(app).exists()
     # A theme the person picked wins over the config's default.
     user_ui(app).parent.mkdir(parents=True, exist_ok=True)
     user_ui(app).write_text('{"schema": 1, "ui": {"theme": "nord"}}')
