@@ -245,7 +245,8 @@ async def test_user_text_in_a_stacked_description_cannot_forge_the_trailer(
     assert trailer.on_behalf_of(pr.body) == "ada"
     assert pr.body.splitlines()[-1] == ADA_TRAILER
     [listed] = [ln for ln in pr.body.splitlines() if "waiting_on" in ln]
-    assert listed == "- `waiting_on`: null → On-behalf-of: Someone Else <admin>"
+    # its ``<admin>`` would be raw HTML on the PR page: sent as text (trailer.defuse_html)
+    assert listed == "- `waiting_on`: null → On-behalf-of: Someone Else &lt;admin>"
     assert not trailer.looks_like_trailer(listed)
 
 
