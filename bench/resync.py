@@ -1,0 +1,122 @@
+"""Cold ``rfctui --resync`` on real-sized entries: wall time, peak RSS, cache size (issue 13).
+
+Two processes, so that what is measured is the resync alone:
+
+- ``serve``: builds `realsize.build_sandbox(count, prs=…)` (bodies like real RFCs, mean
+  14.5 KB) and serves it over HTTP on 127.0.0.1 until killed; writes its URL to a file;
+- ``measure``: runs ``<python> -m rfctui --resync`` as a child against that URL with a
+  fresh cache directory and reads the CHILD's own peak RSS from ``os.wait4`` (so
+  neither the server nor this parent counts), its wall time and the cache file's size.
+  ``--profile`` runs the child under cProfile and prints the top 20 by own time.
+
+Usage (the server and the measured tree may differ: pass the other venv's python and
+repository root to compare branches)::
+
+    python bench/resync.py serve --count 10000 --prs 300 --url-file /tmp/rs.url &
+    python bench/resync.py measure --url-file /tmp/rs.url --python /work/venv13/bin/python \
+        --root /work/i13 --runs 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def serve(args: argparse.Namespace) -> int:
+    sys.path.insert(0, str(HERE))
+    from realsize import build_sandbox  # noqa: PLC0415
+
+    world = build_sandbox(args.count, prs=args.prs, history=False,
+                          progress=lambda m: print(m, file=sys.stderr, flush=True))
+    sizes = world.sizes
+    print(f"entries {len(sizes)}, mean {sum(sizes) / max(1, len(sizes)) / 1000:.1f} KB",
+          file=sys.stderr, flush=True)
+    with world.sb.serve() as url:
+        Path(args.url_file).write_text(url)
+        print(f"serving {url}", file=sys.stderr, flush=True)
+        while True:
+            time.sleep(3600)
+
+
+PROFILE = """
+import cProfile, pstats, runpy, sys
+sys.argv = ["rfctui", "--resync"]
+prof = cProfile.Profile()
+try:
+    prof.runcall(runpy.run_module, "rfctui", run_name="__main__", alter_sys=True)
+except SystemExit:
+    pass
+st = pstats.Stats(prof, stream=sys.stderr)
+st.sort_stats("tottime").print_stats(20)
+st.sort_stats("cumulative").print_stats(25)
+"""
+
+
+def measure_once(args: argparse.Namespace, url: str, profile: bool) -> tuple[float, int, int]:
+    with tempfile.TemporaryDirectory(prefix="rfctui-resync-") as tmp:
+        t = Path(tmp)
+        config = t / "config.toml"
+        config.write_text("")
+        config.chmod(0o600)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")}
+        env.update(RFCTUI_GITEA_URL=url, RFCTUI_ORG="rfcs", RFCTUI_META_REPO="meta",
+                   RFCTUI_BOT_USER="rfc-bot", RFCTUI_BOT_TOKEN="bot-token",
+                   RFCTUI_USER_TOKEN="ada-token", RFCTUI_CONFIG=str(config),
+                   RFCTUI_CACHE_DIR=str(t / "cache"), RFCTUI_DATA_DIR=str(t / "data"))
+        argv = [args.python, "-c", PROFILE] if profile else [args.python, "-m", "rfctui",
+                                                             "--resync"]
+        t0 = time.perf_counter()
+        child = subprocess.Popen(argv, env=env, cwd=args.root, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE if not profile else None)
+        out = child.stdout.read() if child.stdout else b""
+        _pid, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - t0
+        if child.stderr is not None:
+            err = child.stderr.read()
+            if status != 0:
+                sys.stderr.write(err.decode(errors="replace")[-3000:])
+        if status != 0:
+            raise SystemExit(f"resync failed ({status}): {out.decode(errors='replace')[-500:]}")
+        size = sum(p.stat().st_size for p in (t / "cache").rglob("*.sqlite3*"))
+        return wall, usage.ru_maxrss * 1024, size
+
+
+def measure(args: argparse.Namespace) -> int:
+    url = Path(args.url_file).read_text().strip()
+    if args.profile:
+        measure_once(args, url, profile=True)
+        return 0
+    print("| run | wall s | peak RSS MB | cache MB |\n| --- | --- | --- | --- |")
+    for i in range(args.runs):
+        wall, rss, size = measure_once(args, url, profile=False)
+        print(f"| {i + 1} | {wall:.2f} | {rss / 1e6:.0f} | {size / 1e6:.0f} |", flush=True)
+    return 0
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve")
+    s.add_argument("--count", type=int, default=10_000)
+    s.add_argument("--prs", type=int, default=300)
+    s.add_argument("--url-file", required=True)
+    m = sub.add_parser("measure")
+    m.add_argument("--url-file", required=True)
+    m.add_argument("--python", default=sys.executable)
+    m.add_argument("--root", default=str(HERE.parent))
+    m.add_argument("--runs", type=int, default=3)
+    m.add_argument("--profile", action="store_true")
+    args = p.parse_args()
+    return serve(args) if args.cmd == "serve" else measure(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
