@@ -9,7 +9,10 @@ fresh client and request counter:
 - ``resync``: a cold rebuild (``Reconciler.resync``) into a fresh, empty cache;
 - ``full``: a full sweep on the warm cache, nothing changed;
 - ``quick``: a quick sweep, nothing changed;
-- ``quick+10``: a quick sweep after 5 entries and 5 pull requests changed out of band.
+- ``quick+10``: a quick sweep after 5 entries and 5 pull requests changed out of band;
+- ``quick after burst``: five quick sweeps, a minute apart, after up to 300 PR titles
+  were edited inside one second (a bot's mass edit; issue 13): the first reads the
+  burst, every later one must be 2 requests again.
 
 It prints a markdown table (and writes it to ``bench/results-sweep.md``) and checks the
 targets: quick-unchanged ≤ 2 requests at every size, cold resync of 1,000 entries ≥ 10×
@@ -255,6 +258,31 @@ def change_ten(fx: Fixture, n_entries: int, round_: int) -> None:
     warm_mergeable(fx.sb)
 
 
+def burst(fx: Fixture, n: int) -> int:
+    """Up to `n` PR titles edited inside one second (the sandbox clock held still), then
+    the clock a minute on; returns how many PRs were edited."""
+    step = fx.sb.clock
+    held = step()
+    fx.sb.clock = lambda: held
+    count = min(n, fx.n_prs)
+    try:
+        with api_client(fx.sb) as api:
+            for number in range(1, count + 1):  # the sandbox numbers PRs from 1
+                api.patch(f"/repos/{OWNER}/{REPO}/pulls/{number}",
+                          json={"title": f"Burst #{number}"}).raise_for_status()
+    finally:
+        fx.sb.clock = step
+    minute_on(fx)
+    return count
+
+
+def minute_on(fx: Fixture) -> None:
+    """The sandbox clock a minute on (the time between two ``rfctui --sync`` runs)."""
+    clock = fx.sb.clock
+    if isinstance(clock, StepClock):
+        clock.now += timedelta(seconds=60)
+
+
 # --------------------------------------------------------------------------- measuring
 
 
@@ -317,6 +345,22 @@ def measure(size: int, baseline_max: int) -> list[Row]:
         n, secs, result = asyncio.run(run_sweep(base_url, cache_path, "quick_sweep"))
         rows.append(Row(size, "quick, 5+5 changed", n, secs,
                         f"{result.rows_changed} rows changed"))
+        fx.sb.faults.latency_ms = 0
+        edited = burst(fx, 300)
+        fx.sb.faults.latency_ms = LATENCY_MS
+        log(f"size {size}: 5 quick sweeps after a burst of {edited} PR updates in 1 s")
+        costs: list[int] = []
+        for i in range(5):
+            n, secs_i, result = asyncio.run(run_sweep(base_url, cache_path, "quick_sweep"))
+            costs.append(n)
+            if i == 0:
+                secs, changed = secs_i, result.rows_changed
+            minute_on(fx)
+        rows.append(Row(size, "quick after burst", costs[0], secs,
+                        f"burst of {edited} in 1 s, {changed} rows changed; the next 4 "
+                        f"sweeps: {', '.join(map(str, costs[1:]))} requests"))
+        rows.append(Row(size, "quick after burst, 2nd–5th", max(costs[1:]), None,
+                        "the most requests of any later no-change sweep"))
     return rows
 
 
@@ -344,6 +388,12 @@ def render(rows: list[Row]) -> tuple[str, list[str]]:
     checks.append(
         f"- quick sweep, nothing changed, ≤ 2 requests at every size: "
         f"{'PASS' if ok else 'FAIL'} ({', '.join(f'{r.size:,}: {r.requests}' for r in quick)})"
+    )
+    later = [r for r in rows if r.mode == "quick after burst, 2nd–5th"]
+    ok = all(r.requests == 2 for r in later)
+    checks.append(
+        f"- quick sweep after a burst of PR updates in 1 s, 2nd to 5th sweep = 2 requests: "
+        f"{'PASS' if ok else 'FAIL'} ({', '.join(f'{r.size:,}: {r.requests}' for r in later)})"
     )
     res = next((r for r in rows if r.size == 1000 and r.mode == "resync"), None)
     if res is None or not base.get(1000) or res.seconds is None:
