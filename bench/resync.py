@@ -86,7 +86,7 @@ def proxy(args: argparse.Namespace) -> int:
                                    headers=hdrs)
                 hit = (r.status_code, [(k, v) for k, v in r.headers.items()
                                        if k.lower() in keep], r.content)
-                if self.command == "GET" or self.path.endswith("/file-contents"):
+                if self.command == "GET" or self.path.split("?")[0].endswith("/file-contents"):
                     with lock:
                         store[key] = hit
             status, headers, data = hit
@@ -108,17 +108,47 @@ def proxy(args: argparse.Namespace) -> int:
     return 0
 
 
-PROFILE = """
-import cProfile, pstats, runpy, sys
+# The child: ``rfctui --resync`` without the history backfill that follows it (issue 11's
+# time-in-state walk, one request per entry: not the resync's cost, and ~10,000 requests
+# that would swamp it); `--with-history` keeps it.
+CHILD = """
+import runpy, sys
+from rfctui.session import Session
+async def _no_backfill(self, *args, **kwargs):
+    return None
+if "--with-history" not in sys.argv:
+    Session.backfill_history = _no_backfill
 sys.argv = ["rfctui", "--resync"]
+"""
+RUN = """
+runpy.run_module("rfctui", run_name="__main__", alter_sys=True)
+"""
+PROFILE = """
+import cProfile, pstats
 prof = cProfile.Profile()
+writer_profiles = []
+try:  # the resync's writer thread (parse + SQLite, rfctui.db.stream) has its own profile
+    from rfctui.db import stream as _stream
+    _work = _stream.TxnStream._work
+    def _profiled(self):
+        p = cProfile.Profile()
+        writer_profiles.append(p)
+        p.runcall(_work, self)
+    _stream.TxnStream._work = _profiled
+except ImportError:  # a tree without it (main): everything runs on the event loop
+    pass
 try:
     prof.runcall(runpy.run_module, "rfctui", run_name="__main__", alter_sys=True)
 except SystemExit:
     pass
 st = pstats.Stats(prof, stream=sys.stderr)
+for p in writer_profiles:
+    st.add(p)
+print(f"-- both threads, {len(writer_profiles)} writer profile(s) added --", file=sys.stderr)
 st.sort_stats("tottime").print_stats(20)
-st.sort_stats("cumulative").print_stats(25)
+if writer_profiles:
+    print("-- the writer thread alone, cumulative --", file=sys.stderr)
+    pstats.Stats(writer_profiles[0], stream=sys.stderr).sort_stats("cumulative").print_stats(15)
 """
 
 
@@ -135,8 +165,8 @@ def measure_once(
                    RFCTUI_BOT_USER="rfc-bot", RFCTUI_BOT_TOKEN="bot-token",
                    RFCTUI_USER_TOKEN="ada-token", RFCTUI_CONFIG=str(config),
                    RFCTUI_CACHE_DIR=str(t / "cache"), RFCTUI_DATA_DIR=str(t / "data"))
-        argv = [args.python, "-c", PROFILE] if profile else [args.python, "-m", "rfctui",
-                                                             "--resync"]
+        code = CHILD + (PROFILE if profile else RUN)
+        argv = [args.python, "-c", code] + (["--with-history"] if args.with_history else [])
         t0 = time.perf_counter()
         child = subprocess.Popen(argv, env=env, cwd=args.root, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE if not profile else None)
@@ -151,6 +181,7 @@ def measure_once(
             raise SystemExit(f"resync failed ({status}): {out.decode(errors='replace')[-500:]}")
         size = sum(p.stat().st_size for p in (t / "cache").rglob("*") if p.is_file())
         cpu = usage.ru_utime + usage.ru_stime
+        print(out.decode(errors="replace").strip(), file=sys.stderr, flush=True)
         return wall, usage.ru_maxrss * 1024, size, cpu
 
 
@@ -183,6 +214,8 @@ def main() -> int:
     m.add_argument("--root", default=str(HERE.parent))
     m.add_argument("--runs", type=int, default=3)
     m.add_argument("--profile", action="store_true")
+    m.add_argument("--with-history", action="store_true",
+                   help="also run the history backfill rfctui --resync runs after it")
     args = p.parse_args()
     return {"serve": serve, "proxy": proxy, "measure": measure}[args.cmd](args)
 
