@@ -674,7 +674,7 @@ class Reconciler:
         self._report("checking pull requests", 0, 1)
         complete, clock = self._pull_clock(snap)  # taken before the listing is sent
         floor = pull_floor(wm, complete)
-        consumed, total, before = await self._reads.pulls_since(floor)
+        consumed, total, before, clock = await self._reads.pulls_proven(floor, clock)
         foreign = set(snap.json_state(K_FOREIGN, []))
         known = set(snap.prs) | foreign
         new_numbers = {int(p["number"]) for p in consumed} - known
@@ -691,8 +691,9 @@ class Reconciler:
         newest = self._take_pulls(snap, plan, consumed, foreign)
         plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
         plan.state[K_PULLS_TOTAL] = str(total if total is not None else len(known | new_numbers))
-        plan.state[K_PULLS_AT] = format_dt(max(wm, newest or wm))
-        plan.state[K_PULLS_DONE] = format_dt(sealed_below(floor, clock))
+        wm = max(wm, newest or wm)
+        plan.state[K_PULLS_AT] = format_dt(wm)
+        plan.state[K_PULLS_DONE] = format_dt(sealed_below(floor, clock, wm))
         plan.state[K_PULLS_CLOCK] = format_dt(self._reads.clock(clock))
         return False
 

@@ -48,9 +48,10 @@ def pull_floor(newest: datetime, complete: datetime | None) -> datetime:
     return max(floor, complete) if complete is not None else floor
 
 
-def sealed_below(floor: datetime, clock: datetime | None) -> datetime:
+def sealed_below(floor: datetime, clock: datetime | None, newest: datetime) -> datetime:
     """What a listing read down to `floor` proves: every update stamped before this is
-    in it or older than `floor`.
+    in it or older than `floor`. Never past the second after `newest` (the watermark):
+    a ``Date`` far ahead of Gitea's own clock (a proxy's) must not hide later updates.
 
     `clock` is a ``Date`` Gitea sent *before* the listing was requested (the newest one
     of any earlier answer; never the listing's own, which is written after the query
@@ -61,7 +62,8 @@ def sealed_below(floor: datetime, clock: datetime | None) -> datetime:
     """
     if clock is None:
         return floor
-    return max(floor, clock.replace(microsecond=0) - SLACK)
+    cap = newest.replace(microsecond=0) + SLACK
+    return max(floor, min(clock.replace(microsecond=0) - SLACK, cap))
 
 
 def wants_clock(
@@ -78,7 +80,7 @@ def wants_clock(
     sealed = newest.replace(microsecond=0) + SLACK
     if complete is not None and complete >= sealed:
         return False
-    return sealed_below(pull_floor(newest, complete), clock) < sealed
+    return sealed_below(pull_floor(newest, complete), clock, newest) < sealed
 
 
 def latest(*stamps: datetime | None) -> datetime | None:
@@ -210,6 +212,37 @@ class SweepReads:
                 self.owner, self.repo, state="all", sort="recentupdate", page=page_no,
                 limit=PULL_PAGE,
             )
+
+    async def pulls_proven(
+        self, floor: datetime, clock: datetime | None
+    ) -> tuple[list[dict[str, Any]], int | None, datetime | None, datetime | None]:
+        """`pulls_since` (`floor`), and the ``Date`` the proof of completeness rests on
+        (`sealed_below`): `clock` (known before the listing was sent), or a newer one.
+
+        When the listing found updates newer than `clock` can prove complete, and the
+        next sweep would re-read more than a page of them (a burst inside one second),
+        but an answer since has a ``Date`` that can prove it, that second is read once
+        more now, after that ``Date``: the burst costs this sweep twice its pages and
+        the next one is 2 requests, instead of the next one paying them too (the
+        answer's own ``Date`` is written after its query ran, so it proves nothing
+        about that query).
+        """
+        consumed, total, before = await self.pulls_since(floor)
+        newest = newest_updated_at(consumed)
+        if newest is None:
+            return consumed, total, before, clock
+        again = pull_floor(newest, None)
+        sealed = newest.replace(microsecond=0) + SLACK
+        now = self.clock(clock)
+        if (
+            sealed_below(floor, clock, newest) >= sealed  # already proven
+            or sum((parse_dt(p.get("updated_at")) or EPOCH) >= again for p in consumed)
+            < PULL_PAGE  # the next sweep re-reads them on page 1 anyway
+            or sealed_below(again, now, newest) < sealed  # no Date proves it yet
+        ):
+            return consumed, total, before, clock
+        more, total, _before = await self.pulls_since(again)
+        return consumed + more, total, before, now
 
     async def newest_update(self) -> datetime | None:
         """The newest PR ``updated_at`` right now (1 request, ``limit=1``).

@@ -58,10 +58,13 @@ class Counting(httpx.AsyncBaseTransport):
         self.count = 0
         self.hook: Callable[[int, httpx.Request], None] | None = None
         self.late: Callable[[int, httpx.Request], bool] | None = None
+        self.slow = ""  # a path fragment answered after a pause (the root tree, say)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.count += 1
         n = self.count
+        if self.slow and self.slow in request.url.path:
+            await asyncio.sleep(0.05)  # the other request of the sweep is sent meanwhile
         if self.hook is not None:
             self.hook(n, request)
         response = await self.sb.transport.handle_async_request(request)
@@ -200,19 +203,32 @@ def test_burst_of_300_in_one_second_then_quick_sweeps_cost_two(cache: Cache) -> 
     assert cached_pulls(cache) == gitea_pulls(sb)
 
 
-def test_burst_then_sweep_after_the_second_costs_more_once(cache: Cache) -> None:
+@pytest.mark.parametrize("tree_first", [False, True])
+def test_burst_then_sweep_after_the_second_costs_more_once(cache: Cache, tree_first: bool) -> None:
     """The usual case (``rfctui --sync`` now and then): the first sweep after the
-    burst reads it, the root tree's Date shows the second is over, and every later
-    no-change sweep is 2 requests."""
+    burst reads it and makes sure of it, and every later no-change sweep is 2 requests.
+
+    The listing goes with the root tree. When the tree's answer (and its ``Date``)
+    came first, that ``Date`` proves the burst's second over and the burst is read
+    once; when the tree is answered last (as over a network), the listing found the
+    burst with no ``Date`` from before it to prove it, so that second is read once
+    more, after the tree's ``Date`` (`SweepReads.pulls_proven`), rather than by the
+    next sweep.
+    """
     sb, clock, numbers = make_sandbox(120)
     transport = Counting(sb)
+    transport.slow = "" if tree_first else "/git/trees/"
     sweep(transport, cache, "resync")
+    for _ in range(2):
+        clock.tick(60)
+        assert sweep(transport, cache)[1] == 2
     clock.tick(60)
     for number in numbers:
         patch(sb, number, title=f"burst {number}")
     clock.tick(60)
     first, n_first = sweep(transport, cache)
-    assert first.rows_changed == 120 and n_first == 2 + 2  # tree + 3 pages
+    assert first.rows_changed == 120
+    assert n_first == (1 + 3 if tree_first else 1 + 3 + 3)  # tree + 3 pages (+ 3 again)
     costs = [sweep(transport, cache)[1] for _ in range(4)]
     assert costs == [2, 2, 2, 2]
     assert cached_pulls(cache) == gitea_pulls(sb)
@@ -240,6 +256,33 @@ def test_a_server_without_date_keeps_the_old_floor(cache: Cache) -> None:
     assert cached_pulls(cache) == gitea_pulls(sb)
 
 
+def test_a_date_far_ahead_of_gitea_hides_no_later_update(cache: Cache) -> None:
+    """A ``Date`` from a clock an hour ahead (a proxy's) proves at most the watermark's
+    second over: an update a few seconds later is still found."""
+    sb, clock, numbers = make_sandbox(20)
+
+    class Ahead(Counting):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            response = await super().handle_async_request(request)
+            date = formatdate(clock().timestamp() + 3600, usegmt=True)
+            headers = [(k, v) for k, v in response.headers.items() if k.lower() != "date"]
+            return httpx.Response(response.status_code, headers=[*headers, ("Date", date)],
+                                  content=await response.aread(), request=request)
+
+    transport = Ahead(sb)
+    sweep(transport, cache, "resync")
+    for number in numbers[:5]:
+        patch(sb, number, title=f"burst {number}")
+    for _ in range(3):
+        clock.tick(1)
+        sweep(transport, cache)
+    clock.tick(2)
+    patch(sb, numbers[9], title="a few seconds later")
+    r, n = sweep(transport, cache)
+    assert r.rows_changed == 1 and n == 2
+    assert cached_pulls(cache) == gitea_pulls(sb)
+
+
 # ---------------------------------------------------------------- the property
 
 
@@ -247,9 +290,10 @@ STEP = st.one_of(
     st.tuples(st.just("update"), st.integers(0, 7), st.sampled_from(["title", "close", "open"])),
     st.tuples(st.just("tick"), st.sampled_from([0.0, 0.25, 0.5, 0.9, 1.0, 1.5, 2.0, 3.0])),
     # a sweep; an update of PR i injected before its request n (0 = none); `late`: the
-    # update lands after the query of request n, and Date is written after it
+    # update lands after the query of request n, and Date is written after it; `slow`:
+    # the root tree is answered after the PR listing
     st.tuples(st.just("sweep"), st.integers(0, 4), st.integers(0, 7), st.booleans(),
-              st.sampled_from([0.0, 0.5, 1.0])),
+              st.sampled_from([0.0, 0.5, 1.0]), st.booleans()),
 )
 
 
@@ -283,20 +327,21 @@ def test_no_update_is_lost_whatever_the_interleaving_property(
             elif step[0] == "tick":
                 clock.tick(step[1])
             else:
-                _kind, at, i, late, tick = step
-                if at and not late:
+                _kind, at, i, late, tick, slow = step
+                transport.slow = "/git/trees/" if slow else ""
+                at += transport.count  # the sweep's request `at`, counted from here
+                if at > transport.count and not late:
                     transport.hook = lambda n, _r, at=at, i=i: (
-                        update(i, "title") if n - start == at else None)
-                elif at:
+                        update(i, "title") if n == at else None)
+                elif at > transport.count:
                     def after(n: int, request: httpx.Request, at: int = at, i: int = i,
                               tick: float = tick) -> bool:
-                        if n - start != at:
+                        if n != at:
                             return False
                         update(i, "title")  # same second as the query just answered
                         clock.tick(tick)  # ...and Date written a moment later
                         return True
                     transport.late = after
-                start = transport.count
                 sweep(transport, cache)
                 transport.hook = transport.late = None
         clock.tick(3)  # then the final quick sweep, as the issue asks
