@@ -22,7 +22,7 @@ Request costs (``SweepResult.requests``):
   batches + ⌊changed PRs/50⌋ pages. A PR count that does not add up (a deleted PR)
   costs one full PR re-list. PRs updated in the watermark's second count as changed
   until a Gitea ``Date`` proves that second over (`rfctui.sweep_reads.pull_floor`): a
-  burst of n in one second costs ⌊n/50⌋ pages once (twice if swept inside it), then 2.
+  burst of n in one second is read at most twice (⌈n/50⌉ pages each), then 2 again.
 - **full sweep**: 3 + tree pages + open-PR pages + changed entries + one ``GET`` per
   PR the cache has as open that is no longer open: O(1) + what changed. The third is
   the ``rfcs/`` history since the last full sweep (`Reconciler._touched_unchanged`):
