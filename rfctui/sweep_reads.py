@@ -20,8 +20,8 @@ from rfctui.entry import InvalidSlug, validate_slug
 from rfctui.gitea import GiteaClient, GiteaError, GiteaNotFound, PullPage
 
 __all__ = [
-    "EPOCH", "PULL_PAGE", "SLACK", "TREE_PAGE", "SweepReads", "sealed_below", "gather_all",
-    "latest", "newest_updated_at", "pull_floor", "wants_clock",
+    "EPOCH", "PULL_PAGE", "SLACK", "TREE_PAGE", "SweepReads", "gather_all", "latest",
+    "newest_updated_at", "pull_floor", "sealed_below", "wants_clock",
 ]
 
 TREE_PAGE = 1000
