@@ -255,14 +255,16 @@ def _sentence(rng: random.Random) -> str:
 
 def _paragraph(rng: random.Random, n: int | None = None) -> str:
     text = " ".join(_sentence(rng) for _ in range(n or rng.randint(2, 7)))
-    lines, line = [], ""
-    for word in text.split(" "):  # wrapped at ~88 columns like the sample entries
-        if line and len(line) + 1 + len(word) > 88:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    lines.append(line)
+    lines, start = [], 0
+    while len(text) - start > 88:  # wrapped at 88 columns like the sample entries
+        cut = text.rfind(" ", start, start + 89)
+        if cut <= start:
+            cut = text.find(" ", start + 89)
+            if cut < 0:
+                break
+        lines.append(text[start:cut])
+        start = cut + 1
+    lines.append(text[start:])
     return "\n".join(lines)
 
 
@@ -344,7 +346,9 @@ def make_body(rng: random.Random, target: int) -> str:
             size += len(parts[-1]) + 2
             since_heading = 0
         kind, block = _block(rng)
-        if size + len(block) + 2 > target and kind == "p":
+        if size + len(block) + 2 > target and kind != "p":
+            kind, block = "p", _paragraph(rng)  # the last block is prose, cut to fit
+        if size + len(block) + 2 > target:
             room = target - size
             cut = block.rfind(". ", 0, max(0, room))
             block = block[: cut + 1] if cut > 40 else block[: max(40, room)].rstrip()

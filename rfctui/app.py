@@ -44,8 +44,8 @@ class BindingsProvider(Provider):
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         screen = self.screen
-        if not isinstance(screen, MainScreen):
-            return []
+        if not isinstance(screen, MainScreen) and not hasattr(screen, "palette_entries"):
+            return []  # a review screen (change view) offers its own keys the same way
         return [
             (c.name, c.help, partial(screen.run_action, c.action))
             for c in screen.palette_entries()

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff")
+SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff",
+               "digest", "comment")
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -58,6 +59,9 @@ def _parser() -> _Parser:
             "`rfctui propose --help`).  What needs you: rfctui queue [--as LOGIN] [--all] "
             "[--json] (exit 3: identity unknown).  The life of an entry: rfctui log SLUG "
             "[--json].  What a PR changes: rfctui diff PR_NUMBER [--json].  "
+            "The week's proposal minutes: rfctui digest [--since 7d] [--format md|json].  "
+            "Comment on a PR: "
+            "rfctui comment PR_NUMBER --body-file F|-.  "
             "Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
             "RFCTUI_DEBUG=1 shows tracebacks."
@@ -189,6 +193,8 @@ READ_COMMANDS: dict[str, Callable[[], Any]] = {
     "diff": lambda: importlib.import_module("rfctui.diff_cli"),
     "log": lambda: importlib.import_module("rfctui.log_cli"),
     "digest": lambda: importlib.import_module("rfctui.digest_cli"),
+    # not a read, but the same shape: --help and the arguments before any configuration
+    "comment": lambda: importlib.import_module("rfctui.comment_cli"),
 }
 
 

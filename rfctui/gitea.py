@@ -727,6 +727,26 @@ class GiteaClient:
             json_body={"Do": do, **fields}, ok=(200, 204),
         )
 
+    # ------------------------------------------------------------ issue comments
+
+    async def list_issue_comments(
+        self, owner: str, repo: str, index: int
+    ) -> list[dict[str, Any]]:
+        """``GET /repos/{o}/{r}/issues/{index}/comments``: a PR's thread (a PR is an
+        issue with the same index). Gitea pages nothing here: one request, oldest first."""
+        got = await self._json("GET", f"{self._repo(owner, repo)}/issues/{int(index)}/comments")
+        return [c for c in (got or []) if isinstance(c, dict)]
+
+    async def create_issue_comment(
+        self, owner: str, repo: str, index: int, body: str
+    ) -> dict[str, Any]:
+        """``POST /repos/{o}/{r}/issues/{index}/comments`` (201 ``Comment``). Not retried:
+        a lost answer could mean a posted comment (the bot checks before re-posting)."""
+        return await self._object(
+            "POST", f"{self._repo(owner, repo)}/issues/{int(index)}/comments",
+            json_body={"body": body}, ok=(201,),
+        )
+
     async def list_commits(
         self, owner: str, repo: str, sha: str | None = None, path: str | None = None,
         page: int = 1, limit: int = 50, files: bool = False,

@@ -28,6 +28,7 @@ __all__ = [
     "CacheChecked",
     "CacheFailed",
     "CacheNotice",
+    "ChangeLoaded",
     "DetailLoaded",
     "FilterIndexReady",
     "HeadLoaded",
@@ -255,3 +256,17 @@ class HistoryProgress(Message, bubble=False):
     total: int
     finished: bool = False
     error: str | None = None
+
+
+@dataclass(eq=False)
+class ChangeLoaded(Message, bubble=False):
+    """PR ``pr``'s change view read from the cache (issue 12 §1; `Session.change`):
+    ``view`` a `rfctui.changes.ChangeView`, ``rows`` its body diff as
+    `rfctui.worddiff.DiffLine`s (parsed in the worker), ``warnings`` the propose form's
+    own checks for a proposal, ``error`` one line when it could not be read."""
+
+    pr: int
+    view: Any = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+    rows: list[Any] = field(default_factory=list)

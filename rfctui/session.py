@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     import httpx
 
     from rfctui.bot import Actor, Bot, Refresh
+    from rfctui.bot.comment import CommentThread
     from rfctui.changes import ChangeView
     from rfctui.db import ActionsLog, Cache
+    from rfctui.digest import Digest
     from rfctui.gitea import GiteaClient
     from rfctui.history import HistoryResult
     from rfctui.marks import Marks
@@ -261,6 +263,25 @@ class Session:
         actors = log.actors() if log is not None else {}
         return read_timeline(self.cache(), slug, self.config.bot_user, actors)
 
+    def digest(self, since: datetime, until: datetime | None = None) -> Digest:
+        """The weekly digest of ``[since, until]`` (issue 12 §4, `rfctui.digest`), from the
+        cache alone — never the network: entries whose history was not read are said in
+        a note, not fetched. Stale uses the queue's thresholds (defaults < team file <
+        personal settings). Raises `rfctui.db.CacheError` when the cache cannot be read."""
+        from rfctui.digest import read_digest
+        from rfctui.triage import build_queue, read_facts
+
+        now = until if until is not None else self.clock()
+        cache = self.cache()
+        # The thresholds the queue resolves (an empty login asks for no items).
+        thresholds = build_queue(
+            read_facts(cache), "", now=now, personal=self.config.queue_settings
+        ).thresholds
+        log = self.actions_log()
+        actors = log.actors() if log is not None else {}
+        return read_digest(cache, since=since, until=now, bot_login=self.config.bot_user,
+                           actors=actors, thresholds=thresholds)
+
     # ------------------------------------------------------------------ identity (§6.2)
 
     @property
@@ -454,12 +475,20 @@ class Session:
             return view
         change = compute_change(main, text, slug=row.slug, kind=kind)
         others = [(row.number, change)]
-        if detail is not None:
-            texts = cache.head_texts()
-            for pr in detail.pulls:
-                if pr.number != row.number and pr.state == "open" and pr.number in texts:
+        # Only this entry's other open PRs (usually none): never every head file.
+        siblings = [] if detail is None else [
+            pr for pr in detail.pulls if pr.number != row.number and pr.state == "open"
+        ]
+        if siblings:
+            shas = cache.pr_rows([pr.number for pr in siblings])
+            for pr in siblings:
+                other_sha = str(shas.get(pr.number, {}).get("head_sha") or "")
+                if not other_sha:
+                    continue
+                other = cache.head_text(pr.number, other_sha)
+                if other is None or isinstance(other, str):  # not MISSING (never fetched)
                     others.append((pr.number, compute_change(
-                        main, texts[pr.number][1], slug=row.slug, kind=kind_word(pr.kind),
+                        main, other, slug=row.slug, kind=kind_word(pr.kind),
                     )))
         return ChangeView(
             pr=view.pr, slug=view.slug, kind=view.kind, state=view.state,
@@ -519,6 +548,29 @@ class Session:
         """Send a saved action again (§6.4: idempotent; never a second PR)."""
         async with self.bot() as (bot, actor):
             return await bot.retry(action_id, actor)
+
+    async def comments(self, pr_number: int) -> CommentThread:
+        """PR `pr_number`'s thread (issue 12 §3): Gitea's comments (one request, reader
+        client) each with the real person (`rfctui.bot.comment.thread`), then this user's
+        comment actions not yet posted. Never raises: an error is `error`, one line, and
+        only the unsent comments are shown."""
+        from rfctui.bot.comment import CommentThread, pending_comments, thread
+
+        mine, note = [], None
+        try:
+            if (log := self.actions_log()) is not None:
+                mine = pending_comments([*log.pending(), *log.failed()], pr_number)
+        except Exception as exc:  # noqa: BLE001 - said in the one line
+            note = f"actions log: {describe_error(exc)[0]}"
+        cfg = self.config
+        try:
+            async with self.reader_client() as client:
+                got = await client.list_issue_comments(cfg.org, cfg.meta_repo, pr_number)
+        except Exception as exc:  # noqa: BLE001 - never raised to the UI
+            text, offline = describe_error(exc)
+            what = "Gitea unreachable" if offline else "cannot read the comments"
+            return CommentThread(pr_number, tuple(mine), f"{what}: {text}", offline)
+        return CommentThread(pr_number, (*thread(got, cfg.bot_user), *mine), note)
 
     def discard(self, action_id: int) -> None:
         """Forget a pending or failed action (kept for audit). Raises

@@ -31,6 +31,7 @@ __all__ = [
     "LOGIN_RE",
     "TRAILER_KEY",
     "compose",
+    "defuse_html",
     "looks_like_trailer",
     "neutralise",
     "on_behalf_of",
@@ -121,6 +122,19 @@ def neutralise(text: str) -> str:
     """
     lines = _fold(text).split("\n")
     return "\n".join(_QUOTE + ln if looks_like_trailer(ln) else ln for ln in lines)
+
+
+# A ``<`` that would open raw HTML in rendered markdown: a comment (``<!--``), a tag
+# (``<details>``, ``</p>``) or a processing instruction — not an autolink (``<https:…>``).
+_HTML_OPEN_RE = re.compile(r"<(?=[!?/]|[A-Za-z](?![A-Za-z0-9+.-]*:))")
+
+
+def defuse_html(text: str) -> str:
+    """User text for a markdown page (a PR description, a comment): every ``<`` that
+    would open raw HTML becomes ``&lt;``, so an unclosed ``<!--`` or ``<details>`` cannot
+    hide the trailer that follows from the person reading the page in Gitea (§6.2).
+    Markdown itself (emphasis, links, code, autolinks) is untouched."""
+    return _HTML_OPEN_RE.sub("&lt;", text)
 
 
 def _clean_name(full_name: str) -> str:

@@ -201,6 +201,7 @@ TABLE: dict[str, Row] = {
                      "trailer")),
     # Cross-references in a body (issue 12 §5): pure text in, targets out.
     "xrefs": Row(("rfctui.xrefs",), ("entry", "text")),
+    "worddiff": Row(("rfctui.worddiff",), ("text",)),  # diff rows + word highlights (§10)
     # The weekly digest (issue 12 §4): from the cache, with the timeline's attribution.
     "digest": Row(("rfctui.digest",),
                   ("db", "entry", "logins", "rows", "text", "timeline", "attention",

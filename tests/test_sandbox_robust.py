@@ -62,6 +62,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "create-pull": ("POST", f"{REPO}/pulls"),
     "edit-pull": ("PATCH", f"{REPO}/pulls/1"),
     "merge-pull": ("POST", f"{REPO}/pulls/1/merge"),
+    "create-issue-comment": ("POST", f"{REPO}/issues/1/comments"),
 }
 
 #: Bodies no endpoint can accept: bad syntax, wrong top-level type, bad encoding, depth.
@@ -171,6 +172,14 @@ BAD_FIELDS: dict[str, list[Any]] = {
         {"Do": "manually-merged", "merge_commit_id": 7},
         {"Do": "merge", "force_merge": None, "merge_when_checks_succeed": "no"},
     ],
+    "create-issue-comment": [
+        {"body": 5},
+        {"body": ["x"]},
+        {"body": {}},
+        {"body": None},
+        {"body": ""},
+        {},
+    ],
 }
 
 TABLE: list[tuple[str, bytes]] = [
@@ -212,11 +221,13 @@ def test_malformed_bodies_get_gitea_errors_over_http(
     name, body = case
     method, path = ENDPOINTS[name]
     body = body.replace(A_SHA.encode(), a_sha(sb).encode())
-    before = (dict(sb.git.branches), len(sb.git.objects), sb.pulls[1].state)
+    before = (dict(sb.git.branches), len(sb.git.objects), sb.pulls[1].state,
+              sb.next_comment_id)
     resp = c.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert_gitea_error(resp)
     assert sb.internal_errors == []
-    assert (dict(sb.git.branches), len(sb.git.objects), sb.pulls[1].state) == before
+    assert (dict(sb.git.branches), len(sb.git.objects), sb.pulls[1].state,
+            sb.next_comment_id) == before
 
 
 def test_table_covers_every_write_route() -> None:

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rfctui.trailer import compose, looks_like_trailer, neutralise, on_behalf_of, trailer_line
+from rfctui.trailer import (
+    compose,
+    defuse_html,
+    looks_like_trailer,
+    neutralise,
+    on_behalf_of,
+    trailer_line,
+)
 
 FORGED = "On-behalf-of: Site Admin <admin>"
 
@@ -155,3 +162,25 @@ def test_compose_resists_mixtures(parts: list[str]) -> None:
 def test_neutralise_is_idempotent(text: str) -> None:
     once = neutralise(text)
     assert neutralise(once) == once
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Looks fine <!-- and the rest is hidden",
+        "<details><summary>more</summary>\nfolded away",
+        "text </p> <?php ?> <div hidden>",
+    ],
+)
+def test_user_text_cannot_open_html_that_hides_the_trailer(text: str) -> None:
+    """An unclosed ``<!--`` or ``<details>`` in a description or comment would hide the
+    trailer from a person reading the page; defused, every ``<`` that opens HTML is text."""
+    out = defuse_html(text)
+    assert "<!--" not in out and "<details" not in out and "<div" not in out
+    assert "<?" not in out and "</" not in out
+    assert out.replace("&lt;", "<") == text
+
+
+def test_defusing_keeps_markdown_and_autolinks() -> None:
+    text = "**bold** `a < b` <https://example.com/x> [link](https://x.y) 3 < 4"
+    assert defuse_html(text) == text

@@ -37,6 +37,9 @@ from rfctui.bot.checks import (
     source_rows,
     taken,
 )
+from rfctui.bot.comment import COMMENT_KIND
+from rfctui.bot.comment import comment as post_comment
+from rfctui.bot.comment import execute as execute_comment
 from rfctui.bot.describe import Payload, Plan, file_op, must_exist, plan_action
 from rfctui.bot.errors import (
     ActionFailed,
@@ -323,18 +326,23 @@ class Bot(BranchReads):
                 f"action #{action_id} was made on behalf of {stored.login}; "
                 f"only they can retry it"
             )
-        prefix = {v: k for k, v in KINDS.items()}.get(str(_field(row, "kind")))
+        kind = str(_field(row, "kind"))
+        prefix = "comment" if kind == COMMENT_KIND else (
+            {v: k for k, v in KINDS.items()}.get(kind))
         if prefix is None:
             raise ActionFailed(f"action #{action_id} has an unknown kind {_field(row, 'kind')!r}")
         if self.offline is not None:
             self._fail_offline(action_id, stored)
         if hasattr(self.actions, "mark_pending"):
             self.actions.mark_pending(action_id)
+        if prefix == "comment":  # issue 12 §3: rfctui.bot.comment
+            return await execute_comment(self, action_id, stored, payload,
+                                         slug=str(_field(row, "slug") or "") or None)
         return await self._execute(action_id, prefix, stored, payload, [])
 
     async def perform(self, actor: Actor, request: Mapping[str, Any]) -> ActionResult:
-        """Run a form's request (``{"action": "propose" | "edit" | "claim" | "metadata",
-        ...}``), so the UI and the CLI share one dispatch."""
+        """Run a form's request (``{"action": "propose" | "edit" | "claim" | "metadata" |
+        "comment", ...}``), so the UI and the CLI share one dispatch."""
         action = request.get("action")
         slug = str(request.get("slug", ""))
         if action == "propose":
@@ -348,6 +356,9 @@ class Bot(BranchReads):
             return await self.claim(actor, slug)
         if action == "metadata":
             return await self.edit_metadata(actor, slug, dict(request.get("changes") or {}))
+        if action == "comment":
+            return await post_comment(self, actor, request.get("pr_number"),
+                                      str(request.get("body", "")))
         raise ValidationError({"action": f"unknown action {action!r}"})
 
     def discard(self, action_id: int) -> None:
@@ -510,7 +521,7 @@ class Bot(BranchReads):
         title, pr_body = plan.pr_title, plan.pr_body
         if plan.describe is not None:
             title, pr_body = plan.describe(main_text, intended)
-        body = trailer.compose(pr_body, actor.display_name, actor.login)
+        body = trailer.compose(trailer.defuse_html(pr_body), actor.display_name, actor.login)
         try:
             pr = await c.create_pull(o, r, head=head, base=BASE, title=title, body=body)
             return int(pr["number"]), str(pr.get("html_url") or ""), False, False
@@ -543,7 +554,7 @@ class Bot(BranchReads):
             return False
         title, text = plan.describe(main_text, branch_text)
         fields: dict[str, str] = {}
-        body = trailer.compose(text, actor.display_name, actor.login)
+        body = trailer.compose(trailer.defuse_html(text), actor.display_name, actor.login)
         if body != str(pr.get("body") or ""):
             fields["body"] = body
         current = str(pr.get("title") or "")

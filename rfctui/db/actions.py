@@ -35,7 +35,12 @@ ACTIONS_SCHEMA_VERSION = 1
 # PRAGMA application_id of the actions log ("rfca"; the cache's is rows.CACHE_APP_ID).
 _ACTIONS_APP_ID = 0x72666361
 
-ACTION_KINDS = ("propose_rfc", "open_body_edit_pr", "open_claim_pr", "open_metadata_pr")
+ACTION_KINDS = ("propose_rfc", "open_body_edit_pr", "open_claim_pr", "open_metadata_pr",
+                "comment_pr")
+# Kinds whose `pr_number` names a PR the bot *opened* for someone (§6.3); a comment's
+# row names the PR it was posted on, which says nothing about who opened it. A new kind
+# needs no schema change (kind is free text), so a log from an older rfctui opens as is.
+_OPENING_KINDS = ACTION_KINDS[:4]
 ACTION_STATUSES = ("pending", "done", "failed", "discarded")
 
 
@@ -243,7 +248,8 @@ class ActionsLog:
         a = self.Action
         row = (
             a.select(a.on_behalf_of)
-            .where((a.slug == slug) & (a.pr_number == pr_number) & (a.status == "done"))
+            .where((a.slug == slug) & (a.pr_number == pr_number) & (a.status == "done")
+                   & a.kind.in_(_OPENING_KINDS))
             .order_by(a.id.desc())
             .tuples()
             .first()
@@ -256,7 +262,8 @@ class ActionsLog:
         out: dict[tuple[str, int], str] = {}
         for slug, number, who in tuple_rows(
             a.select(a.slug, a.pr_number, a.on_behalf_of)
-            .where((a.status == "done") & a.pr_number.is_null(False))
+            .where((a.status == "done") & a.pr_number.is_null(False)
+                   & a.kind.in_(_OPENING_KINDS))
             .order_by(a.id)
         ):
             out[(slug, number)] = who

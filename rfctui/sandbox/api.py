@@ -34,7 +34,7 @@ from rfctui.sandbox.git import (
     TreeEntry,
     merge_files,
 )
-from rfctui.sandbox.state import PullState
+from rfctui.sandbox.state import CommentState, PullState
 
 if TYPE_CHECKING:
     from rfctui.sandbox.core import Sandbox
@@ -1911,6 +1911,67 @@ def get_pull_by_base_head(ctx: Ctx, m: re.Match[str]) -> Response:
     # likely answer. Return that, so clients that assume "the open one" are caught.
     hits.sort(key=lambda p: p.number)
     return json_response(ctx.pull_json(hits[0], single=True))
+
+
+# -- issue comments (a PR is an issue: same index) ----------------------------------------
+def comment_json(ctx: Ctx, pr: PullState, c: CommentState) -> dict[str, Any]:
+    """swagger ``Comment`` as Gitea's ``ToAPIComment`` writes it for a PR's comment:
+    ``issue_url`` is empty and ``pull_request_url`` the PR's web page."""
+    poster = ctx.sb.user_by_login(c.poster)
+    page = f"{ctx.html}/pulls/{pr.number}"
+    return {
+        "id": c.id,
+        "html_url": f"{page}#issuecomment-{c.id}",
+        "pull_request_url": page,
+        "issue_url": "",
+        "user": ctx.user_json(poster) if poster is not None else None,
+        "original_author": "",
+        "original_author_id": 0,
+        "body": c.body,
+        "assets": [],
+        "created_at": fmt_time(c.created),
+        "updated_at": fmt_time(c.updated),
+    }
+
+
+def _time_arg(req: Request, name: str) -> int | None:
+    raw = req.arg(name)
+    if not raw:
+        return None
+    try:
+        return int(datetime.fromisoformat(raw.replace("Z", "+00:00")).timestamp())
+    except ValueError:
+        raise ApiError(422, f"invalid {name}: {raw}") from None
+
+
+@route("GET", r"/issues/(\d+)/comments")
+def list_issue_comments(ctx: Ctx, m: re.Match[str]) -> Response:
+    """``issueGetComments``: every plain comment, oldest first, no paging (Gitea has
+    none here); ``since``/``before`` filter on the update time."""
+    pr = get_pr(ctx, m.group(1))
+    since, before = _time_arg(ctx.req, "since"), _time_arg(ctx.req, "before")
+    items = [
+        comment_json(ctx, pr, c)
+        for c in sorted(ctx.sb.comments.get(pr.number, []), key=lambda c: (c.created, c.id))
+        if (since is None or c.updated >= since) and (before is None or c.updated <= before)
+    ]
+    return json_response(items, headers=[("X-Total-Count", str(len(items)))])
+
+
+@route("POST", r"/issues/(\d+)/comments")
+def create_issue_comment(ctx: Ctx, m: re.Match[str]) -> Response:
+    """``issueCreateComment``: any signed-in reader may comment (201 ``Comment``)."""
+    doer = ctx.require_token()
+    sb = ctx.sb
+    pr = get_pr(ctx, m.group(1))
+    data = json_body(ctx.req, forms.CREATE_ISSUE_COMMENT)
+    body = str_field(data, "body", "Body", required=True)
+    now = sb.now()
+    comment = CommentState(sb.next_comment_id, pr.number, doer.login, body, now, now)
+    sb.next_comment_id += 1
+    sb.comments.setdefault(pr.number, []).append(comment)
+    sb.save()
+    return json_response(comment_json(ctx, pr, comment), 201)
 
 
 def commit_of(sb: Sandbox, sha: str) -> Commit:

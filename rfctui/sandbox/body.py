@@ -275,6 +275,7 @@ EDIT_PULL = Struct(
     "EditPullRequestOption",
     {**_PULL_COMMON, "state": STRING, "unset_due_date": BOOL, "content_version": INT64},
 )
+CREATE_ISSUE_COMMENT = Struct("CreateIssueCommentOption", {"body": STRING})
 MERGE_PULL = Struct(
     "MergePullRequestForm",
     {

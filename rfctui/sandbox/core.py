@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from rfctui.sandbox.faults import Faults
 from rfctui.sandbox.git import GitRepo, Signature
-from rfctui.sandbox.state import PullState, SandboxUser, default_users
+from rfctui.sandbox.state import CommentState, PullState, SandboxUser, default_users
 
 if TYPE_CHECKING:
     from rfctui.sandbox.api import Request, Response
@@ -158,6 +158,8 @@ class Sandbox:
         self.pull_refs: dict[int, str] = {}  # refs/pull/N/head
         self.next_index = 1
         self.next_pull_id = 1
+        self.comments: dict[int, list[CommentState]] = {}  # issue index -> comments
+        self.next_comment_id = 1
         self.created = self.now()
         self._mergeable_cache: dict[tuple[str, str], bool] = {}
         self._transport: SandboxTransport | None = None
@@ -295,6 +297,8 @@ class Sandbox:
                 "pull_refs": self.pull_refs,
                 "next_index": self.next_index,
                 "next_pull_id": self.next_pull_id,
+                "comments": [asdict(c) for cs in self.comments.values() for c in cs],
+                "next_comment_id": self.next_comment_id,
                 "created": self.created,
                 "default_branch": self.default_branch,
             }
@@ -324,6 +328,10 @@ class Sandbox:
         self.pull_refs = state["pull_refs"]
         self.next_index = state["next_index"]
         self.next_pull_id = state["next_pull_id"]
+        self.comments = {}
+        for c in state.get("comments", ()):  # a state saved before comments has none
+            self.comments.setdefault(c["index"], []).append(CommentState(**c))
+        self.next_comment_id = state.get("next_comment_id", 1)
         self.created = state["created"]
         self.default_branch = state["default_branch"]
 

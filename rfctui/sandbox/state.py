@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["PERMISSIONS", "PullState", "SandboxUser", "default_users"]
+__all__ = ["PERMISSIONS", "CommentState", "PullState", "SandboxUser", "default_users"]
 
 PERMISSIONS = ("none", "read", "write", "admin")
 
@@ -71,3 +71,16 @@ class PullState:
     merged_by: str | None = None
     merge_commit_sha: str | None = None
     closed_at: int | None = None
+
+
+@dataclass
+class CommentState:
+    """One comment on an issue or pull request (Gitea keeps PR comments on the issue
+    with the PR's index). Times are unix seconds."""
+
+    id: int
+    index: int
+    poster: str
+    body: str
+    created: int
+    updated: int

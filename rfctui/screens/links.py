@@ -5,6 +5,13 @@ same links, with their full addresses, so a keyboard user can pick one. Picking 
 deliberate act the click's question stands for, so a picked http(s) link opens at once;
 any other scheme is listed, greyed out, and never opens.
 
+Above the web links, ``L`` lists the body's references to other entries (issue 12 §5,
+`rfctui.xrefs`: ``superseded_by``, ``RFC-N``, ``#N``, other entries' slugs); picking one
+jumps the list to that entry or pending idea, clearing a filter that hides it first
+(`open_links`, `jump_to`). ``#N`` needs the cache (which entry a PR belongs to): that
+lookup runs in a thread worker, which hands the finished list to the UI thread to push
+the modal (the one thing a worker does through ``call_from_thread``).
+
 Also here: the one check every address passes before it reaches the browser
 (`is_web_url`), the address of an entry (`entry_url`) and the question a clicked link
 asks first (`ConfirmOpen`).
@@ -26,12 +33,15 @@ from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
 from rfctui.rows import ListItem
-from rfctui.text import clean
+from rfctui.text import clean, markdown_links, one_line
+from rfctui.xrefs import Ref, Target, find_refs, mentioned_prs
 
 if TYPE_CHECKING:
     from rfctui.config import Config
+    from rfctui.screens.main import MainScreen
 
-__all__ = ["ConfirmOpen", "LinksScreen", "entry_url", "is_web_url"]
+__all__ = ["ConfirmOpen", "LinksScreen", "entry_url", "is_web_url", "jump_to", "open_links",
+           "ref_prompt"]
 
 
 def is_web_url(url: str | None) -> bool:
@@ -89,9 +99,23 @@ class ConfirmOpen(ModalScreen[bool]):
         self.dismiss(event.button.id == "yes")
 
 
-class LinksScreen(ModalScreen[str | None]):
-    """``(text, href)`` pairs (cleaned, `rfctui.text.markdown_links`); dismisses with the
-    picked href, or None."""
+def ref_prompt(ref: Ref) -> Content:
+    """``→ typed-config  RFC-12 Typed configuration  (superseded_by)``, cleaned."""
+    t = ref.target
+    number = f"RFC-{t.rfc_id} " if t.rfc_id is not None else ""
+    if t.kind == "pending":
+        number = "pending idea: "
+    said = ref.via in (t.slug, f"RFC-{t.rfc_id}")  # already on the line
+    via = "" if said else f"  ({one_line(ref.via, 40)})"
+    return Content.assemble(
+        "→ ", (clean(t.slug), "bold"), "  ", (number, "$accent"), one_line(t.title, 120),
+        (via, "$text-muted"),
+    )
+
+
+class LinksScreen(ModalScreen[str | Ref | None]):
+    """``(text, href)`` pairs (cleaned, `rfctui.text.markdown_links`) below the in-app
+    references `refs`; dismisses with the picked href, the picked `Ref`, or None."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q", "dismiss_links", "Close", id="links-close"),
@@ -99,22 +123,33 @@ class LinksScreen(ModalScreen[str | None]):
         Binding("k", "cursor('up')", "Up", show=False),
     ]
 
-    def __init__(self, links: Sequence[tuple[str, str]], is_web: Sequence[bool]) -> None:
+    def __init__(
+        self,
+        links: Sequence[tuple[str, str]],
+        is_web: Sequence[bool],
+        refs: Sequence[Ref] = (),
+    ) -> None:
         super().__init__()
         self.links = list(links)
         self.is_web = list(is_web)
+        self.refs = list(refs)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="links"):
-            yield Label(
-                Content.assemble(
+            if self.refs:
+                title = Content.assemble(
+                    ("References and links", "bold"),
+                    (" · enter jumps or opens · escape closes", "$text-muted"),
+                )
+            else:
+                title = Content.assemble(
                     ("Links in this body", "bold"),
                     (" · enter opens one in your browser · escape closes", "$text-muted"),
-                ),
-                markup=False,
-            )
+                )
+            yield Label(title, markup=False)
             pairs = zip(self.links, self.is_web, strict=True)
             yield OptionList(
+                *(Option(ref_prompt(ref), id=f"ref-{n}") for n, ref in enumerate(self.refs)),
                 *(
                     Option(self._prompt(text, href, web), id=str(n), disabled=not web)
                     for n, ((text, href), web) in enumerate(pairs)
@@ -140,6 +175,93 @@ class LinksScreen(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected, "#links-list")
     def _picked(self, event: OptionList.OptionSelected) -> None:
-        index = int(event.option.id or -1)
+        option_id = event.option.id or "-1"
+        if option_id.startswith("ref-"):
+            ref_index = int(option_id[4:])
+            if 0 <= ref_index < len(self.refs):
+                self.dismiss(self.refs[ref_index])
+            return
+        index = int(option_id)
         if 0 <= index < len(self.links) and self.is_web[index]:
             self.dismiss(self.links[index][1])
+
+
+# -- L on the main screen (moved out of main.py, which stays under 800 lines) ----------
+
+
+def open_links(screen: MainScreen) -> None:
+    """``L``: the shown body's references and links, so the keyboard reaches them (§7.4,
+    issue 12 §5). ``#N`` of a PR that is not a pending idea is looked up in the cache in
+    a thread worker first."""
+    from rfctui.widgets.detail import DetailPane
+
+    pane = screen.query_one(DetailPane)
+    item = pane.item
+    if item is None:
+        screen.notify("No links in this body.", markup=False)
+        return
+    body = pane.body_text
+    fields: dict[str, object] = dict(pane.detail.extra) if pane.detail is not None else {}
+    known = [Target("rfc", i.slug, i.title, i.rfc_id) for i in screen.items if i.kind == "rfc"]
+    prs = {
+        i.pr_number: Target("pending", i.slug, i.title)
+        for i in screen.items
+        if i.kind == "pending" and i.pr_number is not None
+    }
+    own = item.slug if item.kind == "rfc" else ""
+    links = markdown_links(body)
+
+    def show(found: list[Ref]) -> None:
+        # A pending idea's own "#N" is no reference either.
+        refs = [r for r in found if (r.target.kind, r.target.slug) != (item.kind, item.slug)]
+        if not links and not refs:
+            screen.notify("No links in this body.", markup=False)
+            return
+
+        def picked(choice: str | Ref | None) -> None:
+            if isinstance(choice, Ref):
+                jump_to(screen, choice.target)
+            elif choice:
+                screen.open_url(choice)
+
+        modal = LinksScreen(links, [is_web_url(href) for _text, href in links], refs)
+        screen.app.push_screen(modal, picked)
+
+    unknown = [n for n in mentioned_prs(body) if n not in prs]
+    if not unknown:
+        show(find_refs(own, body, fields, known, prs))
+        return
+
+    def look_up() -> None:  # a thread worker: the cache, then the UI thread shows it
+        rows = screen.session.cache().pr_rows(unknown)
+        by_slug = {t.slug: t for t in known}
+        more = dict(prs)
+        for number, row in rows.items():
+            target = by_slug.get(str(row.get("rfc_slug") or ""))
+            if target is not None:
+                more[number] = target
+        screen.app.call_from_thread(show, find_refs(own, body, fields, known, more))
+
+    screen.run_worker(look_up, thread=True, group="links", exit_on_error=False,
+                      description="Reading the referenced pull requests")
+
+
+def jump_to(screen: MainScreen, target: Target) -> None:
+    """Select `target` in the list; a filter that hides it is cleared first (and says
+    so); still hidden (another view) or gone: one line says so."""
+    from rfctui.widgets.rfc_list import RfcList
+
+    rfc_list = screen.query_one(RfcList)
+    name = one_line(target.slug, 80)
+    if not rfc_list.select_slug(target.slug, target.kind):
+        if not screen.query_text:
+            screen.notify(f"{name} is not in the list.", markup=False)
+            return
+        screen.action_clear_filter()  # the box; the list is refiltered right away:
+        screen.query_text = ""
+        screen._apply_filter()
+        if not rfc_list.select_slug(target.slug, target.kind):
+            screen.notify(f"{name} is not in the list.", markup=False)
+            return
+        screen.notify(f"Filter cleared to show {name}.", markup=False)
+    screen.set_focus(rfc_list)

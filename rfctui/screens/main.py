@@ -47,12 +47,12 @@ from rfctui.screens.keys import (
     declared_bindings,
     palette_commands,
 )
-from rfctui.screens.links import ConfirmOpen, entry_url, is_web_url
+from rfctui.screens.links import ConfirmOpen, entry_url, is_web_url, open_links
 from rfctui.screens.queue import QueueMixin
 from rfctui.screens.review import ReviewMixin
 from rfctui.screens.sync import Sweeps, read_check, sweep_note
 from rfctui.session import Notice, SweepKind, describe_error
-from rfctui.text import clean, markdown_links, one_line
+from rfctui.text import clean, one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
 from rfctui.widgets.footer import LateFooter
@@ -638,20 +638,8 @@ class MainScreen(QueueMixin, ReviewMixin, BotActionsScreen):
         return entry_url(item, self.session.config) if item is not None else None
 
     def action_links(self) -> None:
-        """``L``: the body's links, so the keyboard reaches them too (§7.4)."""
-        pane = self.query_one(DetailPane)
-        links = markdown_links(pane.body_text) if pane.item is not None else []
-        if not links:
-            self.notify("No links in this body.", markup=False)
-            return
-        from rfctui.screens.links import LinksScreen
-
-        def picked(href: str | None) -> None:
-            if href:
-                self.open_url(href)
-
-        screen = LinksScreen(links, [is_web_url(href) for _text, href in links])
-        self.app.push_screen(screen, picked)
+        """``L``: the body's references and links (`rfctui.screens.links.open_links`)."""
+        open_links(self)
 
     def action_copy_link(self) -> None:
         """``y``: the link to the clipboard (OSC 52), for a browser on another machine."""

@@ -21,6 +21,7 @@ from typing import Any
 ROOTS = (
     "APIError",
     "Branch",
+    "Comment",
     "Commit",
     "ContentsResponse",
     "FileDeleteResponse",
