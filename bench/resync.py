@@ -5,9 +5,11 @@ Two processes, so that what is measured is the resync alone:
 - ``serve``: builds `realsize.build_sandbox(count, prs=…)` (bodies like real RFCs, mean
   14.5 KB) and serves it over HTTP on 127.0.0.1 until killed; writes its URL to a file;
 - ``measure``: runs ``<python> -m rfctui --resync`` as a child against that URL with a
-  fresh cache directory and reads the CHILD's own peak RSS from ``os.wait4`` (so
-  neither the server nor this parent counts), its wall time and the cache file's size.
+  fresh cache directory and reads the CHILD's own peak RSS (its ``VmHWM``, which the
+  child reads from ``/proc/self/status`` as it exits: ``os.wait4``'s ``ru_maxrss``
+  would also carry this parent's peak into it), its wall time and the cache file's size.
   ``--profile`` runs the child under cProfile and prints the top 20 by own time.
+  ``--write`` also writes the table to ``bench/results-resync.md`` (never otherwise).
 
 Usage (the server and the measured tree may differ: pass the other venv's python and
 repository root to compare branches)::
@@ -30,6 +32,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results-resync.md"
 
 
 def serve(args: argparse.Namespace) -> int:
@@ -112,7 +115,14 @@ def proxy(args: argparse.Namespace) -> int:
 # time-in-state walk, one request per entry: not the resync's cost, and ~10,000 requests
 # that would swamp it); `--with-history` keeps it.
 CHILD = """
-import runpy, sys
+import atexit, os, runpy, sys
+def _hwm():  # the child's own peak RSS, for the parent (see the module docstring)
+    with open("/proc/self/status") as f:
+        kb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
+    with open(os.environ["BENCH_HWM_FILE"], "w") as f:
+        f.write(str(kb))
+if os.path.exists("/proc/self/status") and os.environ.get("BENCH_HWM_FILE"):
+    atexit.register(_hwm)
 from rfctui.session import Session
 async def _no_backfill(self, *args, **kwargs):
     return None
@@ -164,7 +174,8 @@ def measure_once(
         env.update(RFCTUI_GITEA_URL=url, RFCTUI_ORG="rfcs", RFCTUI_META_REPO="meta",
                    RFCTUI_BOT_USER="rfc-bot", RFCTUI_BOT_TOKEN="bot-token",
                    RFCTUI_USER_TOKEN="ada-token", RFCTUI_CONFIG=str(config),
-                   RFCTUI_CACHE_DIR=str(t / "cache"), RFCTUI_DATA_DIR=str(t / "data"))
+                   RFCTUI_CACHE_DIR=str(t / "cache"), RFCTUI_DATA_DIR=str(t / "data"),
+                   BENCH_HWM_FILE=str(t / "hwm"))
         code = CHILD + (PROFILE if profile else RUN)
         argv = [args.python, "-c", code] + (["--with-history"] if args.with_history else [])
         t0 = time.perf_counter()
@@ -181,8 +192,10 @@ def measure_once(
             raise SystemExit(f"resync failed ({status}): {out.decode(errors='replace')[-500:]}")
         size = sum(p.stat().st_size for p in (t / "cache").rglob("*") if p.is_file())
         cpu = usage.ru_utime + usage.ru_stime
+        hwm = t / "hwm"
+        rss = int(hwm.read_text()) * 1024 if hwm.exists() else usage.ru_maxrss * 1024
         print(out.decode(errors="replace").strip(), file=sys.stderr, flush=True)
-        return wall, usage.ru_maxrss * 1024, size, cpu
+        return wall, rss, size, cpu
 
 
 def measure(args: argparse.Namespace) -> int:
@@ -190,11 +203,23 @@ def measure(args: argparse.Namespace) -> int:
     if args.profile:
         measure_once(args, url, profile=True)
         return 0
-    print("| run | wall s | CPU s | peak RSS MB | cache MB |\n| --- | --- | --- | --- | --- |")
+    lines = ["| run | wall s | CPU s | peak RSS MB | cache MB | load avg |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    print("\n".join(lines))
     for i in range(args.runs):
         wall, rss, size, cpu = measure_once(args, url, profile=False)
-        print(f"| {i + 1} | {wall:.2f} | {cpu:.2f} | {rss / 1e6:.0f} | {size / 1e6:.0f} |",
-              flush=True)
+        lines.append(f"| {i + 1} | {wall:.2f} | {cpu:.2f} | {rss / 1e6:.0f} | "
+                     f"{size / 1e6:.0f} | {os.getloadavg()[0]:.1f} |")
+        print(lines[-1], flush=True)
+    if args.write:
+        RESULTS.write_text(
+            f"# bench/resync.py results\n\nCold `rfctui --resync` (the child, history "
+            f"backfill {'included' if args.with_history else 'off'}), tree {args.root}, "
+            f"server: a `realsize` sandbox behind the caching proxy, "
+            f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, {os.cpu_count()} CPUs, "
+            f"0 ms latency. Peak RSS: the child's own VmHWM.\n\n" + "\n".join(lines) + "\n",
+            encoding="utf-8")
+        print(f"wrote {RESULTS}", file=sys.stderr)
     return 0
 
 
@@ -214,6 +239,7 @@ def main() -> int:
     m.add_argument("--root", default=str(HERE.parent))
     m.add_argument("--runs", type=int, default=3)
     m.add_argument("--profile", action="store_true")
+    m.add_argument("--write", action="store_true", help=f"also write {RESULTS.name}")
     m.add_argument("--with-history", action="store_true",
                    help="also run the history backfill rfctui --resync runs after it")
     args = p.parse_args()
