@@ -55,7 +55,10 @@ def proxy(args: argparse.Namespace) -> int:
     """A caching HTTP proxy in front of the sandbox: the first request of each kind is
     forwarded and recorded, every repeat is answered from memory. The sandbox computes
     ``last_commit_sha`` per file in pure Python (about 100 s for 10,000 entries on 2
-    cores), which would otherwise dominate what is measured: the client's own work."""
+    cores), which would otherwise dominate what is measured: the client's own work.
+    ``--latency-ms`` delays every answer (cached or not), so a resync and the serial
+    baseline (``bench/baseline.py --url``) can be compared at 20 ms without the sandbox's
+    CPU in either (issue 13's ratio on 1,000 entries)."""
     import http.server  # noqa: PLC0415
     import threading  # noqa: PLC0415
 
@@ -93,6 +96,8 @@ def proxy(args: argparse.Namespace) -> int:
                     with lock:
                         store[key] = hit
             status, headers, data = hit
+            if args.latency_ms:  # per request, like Faults.latency_ms (threads: concurrent)
+                time.sleep(args.latency_ms / 1000)
             self.send_response(status)
             for k, v in headers:
                 self.send_header(k, v)
@@ -233,6 +238,8 @@ def main() -> int:
     x = sub.add_parser("proxy")
     x.add_argument("--upstream-file", required=True)
     x.add_argument("--url-file", required=True)
+    x.add_argument("--latency-ms", type=int, default=0,
+                   help="delay every answer by this much (the 20 ms of bench/sweep.py)")
     m = sub.add_parser("measure")
     m.add_argument("--url-file", required=True)
     m.add_argument("--python", default=sys.executable)
