@@ -350,7 +350,7 @@ class Reader:
         return got
 
     def list_items(
-        self, now: datetime | None = None, stale_days: int | float = 60
+        self, now: datetime | None = None, stale_days: int | float = 60, *, texts: bool = True
     ) -> list[ListItem]:
         """Light rows for the left pane: every entry (removed ones flagged) + pending ideas.
 
@@ -359,15 +359,18 @@ class Reader:
         means "in an idea/parked/pending state for more than `stale_days`" at `now`
         (pass both for deterministic tests; `now` defaults to the cache clock).
         Selects only list columns as raw tuples, so 10,000 rows stay well under 100 ms.
+        ``texts=False`` leaves `ListItem.search_text` empty and reads no body: the UI
+        keeps its one copy of the filter text in its index (`filter_texts`, issue 13).
         """
         threshold = self._stale_threshold(now, stale_days)
         badges = self._open_pr_badges()
         # Raw SQL with no converters: parsing only the two datetimes we need per row.
         rows = self._sql(
-            f"SELECT {LIST_COLUMNS}, {_FILTER_BODY} FROM cached_rfc ORDER BY slug"
+            f"SELECT {LIST_COLUMNS}{', ' + _FILTER_BODY if texts else ''}"
+            " FROM cached_rfc ORDER BY slug"
         )
         items = self._rfc_items(rows, threshold, badges)
-        items += self._pending_items(self._pending_rows(), threshold, badges)
+        items += self._pending_items(self._pending_rows(), threshold, badges, texts)
         return items
 
     # The row -> ListItem conversions below are shared by list_items and list_head, so
@@ -464,6 +467,7 @@ class Reader:
         rows: Iterable[Sequence[Any]],
         threshold: datetime | None,
         badges: Mapping[str, dict[str, int]],
+        texts: bool = True,
     ) -> list[ListItem]:
         """`_pending_rows` as ListItems (state "pending", stale by age of the PR)."""
         items: list[ListItem] = []
@@ -482,7 +486,7 @@ class Reader:
                     open_prs=badges.get(slug, {}),
                     pr_number=number,
                     html_url=html_url,
-                    search_text=search_text(slug, title, description or ""),
+                    search_text=search_text(slug, title, description or "") if texts else "",
                 )
             )
         return items
