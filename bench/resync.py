@@ -72,6 +72,11 @@ def proxy(args: argparse.Namespace) -> int:
 
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The headers and the body go out in two writes: without TCP_NODELAY, Nagle
+        # holds the body until the client's delayed ACK (40 ms) on a kept-alive
+        # connection, and every answer costs 40 ms more (measured: 65 ms a request
+        # at --latency-ms 20).
+        disable_nagle_algorithm = True
 
         def log_message(self, *a: object) -> None:
             pass
