@@ -174,7 +174,7 @@ if writer_profiles:
 
 def measure_once(
     args: argparse.Namespace, url: str, profile: bool
-) -> tuple[float, int, int, float]:
+) -> tuple[float, int, int, float, str]:
     with tempfile.TemporaryDirectory(prefix="rfctui-resync-") as tmp:
         t = Path(tmp)
         config = t / "config.toml"
@@ -204,8 +204,9 @@ def measure_once(
         cpu = usage.ru_utime + usage.ru_stime
         hwm = t / "hwm"
         rss = int(hwm.read_text()) * 1024 if hwm.exists() else usage.ru_maxrss * 1024
-        print(out.decode(errors="replace").strip(), file=sys.stderr, flush=True)
-        return wall, rss, size, cpu
+        said = out.decode(errors="replace").strip()
+        print(said, file=sys.stderr, flush=True)
+        return wall, rss, size, cpu, said
 
 
 def measure(args: argparse.Namespace) -> int:
@@ -213,13 +214,14 @@ def measure(args: argparse.Namespace) -> int:
     if args.profile:
         measure_once(args, url, profile=True)
         return 0
-    lines = ["| run | wall s | CPU s | peak RSS MB | cache MB | load avg |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| run | wall s | CPU s | peak RSS MB | cache MB | load avg | rfctui said |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     print("\n".join(lines))
     for i in range(args.runs):
-        wall, rss, size, cpu = measure_once(args, url, profile=False)
+        wall, rss, size, cpu, said = measure_once(args, url, profile=False)
         lines.append(f"| {i + 1} | {wall:.2f} | {cpu:.2f} | {rss / 1e6:.0f} | "
-                     f"{size / 1e6:.0f} | {os.getloadavg()[0]:.1f} |")
+                     f"{size / 1e6:.0f} | {os.getloadavg()[0]:.1f} | "
+                     f"{said.splitlines()[-1] if said else ''} |")
         print(lines[-1], flush=True)
     if args.write:
         RESULTS.write_text(
