@@ -100,7 +100,7 @@ async def settled(app):
     from textual.worker import WorkerCancelled
     for _ in range(20):
         try:
-            await settled(app)
+            await app.workers.wait_for_complete()
             return
         except WorkerCancelled:  # a body's chunks, cancelled by a cursor move
             await asyncio.sleep(0.01)

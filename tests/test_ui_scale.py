@@ -162,6 +162,14 @@ async def test_a_long_body_shows_in_chunks_in_order_to_its_end(tmp_path: Path) -
         await settle(pilot)
         pane = app.screen.query_one(DetailPane)
         assert pane.item is not None and pane.item.slug == "huge"
+        # Appended as the reader scrolls: a few screens at first, all of it at the end.
+        assert "pLAST" not in " ".join(paragraphs(pane))
+        for _ in range(400):
+            pane.scroll_end(animate=False, immediate=True)
+            await pilot.pause(0.02)
+            if pane.query_one(Markdown).source == body:
+                break
+        await settle(pilot)
         texts = paragraphs(pane)
         assert texts[-1] == "The very last paragraph pLAST."
         numbered = [t.split()[1] for t in texts if t.startswith("Paragraph ")]

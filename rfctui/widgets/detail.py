@@ -32,9 +32,11 @@ __all__ = ["BODY_CHUNK", "BODY_HEAD", "BODY_LIMIT", "PR_KIND_LABELS", "DetailPan
 BODY_LIMIT = 100_000
 # Issue 13: Markdown takes 0.4 s for a 9 KB body, 3.7 s for 172 KB. The first screenful
 # (BODY_HEAD characters, cut at a block boundary) is rendered first, the rest appended
-# BODY_CHUNK at a time, a frame apart, so keys are answered in between.
-BODY_HEAD = 4_000
-BODY_CHUNK = 3_000
+# BODY_CHUNK at a time (~50 ms of mounting and layout each) while less than BODY_AHEAD
+# screens of it are below the view: as the reader scrolls, never all of it at once.
+BODY_HEAD = 2_500
+BODY_CHUNK = 2_000
+BODY_AHEAD = 2
 _FENCES = ("```", "~~~")
 
 
@@ -155,6 +157,7 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._body_scheduled = False
         self._rest: list[str] = []  # the body's chunks not shown yet (`_feed`)
         self._body_gen = 0  # which body `_feed` appends to (bumped for every new one)
+        self._feeding: int | None = None  # the body a `_feed` runs for
 
     def _set_body(self, text: str) -> None:
         """Show ``text`` as markdown; links never open by themselves (§7.4).
@@ -193,6 +196,9 @@ class DetailPane(VerticalScroll, can_focus=True):
         self._markdown = Markdown(self._pending_body, id="detail-body", open_links=False)
         self._start_feed(self.mount(self._markdown))
 
+    def _ahead(self) -> bool:
+        return self.max_scroll_y - self.scroll_y > BODY_AHEAD * max(self.size.height, 1)
+
     def _start_feed(self, shown: Awaitable[object]) -> None:
         """Append the chunks once ``shown`` (the emptying update, or the mount) is done."""
         if self._rest:
@@ -200,21 +206,36 @@ class DetailPane(VerticalScroll, can_focus=True):
                             exclusive=True, exit_on_error=False, description="Body")
 
     async def _feed(self, gen: int, shown: Awaitable[object], chunks: list[str]) -> None:
-        """Append ``chunks`` to the body, the first at once, then a frame apart; stops
-        when the body changes (checked just before each append: a chunk never lands in
-        another body).
+        """Append ``chunks`` to the body, the first at once, the others a frame apart
+        while the view nears the end of what is shown (`_ahead`; a scroll resumes it).
+        Stops when the body changes, checked just before each append: a chunk never
+        lands in another body.
 
         `Markdown.append` takes up where the last parse ended, so it must not start
         before the emptying update is done; shielded: a cancelled feed leaves it be.
         """
         markdown = self._markdown
-        await asyncio.shield(asyncio.ensure_future(shown))
-        for i, chunk in enumerate(chunks):
-            if i:
-                await asyncio.sleep(1 / 60)
-            if gen != self._body_gen or markdown is not self._markdown:
-                return
-            await markdown.append(chunk)
+        self._feeding = gen
+        try:
+            await asyncio.shield(asyncio.ensure_future(shown))
+            first = True
+            while chunks:
+                if not first:
+                    await asyncio.sleep(1 / 60)
+                    if self._ahead():
+                        return  # enough below the view: the rest on a scroll
+                first = False
+                if gen != self._body_gen or markdown is not self._markdown:
+                    return
+                await markdown.append(chunks.pop(0))
+        finally:
+            if self._feeding == gen:
+                self._feeding = None
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if self._rest and self._feeding != self._body_gen and not self._ahead():
+            self._start_feed(asyncio.sleep(0))
 
     def compose(self) -> ComposeResult:
         yield Static(Content("Nothing selected."), id="detail-title", markup=False)
