@@ -66,6 +66,7 @@ class FilterMixin(Screen[None]):
         ) = None
         self._filter_due = False  # a _flush_filter is queued
         self._filter_ran = 0.0  # when the last keystroke's filter ran (perf_counter)
+        self._filter_cost = 0.0  # and how long it took
         self._index_for: list[ListItem] | None = None  # load_items builds this one's
 
     # -- the index ----------------------------------------------------------------------
@@ -103,14 +104,16 @@ class FilterMixin(Screen[None]):
             self.call_later(self._flush_filter)
 
     def _flush_filter(self) -> None:
-        """Filter for the latest text; a frame after the last run at the earliest."""
+        """Filter for the latest text; when filtering is costly (over half a frame), a
+        frame after the last run at the earliest."""
         wait = self._filter_ran + FRAME - time.perf_counter()
-        if wait > 0.001:
+        if wait > 0.001 and self._filter_cost > FRAME / 2:
             self.set_timer(wait, self._flush_filter)
             return
         self._filter_due = False
         self._filter_ran = time.perf_counter()
         self._apply_filter()
+        self._filter_cost = time.perf_counter() - self._filter_ran
 
     def _apply_filter(self, *, announce: bool = False) -> None:
         query: Query = parse_query(self.query_text, login=self.login)
