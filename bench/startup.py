@@ -1,7 +1,14 @@
 """Startup, filter latency and memory of the UI at 10,000 cached entries (issue 4).
 
-    python bench/startup.py            # 10,000 entries, 11 runs each
+    python bench/startup.py            # 10,000 real-sized entries, 11 runs each
     python bench/startup.py --entries 2000 --runs 3
+    python bench/startup.py --small    # the old small synthetic entries (~1.5 KB bodies)
+    python bench/startup.py --write    # also write bench/results-startup.md
+
+The cached entries are real-sized by default (``bench/realsize.py``: slugs, front matter
+and bodies of the BASELINES §9 size distribution, mean 14.5 KB a file; generating
+10,000 takes ~25 s); ``--small`` keeps the old synthetic ones (5 words a slug, 300-word
+bodies) for comparison with earlier figures.
 
 What it measures, side by side in one run:
 
@@ -23,6 +30,8 @@ What it measures, side by side in one run:
     screen, the child keeps running until the whole list is in and checks that the
     rows on screen (keys and header counts), the status line and the detail are exactly
     what the first paint showed — a mismatch fails the bench. Not required: the
+    "Needs you" section (its own worker fills it after the list; left out of the
+    comparison), the
     footer's keys (Textual's ``Footer`` is empty in its first frame anyway; rfctui
     fills it right after this paint) and the body's markdown blocks (Textual's
     ``Markdown`` mounts them a frame later in any case; rfctui creates the widget
@@ -46,7 +55,12 @@ What it measures, side by side in one run:
   ``press`` + ``pause`` wall time is shown too; it includes Pilot's wait for CPU idle,
   which the same loop on a bare ``Input`` app measures on its own. Also the synchronous
   filter handler alone (parse + filter 10k + rebuild rows).
-* **peak RSS** — ``ru_maxrss`` from ``os.wait4`` of each child process.
+* **peak RSS** — each child's own peak, ``VmHWM`` read by the child from
+  ``/proc/self/status`` as it exits (an ``atexit`` hook). Not ``os.wait4``'s
+  ``ru_maxrss``: Linux carries the parent's high-water mark into a spawned child
+  (``exec`` keeps the larger of the old and the new address space's peak), and the
+  parent here has just built the 10k cache, so that figure was the parent's, not the
+  app's. ``wait4``'s figure is used only where ``/proc`` is missing.
 
 The 10k cache is written straight through rfctui.db's write API (a bench, not the app).
 """
@@ -62,11 +76,13 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PYCACHE = ""  # PYTHONPYCACHEPREFIX of the children (set in main: a temporary directory)
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
-TYPED = "state:idea owner:u07 a"
+TYPED = "state:idea owner:ada a"  # realsize logins; --small: SMALL_TYPED
+SMALL_TYPED = "state:idea owner:u07 a"
 WORDS = (
     "cache config logging tracing deploy build release schema api gateway auth token "
     "storage queue retry backoff metrics alerts review ownership catalog docs feature "
@@ -75,15 +91,15 @@ WORDS = (
 STATES = ("idea", "graduated", "parked", "declined", "superseded", "withdrawn", "draft")
 
 
-def build_cache(path: Path, n: int) -> None:
+def build_cache(path: Path, n: int, *, small: bool = False) -> None:
     """Write ``n`` entries, n/30 pending ideas and some open edit/claim/metadata PRs."""
     sys.path.insert(0, str(ROOT))
     from rfctui.db import open_cache
 
     rnd = random.Random(4)
     cache = open_cache(path, clock=lambda: NOW)
-    rfcs = []
-    for i in range(n):
+    rfcs = [] if small else _real_rows(n, rnd)
+    for i in range(n if small else 0):
         words = rnd.sample(WORDS, 5)
         slug = f"{words[0]}-{words[1]}-{i:05d}"
         title = " ".join(words).capitalize() + (" [draft]" if i % 97 == 0 else "")
@@ -118,6 +134,38 @@ def build_cache(path: Path, n: int) -> None:
                 "body": body,
             }
         )
+    _write(cache, rfcs, rnd, n)
+
+
+def _real_rows(n: int, rnd: random.Random) -> list[dict[str, object]]:
+    """Cache rows of ``n`` real-sized entries (`realsize.generate`), the columns as the
+    reconciler writes them (`attribution.rfc_row`); ``search_text`` is kept for trees
+    whose schema still stores it (a tree without the column ignores the key)."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from realsize import generate
+
+    from rfctui.db import search_text
+
+    rows: list[dict[str, object]] = []
+    for i, e in enumerate(generate(n)):
+        m = e.meta
+        at = NOW - timedelta(days=rnd.randint(1, 900))
+        extra = {k: v for k, v in m.items() if k == "discussion" or k == "superseded_by"}
+        rows.append({
+            "slug": e.slug, "title": m["title"], "state": m["state"], "rfc_id": m["id"],
+            "owners": list(m["owners"]), "arbiters": list(m["arbiters"]),
+            "tags": list(m["tags"]), "proposed_by": m["proposed_by"],
+            "proposed_at": m["proposed_at"], "removed": i % 500 == 0, "state_since": at,
+            "html_url": None, "path": e.path, "repo": m["repo"],
+            "graduated_at": m.get("graduated_at"), "graduated_by": m.get("graduated_by"),
+            "extra": extra, "body_sha": f"{i:040x}", "last_entry_commit_at": at,
+            "last_commit_sha": None, "updated_at": NOW,
+            "search_text": search_text(e.slug, m["title"], e.body), "body": e.body,
+        })
+    return rows
+
+
+def _write(cache: Any, rfcs: list[dict[str, object]], rnd: random.Random, n: int) -> None:
     prs = []
     number = 1
     for i in range(0, n, 30):
@@ -125,7 +173,7 @@ def build_cache(path: Path, n: int) -> None:
         prs.append(_pr(number, slug, "idea", f"propose/{slug}", rnd))
         number += 1
     for i in range(0, n, 7):
-        slug = rfcs[i]["slug"]
+        slug = str(rfcs[i]["slug"])
         for kind, head in (("meta_body_edit", f"edit/{slug}/1"), ("meta_claim", f"claim/{slug}")):
             prs.append(_pr(number, slug, kind, head, rnd))
             number += 1
@@ -211,7 +259,10 @@ def first_screen(screen):
 def shown(screen):
     lst = screen.query_one(RfcList)
     height = lst.scrollable_content_region.height
-    rows = [(r.key, r.count) for r in lst.rows[:height]]
+    # The "Needs you" section is computed after the list, by its own worker: not part
+    # of the first screen, and it may or may not be in by the time the list is.
+    rows = [(r.key, r.count) for r in lst.rows if r.key[0] not in ("queue", "queue-note")
+            and r.key != ("group", "queue")][:height]
     return rows, str(screen.query_one(StatusLine).render()), screen.query_one(DetailPane).item
 
 def check(widget):
@@ -365,8 +416,23 @@ asyncio.run(rfctui() if mode == "rfctui" else bare())
 """
 
 
+# Prepended to every child: its own peak RSS, printed as it exits (see the docstring:
+# wait4's ru_maxrss would include this parent's, which holds the data it just built).
+HWM = """
+import atexit as _atexit, os as _os
+def _hwm():
+    try:
+        with open("/proc/self/status") as f:
+            kb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return
+    _os.write(1, f"\\nHWM {kb}\\n".encode())
+_atexit.register(_hwm)
+"""
+
+
 def spawn(code: str, *args: str) -> tuple[str, float]:
-    """Like run_child but with os.wait4 for this child's own rusage."""
+    """Run ``code`` in a fresh interpreter: (its stdout, its own peak RSS in MB)."""
     env = dict(os.environ)
     for var in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "PYTHONDONTWRITEBYTECODE"):
         env.pop(var, None)
@@ -377,7 +443,7 @@ def spawn(code: str, *args: str) -> tuple[str, float]:
         env["PYTHONPYCACHEPREFIX"] = PYCACHE
     r, w = os.pipe()
     t0 = time.monotonic()
-    argv = [sys.executable, "-c", code, *(a.replace("{t0}", repr(t0)) for a in args)]
+    argv = [sys.executable, "-c", HWM + code, *(a.replace("{t0}", repr(t0)) for a in args)]
     pid = os.posix_spawn(
         sys.executable,
         argv,
@@ -395,8 +461,12 @@ def spawn(code: str, *args: str) -> tuple[str, float]:
     os.close(r)
     _pid, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        raise SystemExit(f"child failed: {argv[2][:60]}…")
-    return b"".join(chunks).decode(), usage.ru_maxrss / 1024
+        raise SystemExit(f"child failed: {code[:60]}…")
+    out = b"".join(chunks).decode()
+    hwm = [line for line in out.splitlines() if line.startswith("HWM ")]
+    if hwm:
+        return out, int(hwm[-1].split()[1]) / 1024
+    return out, usage.ru_maxrss / 1024  # no /proc: includes the parent's peak
 
 
 def evict(path: Path) -> bool:
@@ -429,7 +499,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--entries", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--small", action="store_true",
+                    help="the old small synthetic entries instead of real-sized ones")
+    ap.add_argument("--write", action="store_true",
+                    help="also write bench/results-startup.md (never written otherwise)")
     args = ap.parse_args()
+    typed = SMALL_TYPED if args.small else TYPED
 
     global PYCACHE
     with tempfile.TemporaryDirectory(prefix="rfctui-bench-") as tmp:
@@ -439,9 +514,11 @@ def main() -> None:
 
         cfg = Config(gitea_url="http://gitea.invalid", cache_dir=cache_dir)
         t = time.perf_counter()
-        build_cache(cfg.cache_file, args.entries)
+        build_cache(cfg.cache_file, args.entries, small=args.small)
         built = time.perf_counter() - t
-        print(f"cache with {args.entries:,} entries built in {built:.1f} s", file=sys.stderr)
+        cache_mb = sum(p.stat().st_size for p in cache_dir.glob("*") if p.is_file()) / 1e6
+        print(f"cache with {args.entries:,} {'small' if args.small else 'real-sized'} "
+              f"entries built in {built:.1f} s ({cache_mb:.0f} MB)", file=sys.stderr)
 
         bare, rfc, shell, bare_rss, rfc_rss, cold = [], [], [], [], [], []
         spawn(CHILD_BARE, "{t0}")  # warm-up: writes the bytecode of both apps
@@ -462,12 +539,12 @@ def main() -> None:
                     raise SystemExit(f"the first paint differs from the loaded list:\n{out}")
                 cold.append(field(out, "PAINT")[0])
 
-        out, keys_rss = spawn(CHILD_KEYS, "rfctui", str(cache_dir), TYPED)
+        out, keys_rss = spawn(CHILD_KEYS, "rfctui", str(cache_dir), typed)
         keys = field(out, "KEYS")
         painted = field(out, "PAINTED")
         sync = field(out, "SYNC")
         shown = field(out, "SHOWN")[0] if "SHOWN None" not in out else float("nan")
-        out_b, bare_keys_rss = spawn(CHILD_KEYS, "bare", str(cache_dir), TYPED)
+        out_b, bare_keys_rss = spawn(CHILD_KEYS, "bare", str(cache_dir), typed)
         phase_runs = [spawn(CHILD_PHASES, str(cache_dir))[0] for _ in range(3)]
         bare_keys = field(out_b, "KEYS")
 
@@ -542,22 +619,28 @@ def main() -> None:
     ]
     table += [f"| {name} | {med(v) * 1000:.0f} |" for name, v in phases.items()]
     text = "\n".join(table)
-    print(text)
     py = sys.version.split()[0]
     load = os.getloadavg()[0]
-    print(f"(load average at the end: {load:.1f} on {os.cpu_count()} CPUs)", file=sys.stderr)
-    (ROOT / "bench" / "results-startup.md").write_text(
-        "# bench/startup.py results\n\n"
-        f"`python bench/startup.py --entries {args.entries} --runs {args.runs}` — "
-        f"Python {py}, {os.cpu_count()} CPUs, "
-        f"{datetime.now(UTC):%Y-%m-%d}, load average {load:.1f} at the end. "
-        "Method: see the script's docstring. Since 2026-11-29 first paint requires the first "
-        "row's detail too and is checked against the fully loaded list, and both apps run "
-        "from bytecode; by this method the app before `Cache.list_head` (the parent of 0dbdcb9) "
-        "painted in 516 ms (3.37× a 153 ms bare app), and before `rfctui.startup` (the "
-        "parent of 6caf568) in 533 ms (1.85× a 287 ms bare app, 2026-12-02).\n\n" + text + "\n"
-    )
-
+    data = ("small synthetic entries (`--small`)" if args.small else
+            "real-sized entries (bench/realsize.py, mean 14.5 KB a file)")
+    flags = " --small" if args.small else ""
+    head = (f"`python bench/startup.py --entries {args.entries} --runs {args.runs}{flags}` — "
+            f"{data}, cache file {cache_mb:.0f} MB, Python {py}, {os.cpu_count()} CPUs, "
+            f"{datetime.now(UTC):%Y-%m-%d}, load average {load:.1f} at the end. "
+            "Peak RSS is each child's own VmHWM (since 2026-12-07; earlier figures were "
+            "wait4's ru_maxrss, which includes this parent's peak).")
+    print(head + "\n\n" + text)
+    if args.write:
+        (ROOT / "bench" / "results-startup.md").write_text(
+            "# bench/startup.py results\n\n" + head + " "
+            "Method: see the script's docstring. Since 2026-11-29 first paint requires the first "
+            "row's detail too and is checked against the fully loaded list, and both apps run "
+            "from bytecode; by this method the app before `Cache.list_head` (the parent of "
+            "0dbdcb9) painted in 516 ms (3.37× a 153 ms bare app), and before `rfctui.startup` "
+            "(the parent of 6caf568) in 533 ms (1.85× a 287 ms bare app, 2026-12-02).\n\n"
+            + text + "\n"
+        )
+        print("wrote bench/results-startup.md", file=sys.stderr)
 
 if __name__ == "__main__":
     main()

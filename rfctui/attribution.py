@@ -270,7 +270,6 @@ def rfc_row(
         "last_entry_commit_at": commit_at,
         "last_commit_sha": str(commit_sha) if commit_sha else None,
         "updated_at": now,
-        "search_text": dbm.search_text(entry.slug, entry.title, entry.body),
         "body": entry.body,
     }
 

@@ -28,6 +28,7 @@ __all__ = [
     "Query",
     "filter_items",
     "filter_with_texts",
+    "index_from",
     "index_texts",
     "narrows",
     "parse_query",
@@ -190,10 +191,45 @@ def index_texts(items: Iterable[ListItem]) -> list[str]:
     Beyond slug, title and body (the cache's ``search_text``), free words also find
     people and tags: someone typing ``ada`` expects Ada's entries.
     """
-    out = []
-    for i in items:
-        people = " ".join((*i.owners, *i.arbiters, *i.tags, i.proposed_by or ""))
-        out.append(f"{search_text(i)}\n{people.lower()}")
+    return [f"{search_text(i)}\n{_people(i)}" for i in items]
+
+
+def _people(item: ListItem) -> str:
+    return " ".join((*item.owners, *item.arbiters, *item.tags, item.proposed_by or "")).lower()
+
+
+def index_from(
+    items: Sequence[ListItem], rows: Iterable[tuple[str, str, str]]
+) -> list[str]:
+    """The filter index of ``items`` from ``rows``, `Reader.filter_texts`'s
+    ``(kind, slug, text)`` in the same order, as `index_texts` would build it.
+
+    Issue 13: the list's items carry no text; this is the one copy of it in the UI, built
+    a row at a time (each text read is joined with its people and dropped). If the cache
+    changed between the two reads (rows out of step), the rest are matched by key; an item
+    with no row is searched by slug and title.
+    """
+    out: list[str] = []
+    append = out.append
+    rest: dict[tuple[str, str], str] | None = None
+    it = iter(rows)
+    for item in items:
+        text: str | None = None
+        if rest is None:
+            row = next(it, None)
+            if row is not None and row[0] == item.kind and row[1] == item.slug:
+                text = row[2]
+            else:  # out of step: the rest by key (a pending slug's first PR wins)
+                rest = {}
+                for kind, slug, t in ([row] if row is not None else []):
+                    rest[kind, slug] = t
+                for kind, slug, t in it:
+                    rest.setdefault((kind, slug), t)
+        if rest is not None:
+            text = rest.get((item.kind, item.slug))
+        if text is None:
+            text = f"{item.slug}\n{item.title}".lower()
+        append(f"{text}\n{_people(item)}")
     return out
 
 

@@ -27,6 +27,8 @@ import re
 import socket
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any, cast
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -219,6 +221,15 @@ def parse_link_header(value: str | None) -> dict[str, str]:
     return out
 
 
+def server_date(response: httpx.Response) -> datetime | None:
+    """The ``Date`` header (RFC 7231, whole seconds) as aware UTC; absent or junk -> None."""
+    try:
+        when = parsedate_to_datetime(response.headers.get("date") or "")
+    except (TypeError, ValueError, IndexError):
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
 def _total(response: httpx.Response) -> int | None:
     raw = response.headers.get("x-total-count")
     try:
@@ -287,6 +298,9 @@ class GiteaClient:
         self.requests = 0  # every attempt, retries included
         self.in_flight = 0
         self.max_in_flight = 0  # the high-water mark of concurrent requests
+        # The newest ``Date`` of any answer so far: Gitea's clock had reached it before
+        # any request sent afterwards (rfctui.sweep_reads.pull_floor).
+        self.server_date: datetime | None = None
         self._sem = asyncio.Semaphore(self.max_concurrency)
         self._rng = random.Random(seed)
         self._http = httpx.AsyncClient(
@@ -374,6 +388,9 @@ class GiteaClient:
                 finally:
                     self.in_flight -= 1
             if response is not None:
+                when = server_date(response)
+                if when is not None and (self.server_date is None or when > self.server_date):
+                    self.server_date = when
                 if response.status_code in ok:
                     return response
                 if last or response.status_code not in RETRY_STATUSES:

@@ -20,7 +20,9 @@ Request costs (``SweepResult.requests``):
   ``updated_at`` and ``X-Total-Count`` against the watermark). When something changed:
   + the ``rfcs`` tree pages (1 per 1000 entries) + ⌈changed/30⌉ ``file-contents``
   batches + ⌊changed PRs/50⌋ pages. A PR count that does not add up (a deleted PR)
-  costs one full PR re-list.
+  costs one full PR re-list. PRs updated in the watermark's second count as changed
+  until a Gitea ``Date`` proves that second over (`rfctui.sweep_reads.pull_floor`): a
+  burst of n in one second is read at most twice (⌈n/50⌉ pages each), then 2 again.
 - **full sweep**: 3 + tree pages + open-PR pages + changed entries + one ``GET`` per
   PR the cache has as open that is no longer open: O(1) + what changed. The third is
   the ``rfcs/`` history since the last full sweep (`Reconciler._touched_unchanged`):
@@ -55,10 +57,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import peewee as pw
@@ -74,7 +78,6 @@ from rfctui.attribution import (
     pr_row,
 )
 from rfctui.db import Cache, format_dt, parse_dt
-from rfctui.db.history_store import note_state_changes
 from rfctui.entry import InvalidSlug
 from rfctui.entry import validate_slug as _validate_slug
 from rfctui.gitea import (
@@ -85,8 +88,10 @@ from rfctui.gitea import (
     GiteaUnreachable,
 )
 from rfctui.results import Progress, SweepResult
+from rfctui.resync_stream import EntryStream, take_batch
 from rfctui.rows import K_GEN, K_PULLS_TOTAL, K_SKIPPED, K_TEAM_SHA, K_TEAM_TEXT
-from rfctui.sweep_reads import EPOCH, PULL_PAGE, SweepReads, gather_all, newest_updated_at
+from rfctui.sweep_apply import Plan, Retry, apply_plan
+from rfctui.sweep_reads import EPOCH, SweepReads, gather_all, pull_floor, sealed_below, wants_clock
 from rfctui.text import one_line
 
 __all__ = ["Reconciler"]
@@ -94,12 +99,13 @@ __all__ = ["Reconciler"]
 BATCH = 30
 RFCS_DIR = "rfcs"
 TEAM_FILE = ".rfctui.toml"  # the team file at the meta repo's root (issue 11 §3)
-_SLACK = timedelta(seconds=1)  # PR updated_at has second resolution (API-NOTES §9b)
 _ATTEMPTS = 4  # gathers before a sweep that keeps meeting another writer gives up
 
 # SyncState keys (the watermarks and the sweep bookkeeping).
 K_TREE = "rfcs_tree_sha"  # the rfcs/ tree the entry rows mirror ("" = re-list next time)
 K_PULLS_AT = "pulls_updated_at"  # newest PR updated_at seen
+K_PULLS_DONE = "pulls_sealed_below"  # every PR update stamped before it is cached
+K_PULLS_CLOCK = "pulls_server_date"  # newest Gitea Date seen (sweep_reads.sealed_below)
 K_FOREIGN = "foreign_pulls"  # numbers of PRs whose head branch is not ours (JSON list)
 K_RFCS_COMMIT = "rfcs_commit_sha"  # newest commit under rfcs/ a full sweep has checked
 # K_SKIPPED ({path: [blob sha, reason]}, JSON), K_GEN (bumped by every write; detects a
@@ -130,22 +136,8 @@ class _Snapshot:
             return default
 
 
-@dataclass(slots=True)
-class _Plan:
-    clear: bool = False
-    rfc_rows: list[dict[str, Any]] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    pr_rows: list[dict[str, Any]] = field(default_factory=list)
-    pr_deletes: list[int] = field(default_factory=list)
-    state: dict[str, object] = field(default_factory=dict)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    entries_fetched: int = 0
-    pulls_fetched: int = 0
-    rows_changed: int = 0
-
-
-class _Retry(Exception):
-    """Another writer committed between gather and apply: gather again."""
+_Plan = Plan  # the names this module has always used
+_Retry = Retry
 
 
 async def _halves(*coros: Awaitable[Any]) -> None:
@@ -195,10 +187,12 @@ class Reconciler:
 
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan()
-            await _halves(  # one round trip for "nothing changed", not two
-                self._gather_entries(snap, plan, relist=False, cold=False),
-                self._gather_pulls_incremental(snap, plan),
-            )
+            entries = self._gather_entries(snap, plan, relist=False, cold=False)
+            if wants_clock(parse_dt(snap.state.get(K_PULLS_AT)), *self._pull_clock(snap)):
+                await entries  # the root tree's Date may prove a burst's second complete
+                await self._gather_pulls_incremental(snap, plan)
+            else:  # one round trip for "nothing changed", not two
+                await _halves(entries, self._gather_pulls_incremental(snap, plan))
             return plan
 
         return await self._run("quick", gather)
@@ -224,16 +218,23 @@ class Reconciler:
 
         The old rows are deleted and the new ones inserted in the same transaction, so
         a concurrent reader sees the old cache until the commit and an interrupted
-        resync (failure, SIGKILL) leaves the old cache intact.
+        resync (failure, SIGKILL) leaves the old cache intact. Entry batches are parsed
+        and written into that transaction as they arrive (`rfctui.resync_stream`,
+        issue 13), which holds the write lock from the first batch to the commit.
         """
 
         async def gather(snap: _Snapshot) -> _Plan:
             plan = _Plan(clear=True)
             cold = _Snapshot(rfcs={}, prs={}, state={K_GEN: snap.generation})
-            await _halves(
-                self._gather_entries(cold, plan, relist=True, cold=True),
-                self._gather_all_pulls(cold, plan),
-            )
+            try:
+                await _halves(
+                    self._gather_entries(cold, plan, relist=True, cold=True),
+                    self._gather_all_pulls(cold, plan),
+                )
+            except BaseException:
+                if plan.stream is not None:
+                    await plan.stream.abort()  # roll back what was written
+                raise
             return plan
 
         return await self._run("resync", gather)
@@ -269,11 +270,19 @@ class Reconciler:
                 plan = await gather(snap)
                 self._report("writing", 0, 1)
                 try:
-                    counts = await asyncio.to_thread(
-                        self._apply, kind, plan, snap.generation, started
-                    )
+                    if plan.stream is not None:  # the rest, in the streamed transaction
+                        counts = await plan.stream.finish(partial(
+                            self._apply_rows, kind, plan, snap.generation, started
+                        ))
+                    else:
+                        counts = await asyncio.to_thread(
+                            self._apply, kind, plan, snap.generation, started
+                        )
                 except _Retry:
                     continue
+                finally:
+                    if plan.stream is not None:
+                        await plan.stream.abort()  # no-op once committed
                 self._report("writing", 1, 1)
                 result.ok = True
                 result.entries, result.pulls = counts
@@ -303,7 +312,7 @@ class Reconciler:
                     "and that your token can read the repository"
                 )
             result.offline = isinstance(exc, GiteaUnreachable | GiteaTimeout)
-        except (pw.DatabaseError, OSError) as exc:
+        except (pw.DatabaseError, sqlite3.Error, OSError) as exc:
             result.error = (
                 f"cannot write the cache at {self.cache.path}: {one_line(str(exc), limit=500)}"
             )
@@ -354,52 +363,17 @@ class Reconciler:
     ) -> tuple[int, int]:
         """Write `plan` in one transaction (raises `_Retry` if another writer came first).
 
-        A resync replaces everything, so it never needs to check. PR rows are compared
-        with the stored ones here, under the write lock, so only real changes count.
-        The generation is bumped only when rows change: a no-op sweep must not make a
-        concurrent sweep gather again.
+        `rfctui.sweep_apply.apply_plan` says how.
         """
-        cache = self.cache
-        ended = self.clock()
-        with cache.write():
-            stored_gen = cache.get_state(K_GEN)
-            if not plan.clear and stored_gen != generation:
-                raise _Retry
-            if plan.clear:
-                cache.clear()
-            if plan.rfc_rows:
-                if not plan.clear:  # a state change seen here is exact (rfctui.history)
-                    note_state_changes(cache, plan.rfc_rows)
-                cache.upsert_rfcs(plan.rfc_rows)
-            if plan.removed:
-                cache.set_removed(plan.removed)
-            if plan.pr_deletes:
-                cache.delete_prs(plan.pr_deletes)
-            if plan.pr_rows:
-                latest = {r["pr_number"]: r for r in plan.pr_rows}
-                if plan.clear:
-                    changed = list(latest.values())
-                else:
-                    stored = cache.pr_rows(latest)
-                    changed = [
-                        row for n, row in latest.items()
-                        if (old := stored.get(n)) is None
-                        or any(old.get(k) != v for k, v in row.items())
-                    ]
-                cache.upsert_prs(changed)
-                plan.rows_changed += len(changed)
-            if plan.clear or plan.pr_deletes or plan.pr_rows:
-                cache.prune_heads()  # rows of heads that moved or PRs that are gone
-            state: dict[str, object] = dict(plan.state)
-            if plan.clear or plan.rows_changed:
-                gen = int(stored_gen) + 1 if stored_gen is not None and stored_gen.isdigit() else 1
-                state[K_GEN] = str(gen)
-            state.update(self._outcome(kind, started, ended, ok=True))
-            cache.set_state(state)
-            rfc, pr = cache.CachedRFC, cache.CachedPR
-            entries = rfc.select().where(rfc.removed == False).count()  # noqa: E712
-            pulls = pr.select().count()
-        return entries, pulls
+        with self.cache.write():
+            return self._apply_rows(kind, plan, generation, started)
+
+    def _apply_rows(
+        self, kind: str, plan: _Plan, generation: str | None, started: datetime
+    ) -> tuple[int, int]:
+        """`_apply` inside the caller's transaction (a resync's: `plan.stream`)."""
+        outcome = self._outcome(kind, started, self.clock(), ok=True)
+        return apply_plan(self.cache, plan, generation, outcome)
 
     @staticmethod
     def _outcome(
@@ -507,7 +481,9 @@ class Reconciler:
         if fetch:
             dirty = await self._fetch_entries(snap, plan, fetch, tree, new_skipped)
         if cold:
-            plan.state[K_RFCS_COMMIT] = newest_commit(plan.rfc_rows)
+            plan.state[K_RFCS_COMMIT] = (
+                plan.stream.newest_commit if plan.stream else newest_commit(plan.rfc_rows)
+            )
         plan.rows_changed += len(plan.removed)
         plan.skipped.extend((p, r) for p, (_sha, r) in sorted(new_skipped.items()))
         plan.state[K_SKIPPED] = json.dumps(new_skipped, sort_keys=True)
@@ -570,38 +546,45 @@ class Reconciler:
         tree: Mapping[str, str],
         skipped: dict[str, list[str]],
     ) -> bool:
-        """Fetch `paths` in batches of 30, concurrently; return True if main moved meanwhile."""
+        """Fetch `paths` in batches of 30, concurrently; return True if main moved meanwhile.
+
+        A resync (``plan.clear``) hands each batch to its `EntryStream` as it arrives,
+        with at most twice the client's concurrency of answers fetched and not yet
+        written; other sweeps keep their rows in the plan for `_apply`.
+        """
         batches = [paths[i : i + BATCH] for i in range(0, len(paths), BATCH)]
         done = 0
         total = len(paths)
         self._report("fetching entries", 0, total)
+        now = self.clock()
+        if plan.clear and plan.stream is None and batches:
+            plan.stream = await EntryStream.open(self.cache)
+        stream = plan.stream
+        slots = asyncio.Semaphore(2 * self.client.max_concurrency)
 
         async def one(batch: list[str]) -> list[dict[str, Any] | None]:
             nonlocal done
-            got = await self.client.get_file_contents(self.owner, self.repo, MAIN, batch)
-            done += len(batch)
-            self._report("fetching entries", done, total)
-            return got
+            async with slots:
+                got = await self.client.get_file_contents(self.owner, self.repo, MAIN, batch)
+                done += len(batch)
+                self._report("fetching entries", done, total)
+                if stream is None:
+                    return got
+                await stream.write_batch(batch, got, tree, skipped, now)
+                return []
 
         results = await gather_all(one(b) for b in batches)
+        if stream is not None:
+            plan.entries_fetched += stream.fetched
+            plan.rows_changed += stream.written
+            return stream.dirty
         dirty = False
-        now = self.clock()
         for batch, items in zip(batches, results, strict=True):
-            for path, item in zip(batch, items, strict=False):
-                plan.entries_fetched += 1
-                if item is None:
-                    dirty = True  # deleted since the tree was listed: re-list next time
-                    continue
-                sha = str(item.get("sha") or "")
-                if sha != tree.get(path):
-                    dirty = True  # changed since the tree was listed: rows != that tree
-                row, reason = entry_row(path, item, snap.rfcs, now)
-                if row is None:
-                    skipped[path] = [sha, reason or "unreadable"]
-                    continue
-                skipped.pop(path, None)
-                plan.rfc_rows.append(row)
-                plan.rows_changed += 1
+            rows, fetched, bad = take_batch(batch, items, tree, snap.rfcs, skipped, now)
+            plan.rfc_rows.extend(rows)
+            plan.entries_fetched += fetched
+            plan.rows_changed += len(rows)
+            dirty = dirty or bad
         return dirty
 
     # ------------------------------------------------------------ pull requests
@@ -668,10 +651,18 @@ class Reconciler:
         plan.state[K_PULLS_TOTAL] = str(max(total, len(seen)))
         # No PR before the listing: every PR is newer than the epoch.
         plan.state[K_PULLS_AT] = format_dt(before or EPOCH)
+        plan.state[K_PULLS_DONE] = None  # the next quick sweep re-reads `before`'s second
+        plan.state[K_PULLS_CLOCK] = format_dt(self.client.server_date)
+
+    def _pull_clock(self, snap: _Snapshot) -> tuple[datetime | None, datetime | None]:
+        """(``K_PULLS_DONE``, the newest Gitea ``Date`` known before a listing sent now)."""
+        stored = parse_dt(snap.state.get(K_PULLS_CLOCK))
+        return parse_dt(snap.state.get(K_PULLS_DONE)), self._reads.clock(stored)
 
     async def _gather_pulls_incremental(self, snap: _Snapshot, plan: _Plan) -> bool:
-        """§9(b): newest-updated page(s) down to the watermark. True if it fell back to a
-        full re-list (no watermark yet, or a count that does not add up).
+        """§9(b): newest-updated page(s) down to the floor (`sweep_reads.pull_floor`). True
+        if it fell back to a full re-list (no watermark yet, or a count that does not
+        add up).
 
         Without ``X-Total-Count`` (a proxy dropped it) a deleted PR cannot be told from
         the count: the sweep stays incremental (a full sweep still drops deleted open
@@ -682,25 +673,9 @@ class Reconciler:
             await self._gather_all_pulls(snap, plan)
             return True
         self._report("checking pull requests", 0, 1)
-        page_no = 1
-        page = await self.client.list_pulls(
-            self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=PULL_PAGE
-        )
-        total = page.total
-        before = newest_updated_at(page.items)  # read before any full re-list below
-        consumed: list[dict[str, Any]] = []
-        floor = wm - _SLACK
-        while True:
-            newer = [p for p in page.items if (parse_dt(p.get("updated_at")) or EPOCH) >= floor]
-            consumed.extend(newer)
-            more = page.has_next or (page.total is None and len(page.items) >= PULL_PAGE)
-            if not page.items or len(newer) < len(page.items) or not more:
-                break
-            page_no += 1  # a whole page was newer than the watermark: keep going
-            page = await self.client.list_pulls(
-                self.owner, self.repo, state="all", sort="recentupdate", page=page_no,
-                limit=PULL_PAGE,
-            )
+        complete, clock = self._pull_clock(snap)  # taken before the listing is sent
+        floor = pull_floor(wm, complete)
+        consumed, total, before, clock = await self._reads.pulls_proven(floor, clock)
         foreign = set(snap.json_state(K_FOREIGN, []))
         known = set(snap.prs) | foreign
         new_numbers = {int(p["number"]) for p in consumed} - known
@@ -717,9 +692,10 @@ class Reconciler:
         newest = self._take_pulls(snap, plan, consumed, foreign)
         plan.state[K_FOREIGN] = json.dumps(sorted(foreign))
         plan.state[K_PULLS_TOTAL] = str(total if total is not None else len(known | new_numbers))
-        if newest is not None and newest > wm:
-            wm = newest
+        wm = max(wm, newest or wm)
         plan.state[K_PULLS_AT] = format_dt(wm)
+        plan.state[K_PULLS_DONE] = format_dt(sealed_below(floor, clock, wm))
+        plan.state[K_PULLS_CLOCK] = format_dt(self._reads.clock(clock))
         return False
 
     async def _gather_open_pulls(self, snap: _Snapshot, plan: _Plan) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from enum import Enum
@@ -44,7 +44,10 @@ __all__ = [
 # Bump when the cache tables change shape: an older/newer file is moved aside and rebuilt.
 # 2: the (state, slug, removed, rfc_id) index of cached_rfc.
 # 3: head_file (entry files at PR heads) and entry_commit (issue 11).
-SCHEMA_VERSION = 3
+# 4: no cached_rfc.search_text (issue 13: a lower-cased copy of every body was 40 % of
+#    the file); the filter's text is derived from the cache (`Reader.filter_texts`).
+#    A version-3 file is migrated in place (`rfctui.db.cache.migrate_cache`).
+SCHEMA_VERSION = 4
 # PRAGMA application_id of the cache: tells it apart from any other SQLite file ("rfct").
 CACHE_APP_ID = 0x72666374
 SEARCH_BODY_CAP = 20_000  # chars of body that go into ListItem.search_text
@@ -84,8 +87,11 @@ MISSING = _Missing.MISSING
 # The left pane's columns of cached_rfc, in the order Reader._rfc_items unpacks them.
 LIST_COLUMNS = (
     "slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,"
-    " proposed_at, removed, state_since, html_url, search_text"
+    " proposed_at, removed, state_since, html_url"
 )
+# What the filter needs of an entry beyond LIST_COLUMNS (`Reader.filter_texts`): the
+# body's first SEARCH_BODY_CAP characters (SQLite's substr counts characters, as [:n]).
+_FILTER_BODY = f"substr(body, 1, {SEARCH_BODY_CAP})"
 # Pending ideas (§3, §7.3): open propose PRs whose slug has no live (non-removed) entry.
 PENDING_WHERE = (
     " FROM cached_pr AS p WHERE state = 'open' AND pr_kind = 'idea' AND NOT EXISTS"
@@ -165,7 +171,9 @@ class ListItem:
     open_prs: dict[str, int] = field(default_factory=dict)
     pr_number: int | None = None  # for pending ideas: the propose PR
     html_url: str | None = None  # pending: the PR page; rfc: the entry's page
-    search_text: str = ""  # lower-cased slug, title and body, for the filter
+    # Lower-cased slug, title and body, for the filter (`Reader.filter_texts`). Filled by
+    # list_items, empty in list_head's first screen: not part of an item's identity.
+    search_text: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,7 +265,9 @@ def sync_status_of(st: Mapping[str, str | None], rfc_count: int, pending_count: 
 
 
 def search_text(slug: str, title: str, body: str) -> str:
-    """The filter text stored per entry: lower-cased slug, title, first 20k chars of body."""
+    """The filter text of an entry or pending idea: lower-cased slug, title, and the
+    first SEARCH_BODY_CAP chars of its body (a pending idea: its PR description).
+    Derived when read, never stored (issue 13: it was 40 % of the cache file)."""
     return f"{slug}\n{title}\n{body[:SEARCH_BODY_CAP]}".lower()
 
 
@@ -340,7 +350,7 @@ class Reader:
         return got
 
     def list_items(
-        self, now: datetime | None = None, stale_days: int | float = 60
+        self, now: datetime | None = None, stale_days: int | float = 60, *, texts: bool = True
     ) -> list[ListItem]:
         """Light rows for the left pane: every entry (removed ones flagged) + pending ideas.
 
@@ -349,15 +359,18 @@ class Reader:
         means "in an idea/parked/pending state for more than `stale_days`" at `now`
         (pass both for deterministic tests; `now` defaults to the cache clock).
         Selects only list columns as raw tuples, so 10,000 rows stay well under 100 ms.
+        ``texts=False`` leaves `ListItem.search_text` empty and reads no body: the UI
+        keeps its one copy of the filter text in its index (`filter_texts`, issue 13).
         """
         threshold = self._stale_threshold(now, stale_days)
         badges = self._open_pr_badges()
         # Raw SQL with no converters: parsing only the two datetimes we need per row.
         rows = self._sql(
-            f"SELECT {LIST_COLUMNS} FROM cached_rfc ORDER BY slug"
-        ).fetchall()
+            f"SELECT {LIST_COLUMNS}{', ' + _FILTER_BODY if texts else ''}"
+            " FROM cached_rfc ORDER BY slug"
+        )
         items = self._rfc_items(rows, threshold, badges)
-        items += self._pending_items(self._pending_rows(), threshold, badges)
+        items += self._pending_items(self._pending_rows(), threshold, badges, texts)
         return items
 
     # The row -> ListItem conversions below are shared by list_items and list_head, so
@@ -410,14 +423,15 @@ class Reader:
         threshold: datetime | None,
         badges: Mapping[str, dict[str, int]],
     ) -> list[ListItem]:
-        """Entry rows (``LIST_COLUMNS``, raw) as ListItems; one loop, no per-row calls
+        """Entry rows (``LIST_COLUMNS``, raw, and optionally the ``_FILTER_BODY`` column
+        that fills `ListItem.search_text`) as ListItems; one loop, no per-row calls
         beyond the constructor and parsing, since list_items runs it 10,000 times."""
         tup = self._tuple
         items: list[ListItem] = []
         append = items.append
         for (
             slug, title, state, rfc_id, owners, arbiters, tags, proposed_by,
-            proposed_at, removed, state_since, html_url, search_text,
+            proposed_at, removed, state_since, html_url, *body,
         ) in rows:
             since = parse_dt(state_since)
             append(
@@ -443,7 +457,7 @@ class Reader:
                     state_since=since,
                     open_prs=badges.get(slug, {}),
                     html_url=html_url,
-                    search_text=search_text,
+                    search_text=search_text(slug, title, body[0] or "") if body else "",
                 )
             )
         return items
@@ -453,6 +467,7 @@ class Reader:
         rows: Iterable[Sequence[Any]],
         threshold: datetime | None,
         badges: Mapping[str, dict[str, int]],
+        texts: bool = True,
     ) -> list[ListItem]:
         """`_pending_rows` as ListItems (state "pending", stale by age of the PR)."""
         items: list[ListItem] = []
@@ -471,10 +486,23 @@ class Reader:
                     open_prs=badges.get(slug, {}),
                     pr_number=number,
                     html_url=html_url,
-                    search_text=search_text(slug, title, description or ""),
+                    search_text=search_text(slug, title, description or "") if texts else "",
                 )
             )
         return items
+
+    def filter_texts(self) -> Iterator[tuple[str, str, str]]:
+        """``(kind, slug, text)`` for every left-pane item, `search_text` of each (entries
+        by slug, then pending ideas): what the UI's filter index is built from after
+        the first paint (issue 13), in one streaming read (a row at a time; the cache
+        stores no lower-cased copy). `kind` is "rfc" or "pending", as `ListItem.kind`.
+        """
+        cur = self._sql(f"SELECT slug, title, {_FILTER_BODY} FROM cached_rfc ORDER BY slug")
+        for slug, title, body in cur:
+            yield "rfc", slug, search_text(slug, title, body or "")
+        for row in self._pending_rows():
+            slug, title, description = row[1], row[2], row[6]
+            yield "pending", slug, search_text(slug, title, description or "")
 
     def team_file(self) -> str | None:
         """The team file's text as last read from ``main`` (None: absent or not read yet).

@@ -11,7 +11,7 @@ import asyncio
 import base64
 import binascii
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from rfctui.attribution import pr_state
@@ -19,12 +19,73 @@ from rfctui.db import parse_dt
 from rfctui.entry import InvalidSlug, validate_slug
 from rfctui.gitea import GiteaClient, GiteaError, GiteaNotFound, PullPage
 
-__all__ = ["EPOCH", "PULL_PAGE", "TREE_PAGE", "SweepReads", "gather_all", "newest_updated_at"]
+__all__ = [
+    "EPOCH", "PULL_PAGE", "SLACK", "TREE_PAGE", "SweepReads", "gather_all", "latest",
+    "newest_updated_at", "pull_floor", "sealed_below", "wants_clock",
+]
 
 TREE_PAGE = 1000
 PULL_PAGE = 50
 COMMIT_PAGE = 50  # commits with a path: Gitea's page size whatever the limit (notes §4)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# PR updated_at has one-second resolution (API-NOTES §9b); one more second of slack
+# covers an update committed just after the timestamp it took, and a proxy's clock.
+SLACK = timedelta(seconds=1)
+
+
+def pull_floor(newest: datetime, complete: datetime | None) -> datetime:
+    """The oldest ``updated_at`` a quick sweep's PR listing still reads (§9b).
+
+    `newest` is the watermark (the newest ``updated_at`` seen); `complete` the
+    ``updated_at`` below which every PR update is known to be in the cache
+    (`sealed_below`). The floor is the watermark less `SLACK` — the newest second is
+    re-read, since an update later in that same second carries the same stamp —
+    unless `complete` shows that Gitea's clock had left that second before the last
+    listing was read: then only newer updates are read, and a burst of updates in one
+    second is read once, not on every sweep.
+    """
+    floor = newest - SLACK
+    return max(floor, complete) if complete is not None else floor
+
+
+def sealed_below(floor: datetime, clock: datetime | None, newest: datetime) -> datetime:
+    """What a listing read down to `floor` proves: every update stamped before this is
+    in it or older than `floor`. Never past the second after `newest` (the watermark):
+    a ``Date`` far ahead of Gitea's own clock (a proxy's) must not hide later updates.
+
+    `clock` is a ``Date`` Gitea sent *before* the listing was requested (the newest one
+    of any earlier answer; never the listing's own, which is written after the query
+    ran): Gitea's clock was at least that when the listing was read, so an update
+    stamped a whole second earlier (less `SLACK`) was already visible to it. ``Date``
+    is truncated to the second like ``updated_at``: ``clock`` > second ``s`` means the
+    clock had left ``s``.
+    """
+    if clock is None:
+        return floor
+    cap = newest.replace(microsecond=0) + SLACK
+    return max(floor, min(clock.replace(microsecond=0) - SLACK, cap))
+
+
+def wants_clock(
+    newest: datetime | None, complete: datetime | None, clock: datetime | None
+) -> bool:
+    """Whether a quick sweep should send its PR listing after another answer (the root
+    tree's) instead of with it: only when the watermark's second is not yet known
+    complete and the ``Date`` we already have (`clock`) cannot prove it. Then a
+    later ``Date`` may, and the next sweep costs 2 requests instead of re-reading that
+    second once more. A server without ``Date`` never waits.
+    """
+    if newest is None or clock is None:
+        return False
+    sealed = newest.replace(microsecond=0) + SLACK
+    if complete is not None and complete >= sealed:
+        return False
+    return sealed_below(pull_floor(newest, complete), clock, newest) < sealed
+
+
+def latest(*stamps: datetime | None) -> datetime | None:
+    """The newest of `stamps` that are not None (None for none)."""
+    return max((s for s in stamps if s is not None), default=None)
 
 
 def newest_updated_at(items: Iterable[Mapping[str, Any]]) -> datetime | None:
@@ -118,6 +179,70 @@ class SweepReads:
             )
             items.extend(last.items)
         return items, total if total is not None else len({int(p["number"]) for p in items})
+
+    def clock(self, stored: datetime | None) -> datetime | None:
+        """The newest Gitea ``Date`` known now: `stored` (a past sweep's) or the newest
+        answer this client has had (`GiteaClient.server_date`). Gitea's clock had
+        reached it before any request sent from now on (`sealed_below`)."""
+        return latest(stored, self.client.server_date)
+
+    async def pulls_since(
+        self, floor: datetime
+    ) -> tuple[list[dict[str, Any]], int | None, datetime | None]:
+        """PRs updated at or after `floor`, newest first (API-NOTES §9b): (those PRs,
+        ``X-Total-Count``, the newest ``updated_at`` on page 1). Page 1 of
+        ``sort=recentupdate``; page 2… only while a whole page was that new. Cost:
+        1 + ⌊changed/50⌋ requests.
+        """
+        page_no = 1
+        page = await self.client.list_pulls(
+            self.owner, self.repo, state="all", sort="recentupdate", page=1, limit=PULL_PAGE
+        )
+        total = page.total
+        before = newest_updated_at(page.items)  # read before any full re-list after it
+        consumed: list[dict[str, Any]] = []
+        while True:
+            newer = [p for p in page.items if (parse_dt(p.get("updated_at")) or EPOCH) >= floor]
+            consumed.extend(newer)
+            more = page.has_next or (page.total is None and len(page.items) >= PULL_PAGE)
+            if not page.items or len(newer) < len(page.items) or not more:
+                return consumed, total, before
+            page_no += 1  # a whole page was newer than the floor: keep going
+            page = await self.client.list_pulls(
+                self.owner, self.repo, state="all", sort="recentupdate", page=page_no,
+                limit=PULL_PAGE,
+            )
+
+    async def pulls_proven(
+        self, floor: datetime, clock: datetime | None
+    ) -> tuple[list[dict[str, Any]], int | None, datetime | None, datetime | None]:
+        """`pulls_since` (`floor`), and the ``Date`` the proof of completeness rests on
+        (`sealed_below`): `clock` (known before the listing was sent), or a newer one.
+
+        When the listing found updates newer than `clock` can prove complete, and the
+        next sweep would re-read more than a page of them (a burst inside one second),
+        but an answer since has a ``Date`` that can prove it, that second is read once
+        more now, after that ``Date``: the burst costs this sweep twice its pages and
+        the next one is 2 requests, instead of the next one paying them too (the
+        answer's own ``Date`` is written after its query ran, so it proves nothing
+        about that query).
+        """
+        consumed, total, before = await self.pulls_since(floor)
+        newest = newest_updated_at(consumed)
+        if newest is None:
+            return consumed, total, before, clock
+        again = pull_floor(newest, None)
+        sealed = newest.replace(microsecond=0) + SLACK
+        now = self.clock(clock)
+        if (
+            sealed_below(floor, clock, newest) >= sealed  # already proven
+            or sum((parse_dt(p.get("updated_at")) or EPOCH) >= again for p in consumed)
+            < PULL_PAGE  # the next sweep re-reads them on page 1 anyway
+            or sealed_below(again, now, newest) < sealed  # no Date proves it yet
+        ):
+            return consumed, total, before, clock
+        more, total, _before = await self.pulls_since(again)
+        return consumed + more, total, before, now
 
     async def newest_update(self) -> datetime | None:
         """The newest PR ``updated_at`` right now (1 request, ``limit=1``).

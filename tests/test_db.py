@@ -34,7 +34,6 @@ def _rfc(slug: str, **over: object) -> dict[str, object]:
         updated_at=NOW,
     )
     row.update(over)
-    row["search_text"] = db.search_text(slug, str(row["title"]), str(row["body"]))
     return row
 
 
@@ -228,7 +227,7 @@ def test_export_has_every_column(cache: db.Cache) -> None:
         cache.set_state({"synced_at": "2026-11-01T12:00:00Z"})
     data = cache.export()
     assert data["schema"] == 1 and data["synced_at"] == "2026-11-01T12:00:00Z"
-    want_rfc = set(db.RFC_COLUMNS) - {"id", "search_text"}
+    want_rfc = set(db.RFC_COLUMNS) - {"id"}
     assert set(data["rfcs"][0]) == want_rfc
     assert set(data["pulls"][0]) == set(db.PR_COLUMNS) - {"id"}
     for col in ("slug", "title", "state", "rfc_id", "repo", "proposed_by", "proposed_at",

@@ -189,7 +189,8 @@ TABLE: dict[str, Row] = {
                   ("attention", "teamfile", "entry", "rows", "db", "logins", "text")),
     "filtering": Row(("rfctui.filtering",), ("rows", "logins")),
     "db": Row(("rfctui.db.*",), ("entry", "rows", "text", "private", "logins")),
-    "reconcile": Row(("rfctui.reconcile", "rfctui.attribution", "rfctui.sweep_reads"),
+    "reconcile": Row(("rfctui.reconcile", "rfctui.attribution", "rfctui.sweep_reads",
+                      "rfctui.sweep_apply", "rfctui.resync_stream"),
                      ("db", "entry", "gitea", "rows", "text", "trailer", "results",
                       "logins")),
     # True time in state (issue 11 §2): the history walk, run by the session.

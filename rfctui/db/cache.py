@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 import peewee as pw
 
+from rfctui.db.bulk import replace_rows
 from rfctui.db.files import TrackingSqlite, open_or_replace, utcnow
 from rfctui.db.schema import (
     CACHE_MODELS,
@@ -48,7 +49,7 @@ from rfctui.rows import (
     parse_dt,
 )
 
-__all__ = ["EXPORT_SCHEMA", "Cache", "comparable_export", "open_cache"]
+__all__ = ["EXPORT_SCHEMA", "Cache", "comparable_export", "migrate_cache", "open_cache"]
 
 EXPORT_SCHEMA = 1
 
@@ -72,10 +73,34 @@ def open_cache(
     p, db, bound, notice = open_or_replace(
         path, "cache", CACHE_MODELS, CACHE_APP_ID, SCHEMA_VERSION,
         "started an empty cache (the next sync rebuilds it from Gitea)", clock, init_state,
+        migrate=migrate_cache,
     )
     cache = Cache(p, db, bound, notice, clock)
     cache.created = created
     return cache
+
+
+def migrate_cache(db: TrackingSqlite, found: int) -> bool:
+    """Upgrade a cache of schema version 3 in place (False: no migration from `found`).
+
+    3 -> 4 drops ``cached_rfc.search_text`` (issue 13), keeping every row, the time in
+    state and the fetched histories that a rebuild would have to read from Gitea again.
+    The freed pages are reused by later writes (no VACUUM: it would rewrite the file).
+    One transaction, re-checked under the write lock (another process may have done it).
+    """
+    if found != 3:
+        return False
+    with db.atomic("IMMEDIATE"):
+        if db.int_pragma("user_version") == 3:
+            columns = {str(r[1]) for r in db.run("PRAGMA table_info(cached_rfc)").fetchall()}
+            if "search_text" in columns:
+                db.run("ALTER TABLE cached_rfc DROP COLUMN search_text")
+            db.run(f"PRAGMA user_version = {int(SCHEMA_VERSION)}")
+            db.execute_sql(  # type: ignore[no-untyped-call]
+                "UPDATE sync_state SET value = ? WHERE key = 'schema_version'",
+                (str(SCHEMA_VERSION),),
+            )
+    return True
 
 
 class Cache:
@@ -218,20 +243,9 @@ class Cache:
         return self._upsert(self.CachedPR, rows)
 
     def _upsert(self, model: type[Base], rows: Iterable[Mapping[str, object]]) -> int:
-        """Insert-or-replace in batches (SQLite's variable limit); the unique index is the key."""
-        batch: list[dict[str, object]] = []
-        n = 0
-        for row in rows:
-            clean = {k: v for k, v in row.items() if k != "id"}
-            batch.append(clean)
-            if len(batch) >= 200:
-                model.insert_many(batch).on_conflict_replace().execute()
-                n += len(batch)
-                batch = []
-        if batch:
-            model.insert_many(batch).on_conflict_replace().execute()
-            n += len(batch)
-        return n
+        """Insert-or-replace (the unique index is the key) with one ``executemany`` on
+        this thread's connection (`rfctui.db.bulk`: no per-row ORM work, issue 13)."""
+        return replace_rows(self.db.sqlite_connection(), model, rows)
 
     def set_removed(self, slugs: Iterable[str], removed: bool = True) -> int:
         """Flag entries deleted from main (kept, §4.1). Use inside write()."""
@@ -356,7 +370,6 @@ class Cache:
         m = self.CachedRFC
         for row in dict_rows(m.select().order_by(m.slug)):
             row.pop("id", None)
-            row.pop("search_text", None)  # derived from slug/title/body
             rfcs.append({k: _jsonable(v) for k, v in row.items()})
         pulls = []
         pr = self.CachedPR

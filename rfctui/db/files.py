@@ -193,6 +193,10 @@ class _Newer(_Unusable):
         self.found, self.ours = found, ours
 
 
+class _Older(_Unusable):
+    """Internal: the file is ours but from an older rfctui with no in-place migration."""
+
+
 class _Trouble(Exception):
     """Internal: the file may be fine but cannot be opened right now (busy, locked,
     permissions, I/O): moving it aside would lose a good file."""
@@ -221,9 +225,12 @@ def _open_checked(
     app_id: int,
     version: int,
     on_create: Callable[[BoundModels], None] | None = None,
+    migrate: Callable[[TrackingSqlite, int], bool] | None = None,
 ) -> tuple[TrackingSqlite, BoundModels]:
     """Open `path`, run quick_check, verify it is ours and of `version`; create if new.
 
+    An older version is first offered to `migrate(db, found)`, which upgrades it in
+    place and returns True, or returns False (no migration from there).
     Raises `_Unusable(reason)` for anything that means "move it aside and start again".
     """
     if path.exists() and not path.is_file():
@@ -255,6 +262,10 @@ def _open_checked(
             raise _Unusable("not an rfctui file")
         if found_version > version:
             raise _Newer(found_version, version)
+        if found_version < version and migrate is not None and migrate(db, found_version):
+            found_version = db.int_pragma("user_version")
+        if found_version < version:
+            raise _Older(f"schema version {found_version}, expected {version}")
         if found_version != version:
             raise _Unusable(f"schema version {found_version}, expected {version}")
         missing = bound.tables() - set(db.get_tables())
@@ -311,6 +322,7 @@ def open_or_replace(
     keep_on_trouble: bool = False,
     repair: bool = True,
     keep_newer: bool = False,
+    migrate: Callable[[TrackingSqlite, int], bool] | None = None,
 ) -> tuple[Path, TrackingSqlite, BoundModels, str | None]:
     """Open, or move a bad file aside and create a new one (the notice says so).
 
@@ -322,6 +334,7 @@ def open_or_replace(
     file raises `CacheError` instead of being moved aside (read-only users).
     `keep_newer`: a file from a newer rfctui raises `CacheError` and is left in place
     (this version cannot read it, and moving it aside would hide it from the newer one).
+    `migrate`: upgrades a file of an older version in place (see `_open_checked`).
     Files are ``0600`` in a ``0700`` directory (§11).
     """
     p = Path(path).expanduser()
@@ -330,9 +343,10 @@ def open_or_replace(
     except OSError as exc:
         raise CacheError(f"cannot create {p.parent}: {_why(exc)}") from None
     models = tuple(models)
+    older = False
     try:
         _make_private(p)
-        db, bound = _open_checked(p, models, app_id, version, on_create)
+        db, bound = _open_checked(p, models, app_id, version, on_create, migrate)
         return p, db, bound, None
     except _Newer as exc:
         if keep_newer:
@@ -350,6 +364,7 @@ def open_or_replace(
         reason = str(exc)
     except _Unusable as exc:
         reason = str(exc)
+        older = isinstance(exc, _Older)
     if not repair:
         raise CacheError(f"the {what} at {p} is unreadable ({reason}); it was left as it is")
     try:
@@ -363,5 +378,6 @@ def open_or_replace(
         db, bound = _open_checked(p, models, app_id, version, on_create)
     except (_Unusable, _Trouble) as exc:
         raise CacheError(f"cannot create a new {what} at {p}: {exc}") from None
-    notice = f"{what} at {p} was unreadable ({reason}); moved aside to {aside} and {rebuilt}"
+    why = "is from an older rfctui" if older else "was unreadable"
+    notice = f"{what} at {p} {why} ({reason}); moved aside to {aside} and {rebuilt}"
     return p, db, bound, one_line(notice, limit=500)

@@ -125,7 +125,6 @@ class CachedRFC(Base):
     last_entry_commit_at = UTCDateTimeField(null=True)
     last_commit_sha = pw.TextField(null=True)
     updated_at = UTCDateTimeField(null=True)  # when this row last changed locally
-    search_text = pw.TextField(default="")  # lower-cased slug, title, body[:20k]
     body = pw.TextField(default="")
 
     class Meta:

@@ -527,6 +527,7 @@ def populate(sb: Sandbox, *, backdate_days: int = 0) -> SampleResult:
         _run_plan(sb, builder)
     finally:
         sb.clock = real_clock
+        sb.date_clock = None
         builder.bot.close()
         faults.latency_ms, faults.error_rate, faults.down = saved
     return builder.result
@@ -590,6 +591,7 @@ def _backdated_history(sb: Sandbox, days: int) -> list[str]:
         return pr_now[0]
 
     sb.clock = stepping
+    sb.date_clock = lambda: pr_now[0]  # a Date header reads the clock, never steps it
     return slugs
 
 

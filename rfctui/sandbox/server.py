@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import threading
 import time
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
@@ -91,6 +92,13 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "Gitea-Sandbox"
     sys_version = ""
     server: _Server
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header from the sandbox clock (tests control time), written after
+        the request was answered, as Gitea does; RFC 7231 form, second resolution."""
+        sb = self.server.sandbox
+        when = (sb.date_clock or sb.clock)().timestamp() if timestamp is None else timestamp
+        return formatdate(when, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name
         """Quiet: request lines can carry ``?token=`` and must never be logged."""

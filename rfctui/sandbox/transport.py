@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 import httpx
@@ -37,6 +38,9 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     def _to_response(self, resp: Response, request: httpx.Request) -> httpx.Response:
         headers = list(resp.headers)
         headers.append(("Content-Length", str(len(resp.body))))
+        # Like Gitea (and server.py): the sandbox clock when the answer is written.
+        when = (self.sandbox.date_clock or self.sandbox.clock)()
+        headers.append(("Date", formatdate(when.timestamp(), usegmt=True)))
         body = b"" if request.method == "HEAD" else resp.body
         return httpx.Response(resp.status, headers=headers, content=body, request=request)
 

@@ -19,11 +19,10 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Input, OptionList
+from textual.widgets import OptionList
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rfctui import startup
-from rfctui.filtering import Query, filter_with_texts, index_texts, narrows, parse_query
 from rfctui.messages import (
     CacheChecked,
     CacheFailed,
@@ -41,6 +40,7 @@ from rfctui.results import SweepResult
 from rfctui.rows import ListItem, read_detail
 from rfctui.screens.bot_actions import BotActionsScreen
 from rfctui.screens.feedback import FeedbackMixin
+from rfctui.screens.filter_box import FilterMixin, read_index
 from rfctui.screens.keys import (
     MAIN_BINDINGS,
     KeySection,
@@ -54,7 +54,7 @@ from rfctui.screens.remember import RememberMixin
 from rfctui.screens.review import ReviewMixin
 from rfctui.screens.sync import Sweeps, read_check, sweep_note
 from rfctui.session import Notice, SweepKind, describe_error
-from rfctui.text import clean, one_line
+from rfctui.text import one_line
 from rfctui.widgets.detail import DetailPane, PullList
 from rfctui.widgets.filter_input import FilterInput
 from rfctui.widgets.footer import LateFooter
@@ -71,7 +71,9 @@ __all__ = ["ConfirmOpen", "MainScreen", "is_web_url"]
 CACHE_CHECK_SECONDS = 5.0  # how often to ask if another process wrote the shared cache
 
 
-class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActionsScreen):
+class MainScreen(
+    FeedbackMixin, FilterMixin, QueueMixin, RememberMixin, ReviewMixin, BotActionsScreen
+):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
@@ -96,8 +98,7 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
         self.sync_enabled = sync
         self._clock = session.clock
         self._preload = first_screen
-        self._texts: list[str] | None = None
-        self.query_text = ""
+        self._init_filter()  # FilterMixin: the index, the last filter, coalescing
         self._manual_sync = False  # say how a sweep the person asked for went
         self._synced_once = False
         self._sweep_reported = False
@@ -109,10 +110,6 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
         self._held_notices: list[Notice] = []
         self._told: set[Notice] = set()
         self._first_shown: FirstScreen | None = None  # applied in on_mount, for the worker
-        # The last filter: (items it ran on, its query, its matches, their texts).
-        self._last_filter: (
-            tuple[list[ListItem], Query, list[ListItem], list[str] | None] | None
-        ) = None
         self._started_sync = False
         # Start-up: only the head of the list is shown until the whole list is read.
         self._partial = False
@@ -223,9 +220,6 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
                 for message in self._first_screen_messages(first):
                     self.post_message(message)
             whole = first is not None and first.head.complete
-            if whole:
-                items = first.head.items  # type: ignore[union-attr]
-                self.post_message(FilterIndexReady(items, index_texts(items)))
             if first is not None:
                 # The big read competes for the GIL with the first paint: wait for it.
                 self._painted.wait(2.0)
@@ -237,15 +231,22 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
         for notice in notices:
             self.post_message(notice)
         if not notices and whole and items == first.head.items:  # type: ignore[union-attr]
+            items = first.head.items  # type: ignore[union-attr]
+            self.post_message(FilterIndexReady(items, read_index(self.session, items)))
             self._check_actions_log()  # the first screen was all of it, and it stands
             return
-        # Paint first; what the paint does not need follows in later messages.
+        # Paint first; what the paint does not need follows in later messages: the
+        # filter index last (FilterMixin: built here, once, not by the handler).
+        self._index_for = items
         self.post_message(ItemsLoaded(items, None))
         try:
             self.post_message(StatusLoaded(self.session.cache().sync_status()))
         except Exception as exc:  # noqa: BLE001
             self.post_message(CacheFailed(describe_error(exc)[0]))
-        self.post_message(FilterIndexReady(items, index_texts(items)))
+        try:
+            self.post_message(FilterIndexReady(items, read_index(self.session, items)))
+        except Exception as exc:  # noqa: BLE001
+            self.post_message(CacheFailed(describe_error(exc)[0]))
         self._check_actions_log()
 
     def _notice_messages(self, *, actions_log: bool) -> list[CacheNotice]:
@@ -278,6 +279,7 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
         """What paints ``first``, in order: notice, rows (and counts, status), detail."""
         out: list[Message] = [*self._notice_messages(actions_log=False)]
         if first.head.complete:
+            self._index_for = first.head.items  # load_items builds its index
             out.append(ItemsLoaded(first.head.items, first.head.status))
         else:
             out.append(HeadLoaded(first.head))
@@ -352,7 +354,7 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
             self._head_groups = None
             self._detail_shown_for = self.query_one(DetailPane).item
         self.items = message.items
-        self._texts = message.texts  # None until FilterIndexReady (built lazily if needed)
+        self._items_texts(message.items, message.texts)  # FilterMixin: the index
         status = self.query_one(StatusLine)
         status.loaded = True
         status.rfc_count = sum(1 for i in self.items if i.kind == "rfc" and not i.removed)
@@ -383,8 +385,7 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
 
     @on(FilterIndexReady)
     def _index_ready(self, message: FilterIndexReady) -> None:
-        if message.items is self.items:
-            self._texts = message.texts
+        self._filter_index_ready(message)
         # Start-up is over (the whole list and its filter index are in): the garbage
         # collector runs again, without rescanning any of that (rfctui.startup.end).
         startup.end()
@@ -464,63 +465,6 @@ class MainScreen(FeedbackMixin, QueueMixin, RememberMixin, ReviewMixin, BotActio
         )
 
     # -- filtering --------------------------------------------------------------------
-
-    def _apply_filter(self, *, announce: bool = False, first_match: bool = False) -> None:
-        query: Query = parse_query(self.query_text, login=self.login)
-        if self._texts is None and not query.empty:
-            self._texts = index_texts(self.items)  # typed before the worker built it
-        last = self._last_filter
-        if (
-            last is not None
-            and last[0] is self.items
-            and last[3] is not None
-            and narrows(query, last[1])
-        ):
-            # Typing on: only the last matches can match (a keystroke at 10,000 items).
-            shown, texts = filter_with_texts(last[2], query, last[3])
-        else:
-            shown, texts = filter_with_texts(self.items, query, self._texts)
-        self._last_filter = (self.items, query, shown, texts)
-        rfc_list = self.query_one(RfcList)
-        if not self.items:
-            empty = (
-                "Nothing cached yet: the first sync fills this list (r syncs now)."
-                if self.sync_enabled
-                else "The cache is empty."
-            )
-        elif query.problems:
-            empty = f"Nothing matches: {'; '.join(query.problems)} — escape clears it."
-        else:
-            empty = "Nothing matches the filter — escape clears it."
-        head = self._head_groups if query.empty else None
-        rfc_list.set_filtering(not query.empty)
-        rfc_list.set_items(
-            shown,
-            empty_message=empty,
-            announce=announce,
-            universe=self.items if announce and head is None else None,
-            totals=head[0] if head else None,
-            widths=head[1] if head else None,
-            first_match=first_match and not query.empty,  # typed: the first match
-        )
-        status = self.query_one(StatusLine)
-        status.shown = None if query.empty else len(shown)
-        problems = list(query.problems)
-        if self._partial and not query.empty:
-            problems.append("still reading the whole list")
-        status.hint = "; ".join(problems) or None
-        status.render_status()
-        if not shown:
-            note = "; ".join([f"filter: {clean(self.query_text)}", *query.problems])
-            self.query_one(DetailPane).show_message(
-                "No entries." if not self.items else "Nothing matches the filter.",
-                "" if not self.items else note,
-            )
-
-    @on(Input.Changed, "#filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.query_text = event.value
-        self._apply_filter(first_match=True)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """In the filter box "/" is a character, not the Filter key."""

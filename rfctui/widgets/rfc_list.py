@@ -271,7 +271,17 @@ class RfcList(ScrollView, can_focus=True):
         self._length = length
         # Width 0: rows are cut to the pane, never scrolled sideways; and a resize does
         # not change the virtual size (no second layout pass just after the first paint).
-        self.virtual_size = Size(0, length)
+        # No layout pass unless the scrollbar comes or goes (issue 13: it is the screen's).
+        height = self.container_size.height
+        if not height or self.show_vertical_scrollbar != (length > height):
+            self.virtual_size = Size(0, length)
+            return
+        self.set_reactive(RfcList.virtual_size, Size(0, length))
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.window_virtual_size = length
+            self.vertical_scrollbar.refresh()
+        if self.scroll_y > self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     @property
     def highlighted_row(self) -> Row | None:

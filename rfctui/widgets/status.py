@@ -90,4 +90,6 @@ class StatusLine(Static):
             parts.append(Content.styled(f"you: {one_line(self.login, 40)}", "$text-muted"))
         if self.error:
             parts.append(Content.styled(f"sync failed: {one_line(self.error, 160)}", "$error"))
-        self.update(Content(" · ").join(parts))
+        # One line, always (app.tcss): a new text never changes its size, so no layout
+        # pass (issue 13: that would lay out the whole screen on every filter keystroke).
+        self.update(Content(" · ").join(parts), layout=False)
