@@ -239,7 +239,7 @@ from rfctui.config import Config
 from rfctui import startup
 # As `rfctui` does (cli._ui): the first screen's read starts before Textual is imported.
 cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
-             quick_interval=0, full_interval=0)
+             state_dir=Path(cache_dir) / "state", quick_interval=0, full_interval=0)
 first = startup.begin(cfg)
 from rfctui.app import RfcApp
 from rfctui.screens.main import MainScreen
@@ -321,7 +321,8 @@ from rfctui.config import Config
 from rfctui.filtering import index_texts
 from rfctui.startup import read_first_screen
 from rfctui.widgets.rfc_list import build_rows
-cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir))
+cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
+             state_dir=Path(cache_dir) / "state")
 marks = {"import textual.app": t_textual, "import rfctui.app (beyond textual)": t_rfctui}
 t = time.perf_counter(); first = read_first_screen(cfg)
 assert first.cache is None  # the fast path
@@ -353,6 +354,8 @@ async def rfctui():
     from rfctui import startup
     from rfctui.config import Config
     cfg = Config(gitea_url="http://gitea.invalid", cache_dir=Path(cache_dir),
+                 # The filter typed here is remembered: never in the paint runs' state.
+                 state_dir=Path(cache_dir) / "state-keys",
                  quick_interval=0, full_interval=0)
     first = startup.begin(cfg)  # as `rfctui` starts (cli._ui)
     from rfctui.app import RfcApp

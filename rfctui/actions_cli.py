@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
@@ -48,31 +49,92 @@ class _Parser(argparse.ArgumentParser):
         raise _Usage(f"{self.prog}: {message}")
 
 
+_EXITS = (
+    "exit status: 0 done (the pull request's URL on stdout), 1 the action failed (kept in "
+    "the actions log: rfctui actions --retry ID), 2 bad input or refused before sending "
+    "(nothing sent or kept), 3 actions disabled (set RFCTUI_USER_TOKEN to your own token)."
+)
+
+
+def _sub(sub: Any, name: str, summary: str, examples: str, exits: str = _EXITS) -> _Parser:
+    """One subcommand: a one-line description, examples and the exit codes (§11: all of it
+    readable with no configuration)."""
+    return sub.add_parser(  # type: ignore[no-any-return]
+        name, help=summary, description=textwrap.fill(summary, 79),
+        epilog=f"examples:\n{examples}\n\n{textwrap.fill(exits, 79)}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
 def _parser() -> _Parser:
     p = _Parser(prog="rfctui", description="Act on RFCs through the bot.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    pp = sub.add_parser("propose", help="propose a new RFC idea (opens propose/<slug>)")
-    pp.add_argument("--slug", required=True, help="lowercase letters, digits and hyphens")
-    pp.add_argument("--title", required=True)
-    pp.add_argument("--body-file", metavar="F", help="markdown body; '-' reads stdin")
-    pp.add_argument("--tag", action="append", default=[], metavar="X")
-    pp.add_argument("--arbiter", action="append", default=[], metavar="LOGIN")
-    pe = sub.add_parser("edit", help="replace an entry's body (opens edit/<slug>/<n>)")
-    pe.add_argument("slug", help="the entry (rfcs/<slug>.md)")
-    pe.add_argument("--body-file", metavar="F", required=True, help="'-' reads stdin")
-    pc = sub.add_parser("claim", help="add yourself to an entry's owners (opens claim/<slug>)")
-    pc.add_argument("slug", help="the entry (rfcs/<slug>.md)")
-    pm = sub.add_parser("metadata", help="change front matter (opens metadata/<slug>)")
-    pm.add_argument("slug", help="the entry (rfcs/<slug>.md)")
+    pp = _sub(sub, "propose",
+              "Propose a new RFC idea: the bot opens propose/<slug> with rfcs/<slug>.md "
+              "(state idea, proposed by you).",
+              "  rfctui propose --slug typed-config --title 'Typed configuration' \\\n"
+              "      --body-file idea.md --tag config --arbiter grace\n"
+              "  echo 'Why we need it' | rfctui propose --slug x --title X --body-file -")
+    pp.add_argument("--slug", required=True,
+                    help="the entry's name: lowercase letters, digits and inner hyphens, "
+                    "1-64 characters (e.g. typed-config)")
+    pp.add_argument("--title", required=True, help="one line, e.g. 'Typed configuration'")
+    pp.add_argument("--body-file", metavar="F",
+                    help="the markdown body from file F; '-' reads stdin (default: empty)")
+    pp.add_argument("--tag", action="append", default=[], metavar="X",
+                    help="a tag, repeatable: --tag config --tag dx")
+    pp.add_argument("--arbiter", action="append", default=[], metavar="LOGIN",
+                    help="a Gitea login who decides, repeatable: --arbiter grace")
+    pe = _sub(sub, "edit",
+              "Replace an entry's body: the bot opens edit/<slug>/<n> (front matter "
+              "unchanged).",
+              "  rfctui edit typed-config --body-file new-body.md\n"
+              "  $EDITOR body.md && rfctui edit typed-config --body-file - < body.md")
+    pe.add_argument("slug", help="the entry (rfcs/<slug>.md), e.g. typed-config")
+    pe.add_argument("--body-file", metavar="F", required=True,
+                    help="the new markdown body from file F; '-' reads stdin")
+    pc = _sub(sub, "claim",
+              "Add yourself to an entry's owners: the bot opens claim/<slug>.",
+              "  rfctui claim typed-config")
+    pc.add_argument("slug", help="the entry (rfcs/<slug>.md), e.g. typed-config")
+    pm = _sub(sub, "metadata",
+              "Change an entry's front matter: the bot opens metadata/<slug> (keys rfctui "
+              "does not know are kept).",
+              "  rfctui metadata typed-config --set state=parked\n"
+              "  rfctui metadata typed-config --set tags=config,dx --set owners=")
+    pm.add_argument("slug", help="the entry (rfcs/<slug>.md), e.g. typed-config")
     pm.add_argument(
         "--set", action="append", required=True, metavar="KEY=VALUE", dest="sets",
-        help="e.g. state=parked, tags=a,b (lists are comma-separated; empty = null/[])",
+        help="repeatable; lists are comma-separated (tags=a,b), an empty value is "
+        "null or [] (owners=), state is one of idea, graduated, parked, declined, "
+        "superseded, withdrawn",
     )
-    pa = sub.add_parser("actions", help="list pending/failed actions; retry or discard one")
+    pa = _sub(sub, "actions",
+              "List the actions not yet done (pending or failed); retry or discard one.",
+              "  rfctui actions\n  rfctui actions --retry 3\n  rfctui actions --discard 3",
+              "exit status: 0 listed, retried or discarded (retrying an action already done "
+              "prints its URL), 1 the retry failed or no such action, 2 bad usage, "
+              "3 actions disabled.")
     g = pa.add_mutually_exclusive_group()
-    g.add_argument("--retry", type=int, metavar="ID")
-    g.add_argument("--discard", type=int, metavar="ID")
+    g.add_argument("--retry", type=int, metavar="ID",
+                   help="send action ID again (never a second pull request)")
+    g.add_argument("--discard", type=int, metavar="ID",
+                   help="stop offering action ID (it stays in the log for audit)")
     return p
+
+
+def preparse(argv: Sequence[str], err: TextIO) -> int | None:
+    """Check the arguments before any configuration is read: ``--help`` and a usage
+    error need no server (§11). None: go on; else the exit status (help shown, or the
+    error said in one line)."""
+    try:
+        _parser().parse_args(list(argv))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    except _Usage as exc:
+        emit(shorten(exc, LINE), file=err)
+        return EXIT_USAGE
+    return None
 
 
 def _read_body(spec: str | None, stdin: TextIO) -> str:
@@ -129,6 +191,15 @@ def _list_actions(log: ActionsLog | None, out: TextIO) -> int:
     return 0
 
 
+def _already_done(session: Session, action_id: int) -> str | None:
+    """The URL (or ``PR #N``) of an action that is already done, else None."""
+    log = session.actions_log()
+    row = log.get(action_id) if log is not None else None
+    if row is None or row.status != "done":
+        return None
+    return row.pr_url or (f"PR #{row.pr_number}" if row.pr_number is not None else "done")
+
+
 def _discard(session: Session, action_id: int, out: TextIO, err: TextIO) -> int:
     log = session.actions_log()
     row = log.get(action_id) if log is not None else None
@@ -174,6 +245,11 @@ def main(
             elif args.discard is not None:
                 return _discard(session, args.discard, out, err)
             elif args.retry is not None:
+                done = _already_done(session, args.retry)
+                if done is not None:  # nothing to send: say where it went (exit 0)
+                    emit(f"rfctui: action #{args.retry} is already done", file=err)
+                    emit(done, file=out)
+                    return 0
                 result = asyncio.run(session.retry(args.retry))
             else:
                 log = session.actions_log()

@@ -29,6 +29,7 @@ from textual.screen import Screen
 
 from rfctui.config import Config
 from rfctui.screens.main import MainScreen
+from rfctui.screens.remember import Memory
 from rfctui.session import Session
 from rfctui.startup import FirstScreen, start_first_screen
 from rfctui.text import one_line
@@ -72,6 +73,23 @@ class RfcApp(App[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="ctrl-quit"),
     ]
+    # Issue 14 §4: a toast goes after 3 s (Textual's default is 5); an error stays 8 s
+    # unless its caller says otherwise. Where toasts sit: app.tcss (ToastRack).
+    NOTIFICATION_TIMEOUT: ClassVar[float] = 3.0
+    ERROR_TIMEOUT: ClassVar[float] = 8.0
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: Any = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        if timeout is None and severity == "error":
+            timeout = self.ERROR_TIMEOUT
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def __init__(
         self,
@@ -102,7 +120,10 @@ class RfcApp(App[None]):
         self.session = session
         self.notice = notice
         self.sync = sync
-        self.theme = "textual-dark"
+        # What the UI remembers (theme, folds, filter, order; issue 14 §3): two tiny
+        # JSON reads, so the first frame already looks as the person left it.
+        self.memory = Memory.read(session)
+        self.theme = self.memory.initial_theme(self.available_themes)
         if first_screen is None and preload:
             first_screen = start_first_screen(session, cache=session.cache_if_open)
         self._first_screen = first_screen
@@ -193,6 +214,13 @@ class RfcApp(App[None]):
     def on_mount(self) -> None:
         if self.notice:
             self.notify(self.notice, markup=False, timeout=10)
+        for line in self.memory.notices:  # a damaged UI state file, an unknown theme
+            self.notify(line, severity="warning", markup=False, timeout=10)
+        self.memory.notices.clear()
+
+    def watch_theme(self, theme: str) -> None:
+        """The person picked a theme (ctrl+p, Theme): remembered for next time."""
+        self.memory.theme_changed(self, theme)
 
 
 def run_app(

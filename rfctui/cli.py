@@ -35,8 +35,10 @@ if TYPE_CHECKING:
 
 __all__ = ["SUBCOMMANDS", "main"]
 
-SUBCOMMANDS = ("propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff",
-               "digest", "comment")
+SUBCOMMANDS = (
+    "propose", "edit", "claim", "metadata", "actions", "queue", "log", "diff", "digest",
+    "comment", "doctor",
+)
 _VALUE_FLAGS = ("--gitea-url", "--org", "--repo", "--config", "--export")
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 
@@ -62,6 +64,7 @@ def _parser() -> _Parser:
             "The week's proposal minutes: rfctui digest [--since 7d] [--format md|json].  "
             "Comment on a PR: "
             "rfctui comment PR_NUMBER --body-file F|-.  "
+            "What is wrong with the set-up: rfctui doctor [--json].  "
             "Configuration: a TOML file (--config, "
             "RFCTUI_CONFIG), RFCTUI_* environment variables, then these flags.  "
             "RFCTUI_DEBUG=1 shows tracebacks."
@@ -168,13 +171,16 @@ def _main(argv: list[str], out: TextIO, err: TextIO, extra_flags: dict[str, Any]
         raise _Usage("--full only goes with --sync")
     if sub is not None and sub[0] in READ_COMMANDS:
         return _read_command(sub[0], args, sub[1:], out, err, extra_flags)
-    config = _load_config(args, extra_flags)
     if sub is not None:
         if args.resync or args.sync or args.export:
             raise _Usage(f"{sub[0]} cannot be combined with --resync, --sync or --export")
         from rfctui import actions_cli
 
-        return actions_cli.main(sub, config)
+        early = actions_cli.preparse(sub, err)  # --help needs no configuration (§11)
+        if early is not None:
+            return early
+        return actions_cli.main(sub, _load_config(args, extra_flags))
+    config = _load_config(args, extra_flags)
     if args.export:
         return _export(config, out, err)
     if args.resync:
@@ -195,6 +201,7 @@ READ_COMMANDS: dict[str, Callable[[], Any]] = {
     "digest": lambda: importlib.import_module("rfctui.digest_cli"),
     # not a read, but the same shape: --help and the arguments before any configuration
     "comment": lambda: importlib.import_module("rfctui.comment_cli"),
+    "doctor": lambda: importlib.import_module("rfctui.doctor_cli"),
 }
 
 
@@ -217,7 +224,14 @@ def _read_command(
         return int(exc.code or 0)
     except command.Usage as exc:
         raise _Usage(str(exc)) from None
-    config = _load_config(args, extra)
+    from rfctui.config import ConfigError
+
+    try:
+        config = _load_config(args, extra)
+    except ConfigError as exc:
+        if not hasattr(command, "main_unconfigured"):  # doctor reports it as a check
+            raise
+        return int(command.main_unconfigured(argv, str(exc), out, err))
     try:
         return int(command.main(argv, config, out, err))
     except command.Usage as exc:
@@ -265,11 +279,16 @@ def _export(config: Config, out: TextIO, err: TextIO) -> int:
     session = _session(config)
     try:
         cache = session.cache()
-        for notice in session.take_notices():  # nothing is rebuilt here: no network
+        notices = session.take_notices()
+        for notice in notices:  # nothing is rebuilt here: no network
             emit(f"rfctui: {notice.text}; it is empty until `rfctui --resync`", file=err)
         data = cache.export()
+        if not notices and cache.never_filled():  # exit 0, the empty export: say why
+            emit(f"rfctui: nothing cached yet for {config.org}/{config.meta_repo} at "
+                 f"{config.gitea_url or 'the demo'}: run `rfctui --sync` first; the export "
+                 "is empty", file=err)
     finally:
-        session.close()
+        session.close()  # a cache this created (none existed) is not left behind
     try:
         emit_json(data, file=out)
     except BrokenPipeError:

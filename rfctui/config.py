@@ -47,7 +47,7 @@ TOKEN_COMMAND_TIMEOUT = 10.0
 FILE_KEYS: tuple[str, ...] = (
     "gitea_url", "org", "meta_repo", "bot_user", "bot_token", "user_token",
     "bot_token_command", "user_token_command", "quick_interval", "full_interval",
-    "stale_days", "cache_dir", "data_dir", "stale", "queue", "views",
+    "stale_days", "cache_dir", "data_dir", "state_dir", "theme", "stale", "queue", "views",
 )
 # The tables `rfctui.teamfile` reads (same format as the team's .rfctui.toml): file only.
 QUEUE_TABLES: tuple[str, ...] = ("stale", "queue", "views")
@@ -62,6 +62,7 @@ ENV_VARS: dict[str, str] = {
     "RFCTUI_USER_TOKEN_COMMAND": "user_token_command",
     "RFCTUI_CACHE_DIR": "cache_dir",
     "RFCTUI_DATA_DIR": "data_dir",
+    "RFCTUI_STATE_DIR": "state_dir",
 }
 _TOKEN_KEYS = ("bot_token", "user_token")
 _FLAG_ONLY = ("demo", "config", "transport")
@@ -89,6 +90,13 @@ class Config:
     user_token: Secret | None = None
     cache_dir: Path = field(default_factory=lambda: Path(platformdirs.user_cache_dir(APP_NAME)))
     data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir(APP_NAME)))
+    # What the UI remembers (theme, folded groups, filter, order: issue 14 §3) lives in
+    # the platform's state directory: yours, kept by ``--resync``, never in the cache.
+    state_dir: Path = field(
+        default_factory=lambda: Path(platformdirs.user_state_dir(APP_NAME))
+    )
+    # The theme when none is remembered (a Textual theme name; the UI checks it).
+    theme: str | None = None
     quick_interval: float = 30
     full_interval: float = 600
     stale_days: int = 60
@@ -299,6 +307,10 @@ def _str(key: str, value: Any, default: str) -> str:
     return value.strip()
 
 
+def _optional_str(key: str, value: Any) -> str | None:
+    return None if value is None else _str(key, value, "")
+
+
 def _name(key: str, value: Any, default: str) -> str:
     """An org, repo or login: Gitea's charset, so it is safe inside an API path."""
     text = _str(key, value, default)
@@ -415,6 +427,8 @@ def load_config(
         user_token=_pick_token(layers, "user_token"),
         cache_dir=_dir("cache_dir", _pick(layers, "cache_dir"), defaults.cache_dir),
         data_dir=_dir("data_dir", _pick(layers, "data_dir"), defaults.data_dir),
+        state_dir=_dir("state_dir", _pick(layers, "state_dir"), defaults.state_dir),
+        theme=_optional_str("theme", _pick(layers, "theme")),
         quick_interval=_number("quick_interval", _pick(layers, "quick_interval"), 30),
         full_interval=_number("full_interval", _pick(layers, "full_interval"), 600),
         stale_days=_number("stale_days", _pick(layers, "stale_days"), 60, integer=True),

@@ -16,11 +16,13 @@ from pathlib import Path
 from rfctui.config import Config, Secret
 from rfctui.private import private_dir
 
-__all__ = ["DEMO_USER", "start_demo", "stop_demo"]
+__all__ = ["DEMO_HISTORY_DAYS", "DEMO_USER", "start_demo", "stop_demo"]
 
 # Who the demo says you are: a sandbox user with read access (DESIGN.md names).
 DEMO_USER = ("ada", "ada-token")
 BOT = ("rfc-bot", "bot-token")
+# How far back the demo's sample history reaches (the entries' ages spread over it).
+DEMO_HISTORY_DAYS = 300
 
 _stack: contextlib.ExitStack | None = None
 
@@ -38,7 +40,8 @@ def start_demo(*, quick_interval: float = 30, full_interval: float = 600) -> Con
     stack = contextlib.ExitStack()
     stack.callback(shutil.rmtree, root, True)
     try:
-        sandbox = build_sample_sandbox()
+        # Back-dated history (issue 14 §5): ages, time in state and stale markers show.
+        sandbox = build_sample_sandbox(backdate_days=DEMO_HISTORY_DAYS)
         base_url = stack.enter_context(sandbox.serve(host="127.0.0.1", port=0))
     except BaseException:
         stack.close()
@@ -56,6 +59,7 @@ def start_demo(*, quick_interval: float = 30, full_interval: float = 600) -> Con
         user_token=Secret(DEMO_USER[1]),
         cache_dir=root / "cache",
         data_dir=root / "data",
+        state_dir=root / "state",  # the UI's remembered state goes with the demo too
         quick_interval=quick_interval,
         full_interval=full_interval,
         demo=True,

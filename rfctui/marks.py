@@ -13,8 +13,12 @@ directories, `rfctui.private.write_private`):
   activity when it was snoozed; ``at`` is when, for people reading the file);
 - ``seen.json`` — ``{"schema": 1, "seen": {slug: time}}``: when you last opened an
   entry's detail (the queue's and the list's "new since last seen");
-- ``ui.json`` — ``{"schema": 1, "ui": {...}}``: theme, folded groups, last filter, sort
-  key, group-by… whatever the UI keeps; any JSON object.
+- ``ui.json`` — ``{"schema": 1, "ui": {...}}``: folded groups, last filter, sort key,
+  group-by… whatever the UI keeps; any JSON object. It lives in the platform's *state*
+  directory (``<state dir>/<target key>/ui.json``, `Config.state_dir`; issue 14 §3),
+  not beside the other marks: it is how the screen looked, not what you did. A
+  ``ui.json`` left in the marks directory by an older rfctui is moved there once (read,
+  written anew, removed) the first time the UI state is read or written.
 
 Times are RFC 3339 UTC text. A file that is not what we wrote (bad JSON, wrong shape,
 unreadable) is ignored with a one-line notice (`take_notices`), never a crash; the next
@@ -24,6 +28,7 @@ the file's stat, so a second process (``rfctui queue`` beside the UI) is seen to
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -39,7 +44,7 @@ from rfctui.private import write_private
 if TYPE_CHECKING:
     from rfctui.config import Config
 
-__all__ = ["MARKS_SCHEMA", "Marks", "marks_dir"]
+__all__ = ["MARKS_SCHEMA", "Marks", "marks_dir", "ui_state_dir"]
 
 MARKS_SCHEMA: Final = 1
 SNOOZES: Final = "snoozes.json"
@@ -51,6 +56,11 @@ _MAX_FILE: Final = 8 * 1024 * 1024  # bigger than any file of ours: not ours, ig
 def marks_dir(config: Config) -> Path:
     """Where one target's marks live: ``<data dir>/marks/<target key>/``."""
     return Path(config.data_dir) / "marks" / config.target_key
+
+
+def ui_state_dir(config: Config) -> Path:
+    """Where one target's UI state lives: ``<state dir>/<target key>/`` (issue 14 §3)."""
+    return Path(config.state_dir) / config.target_key
 
 
 def _stamp(dt: datetime) -> str:
@@ -75,15 +85,22 @@ class _Damaged(ValueError):
 class Marks:
     """The personal marks of one target (module docstring).
 
-    ``where`` is a `Config` (the marks directory is derived from it) or a directory.
+    ``where`` is a `Config` (the marks directory is derived from it, the UI state's
+    from its state directory) or a directory (every file in it, ``ui.json`` too).
     Nothing touches the disk until a mark is read or written.
     """
 
     def __init__(self, where: Config | str | os.PathLike[str]) -> None:
+        # Where ui.json was kept before issue 14 (None: nowhere else to look).
+        self._legacy_ui: Path | None = None
         if isinstance(where, str | os.PathLike):
             self.directory = Path(where)
+            self.ui_directory = self.directory
         else:
             self.directory = marks_dir(where)
+            self.ui_directory = ui_state_dir(where)
+            if self.ui_directory != self.directory:
+                self._legacy_ui = self.directory / UI
         self._lock = threading.RLock()
         # file name -> (stat signature, decoded body) of the last read
         self._memo: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
@@ -97,7 +114,7 @@ class Marks:
 
     def _load(self, name: str, field: str, kind: type) -> Any:
         """The ``field`` of file ``name`` (a fresh copy), or an empty ``kind``."""
-        path = self.directory / name
+        path = self._path(name)
         with self._lock:
             try:
                 st = path.stat()
@@ -123,6 +140,9 @@ class Marks:
             value = memo[1].get(field, kind())
             return json.loads(json.dumps(value))  # callers may change their copy
 
+    def _path(self, name: str) -> Path:
+        return (self.ui_directory if name == UI else self.directory) / name
+
     @staticmethod
     def _decode(path: Path, size: int) -> dict[str, Any]:
         if size > _MAX_FILE:
@@ -145,14 +165,14 @@ class Marks:
             return
         self._told.add((name, sig))
         self._notices.append(
-            f"{self.directory / name} {why}; ignored (the next change replaces it)"
+            f"{self._path(name)} {why}; ignored (the next change replaces it)"
         )
 
     def _store(self, name: str, field: str, value: Any) -> None:
         data = {"schema": MARKS_SCHEMA, field: value}
         raw = (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
         with self._lock:
-            write_private(self.directory / name, raw)
+            write_private(self._path(name), raw)
             self._memo.pop(name, None)
 
     def take_notices(self) -> list[str]:
@@ -232,16 +252,37 @@ class Marks:
 
     # ------------------------------------------------------------ UI state
 
+    def _migrate_ui(self) -> None:
+        """Move an older rfctui's ``ui.json`` from the marks directory to the state
+        directory, once: read it, write it anew (private), remove the old one. A
+        damaged old file is left where it is (and never read again)."""
+        legacy, self._legacy_ui = self._legacy_ui, None
+        if legacy is None or self._path(UI).exists():
+            return
+        try:
+            st = legacy.stat()
+            body = self._decode(legacy, st.st_size)
+        except (OSError, _Damaged):
+            return
+        raw = (json.dumps(body, ensure_ascii=False, indent=1, sort_keys=True) + "\n").encode()
+        write_private(self._path(UI), raw)
+        with contextlib.suppress(OSError):
+            legacy.unlink()
+
     def ui_state(self) -> dict[str, Any]:
         """The UI's remembered state (a copy; empty when none)."""
-        state: dict[str, Any] = self._load(UI, "ui", dict)
+        with self._lock:
+            if self._legacy_ui is not None:
+                with contextlib.suppress(OSError):
+                    self._migrate_ui()
+            state: dict[str, Any] = self._load(UI, "ui", dict)
         return state
 
     def save_ui_state(self, changes: Mapping[str, Any]) -> None:
         """Merge ``changes`` into the UI state: their keys replace the kept ones, a
         None value forgets its key, other keys are kept. Values must be JSON."""
         with self._lock:
-            state = self._load(UI, "ui", dict)
+            state = self.ui_state()
             for key, value in changes.items():
                 if value is None:
                     state.pop(str(key), None)

@@ -24,6 +24,7 @@ __all__ = [
     "ActionRowsLoaded",
     "BotActionDone",
     "BotActionFailed",
+    "BotChecked",
     "BotReselect",
     "CacheChecked",
     "CacheFailed",
@@ -38,6 +39,7 @@ __all__ = [
     "RetryFinished",
     "StatusLoaded",
     "SyncFinished",
+    "SyncProgress",
     "SyncStarted",
     "UserIdentified",
 ]
@@ -270,3 +272,21 @@ class ChangeLoaded(Message, bubble=False):
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     rows: list[Any] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class SyncProgress(Message, bubble=False):
+    """A sweep's progress, ``done`` of ``total`` in ``phase`` (at most ~10 a second;
+    issue 14 §4: the status line counts like ``--resync`` does)."""
+
+    phase: str
+    done: int
+    total: int
+
+
+@dataclass(eq=False)
+class BotChecked(Message, bubble=False):
+    """The bot-token part of ``rfctui doctor``, run once at start (issue 14 §1):
+    ``problem`` is why actions would fail (one line with the fix), None when they can."""
+
+    problem: str | None

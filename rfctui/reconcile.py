@@ -306,6 +306,7 @@ class Reconciler:
             result.error = one_line(str(exc), limit=500) or type(exc).__name__
             if isinstance(exc, GiteaNotFound):  # the repository itself (PR/entry 404s
                 # are handled where they happen); Gitea says 404 for "no access" too
+                result.not_found = exc.url  # the session tells a wrong URL path apart
                 result.error += (
                     f" — check RFCTUI_ORG / RFCTUI_META_REPO ({self.owner}/{self.repo}) "
                     "and that your token can read the repository"

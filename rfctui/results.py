@@ -39,6 +39,9 @@ class SweepResult:
     offline: bool = False  # Gitea unreachable or timed out
     entries_fetched: int = 0
     pulls_fetched: int = 0
+    # The URL that answered 404 for the repository itself (a wrong org/repo, or a
+    # wrong path in the Gitea URL: `Session.sweep` tells them apart, issue 14 §2).
+    not_found: str | None = None
 
     @classmethod
     def failed(cls, kind: str, error: str, *, offline: bool = False) -> SweepResult:

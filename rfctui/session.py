@@ -176,12 +176,18 @@ class Session:
             return notices
 
     def close(self) -> None:
-        """Close the cache and the actions log (a later call opens them again)."""
+        """Close the cache and the actions log (a later call opens them again).
+
+        A cache this session created that nothing was ever written to (every sweep
+        failed: a target that never answered) is removed, not left behind empty
+        (issue 14 §3; `Cache.close_or_discard`)."""
         with self._lock:
-            for handle in (self._cache, self._actions):
-                if handle is not None:
-                    with contextlib.suppress(Exception):
-                        handle.close()
+            if self._cache is not None:
+                with contextlib.suppress(Exception):
+                    self._cache.close_or_discard()
+            if self._actions is not None:
+                with contextlib.suppress(Exception):
+                    self._actions.close()
             self._cache = self._actions = None
 
     # ------------------------------------------------------------------ reading Gitea
@@ -212,13 +218,43 @@ class Session:
             async with self.reader_client() as client:
                 rec = self.reconciler(client, progress=progress)
                 if kind == "quick":
-                    return await rec.quick_sweep()
-                if kind == "full":
-                    return await rec.full_sweep()
-                return await rec.resync()
+                    result = await rec.quick_sweep()
+                elif kind == "full":
+                    result = await rec.full_sweep()
+                else:
+                    result = await rec.resync()
         except Exception as exc:  # noqa: BLE001 - one line for the status line / stderr
             text, offline = describe_error(exc)
             return SweepResult.failed(kind, text, offline=offline)
+        if not result.ok and result.not_found:
+            await self._explain_not_found(result)
+        return result
+
+    async def _explain_not_found(self, result: SweepResult) -> None:
+        """The repository answered 404. A wrong path in the Gitea URL
+        (``https://host/foo``) looks just like a missing org/repo; the doctor's server
+        check tells them apart (issue 14 §2: two ``/version`` requests, only after a
+        failed sweep). The better line replaces the error and the cache's record of it."""
+        from rfctui.doctor import explain_not_found
+
+        try:
+            better = await explain_not_found(self.config, str(result.not_found),
+                                             transport=self.transport)
+        except Exception:  # noqa: BLE001 - the reconciler's wording stands
+            return
+        if better is None:
+            return
+        result.error = better = one_line(better, 500)
+        cache = self._cache
+        if cache is None:
+            return
+
+        def record() -> None:
+            with cache.write():
+                cache.set_state({"last_error": better, f"{result.kind}_error": better})
+
+        with contextlib.suppress(Exception):
+            await asyncio.to_thread(record)
 
     async def backfill_history(
         self,

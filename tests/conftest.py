@@ -67,3 +67,12 @@ def idea_entry(slug: str, title: str, body: str = "Body.") -> bytes:
         f"---\nslug: {slug}\ntitle: {title}\nstate: idea\nproposed_by: ada\n"
         f"owners: [ada]\narbiters: [grace]\ntags: [t]\n---\n{body}\n"
     ).encode()
+
+
+@pytest.fixture(autouse=True)
+def _private_state_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A `Config` without ``state_dir`` (issue 14 §3: the UI's remembered state) never
+    writes into the real ``~/.local/state``: ``XDG_STATE_HOME`` points at a temp dir."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state-home")))

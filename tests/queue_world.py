@@ -105,6 +105,7 @@ def config_for(sb: Sandbox, root: Path, login: str | None, **over: Any) -> Confi
         "bot_token": Secret("bot-token"),
         "user_token": Secret(f"{login}-token") if login else None,
         "cache_dir": root / "cache", "data_dir": root / f"data-{login or 'none'}",
+        "state_dir": root / f"state-{login or 'none'}",
         "transport": sb.transport,
     }
     return Config(**(fields | over))

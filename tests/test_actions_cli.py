@@ -121,6 +121,10 @@ def test_failed_action_is_listed_retried_and_discarded(
     assert retried.returncode == 0, retried.stderr
     assert retried.stdout == f"{base}/rfcs/meta/pulls/{_pr(sb, 'claim/typed-config').number}\n"
     assert "no pending or failed actions" in rfctui(env, "actions").stdout
+    # retrying it again: nothing to send, its URL again, exit 0 (issue 14 §4)
+    again = rfctui(env, "actions", "--retry", "1")
+    assert (again.returncode, again.stdout) == (0, retried.stdout), again.stderr
+    assert "already done" in again.stderr
     # an entry Gitea does not have: nothing to retry, so no retry is offered
     missing = rfctui(env, "claim", "never-there")
     assert missing.returncode == 1
@@ -326,3 +330,36 @@ def test_a_second_metadata_change_says_it_was_added_to_the_open_pr(
     lines = pr.body.splitlines()
     assert "- `state`: idea → parked" in lines and "- `tags`: [config] → [config, dx]" in lines
     assert lines[-1] == "On-behalf-of: Ada Lovelace <ada>"
+
+
+@pytest.mark.parametrize(
+    "command", ["propose", "edit", "claim", "metadata", "actions", "comment", "queue",
+                "diff", "log", "digest", "doctor"])
+def test_every_help_works_with_no_configuration(tmp_path: Path, command: str) -> None:
+    """``rfctui X --help`` on a fresh machine: no config file, no RFCTUI_* (§11); a
+    description, every option explained and the exit codes (issue 14 §1)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")} | {
+        "HOME": str(tmp_path), "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }
+    proc = rfctui(env, command, "--help")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    out = proc.stdout
+    assert out.startswith(f"usage: rfctui {command}")
+    assert "exit status" in out
+    assert "no Gitea server configured" not in out
+    for line in out.splitlines():  # every option has its explanation
+        stripped = line.strip()
+        if stripped.startswith("--") and "  " not in stripped:
+            nxt = out.splitlines()[out.splitlines().index(line) + 1].strip()
+            assert nxt and not nxt.startswith("-"), (command, line)
+
+
+def test_a_usage_error_needs_no_configuration(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")} | {
+        "HOME": str(tmp_path), "PYTHONPATH": os.pathsep.join(sys.path)}
+    proc = rfctui(env, "metadata", "typed-config")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "rfctui metadata: the following arguments are required: --set")

@@ -126,8 +126,9 @@ def test_failed_comment_is_kept_and_retried_once(
     assert retried.returncode == 0, retried.stderr
     [posted] = sb.comments[number]
     assert retried.stdout.strip().endswith(f"#issuecomment-{posted.id}")
-    again = rfctui(env, "actions", "--retry", "1")
-    assert again.returncode == 1 and "already done" in _one_error_line(again)
+    again = rfctui(env, "actions", "--retry", "1")  # done: its URL again, exit 0, no post
+    assert (again.returncode, again.stdout) == (0, retried.stdout)
+    assert "already done" in again.stderr
     assert len(sb.comments[number]) == 1
 
 

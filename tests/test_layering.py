@@ -170,7 +170,8 @@ class Row:
 
 
 # Rows are listed bottom-up: a row names only rows above it in this list.
-LEAVES = ("text", "entry", "trailer", "private", "logins", "results", "rows", "secret")
+LEAVES = ("text", "entry", "trailer", "private", "logins", "results", "rows", "secret",
+          "editor")  # editor: ctrl+o's choice of editor (issue 14 §4)
 TABLE: dict[str, Row] = {
     "root": Row(("rfctui",)),
     **{leaf: Row((f"rfctui.{leaf}",)) for leaf in LEAVES},
@@ -210,10 +211,13 @@ TABLE: dict[str, Row] = {
     "bot": Row(("rfctui.bot.*",),
                ("entry", "gitea", "text", "trailer", "results", "logins", "rows",
                 "private")),
+    # What is wrong with the set-up (issue 14 §2): reads, never writes. The session
+    # asks it why a sweep's repository answered 404 (a wrong URL path, issue 14 §2).
+    "doctor": Row(("rfctui.doctor",), ("config", "gitea", "db", "drafts", "logins", "text")),
     "session": Row(("rfctui.session",),
                    ("config", "db", "gitea", "reconcile", "bot", "results", "logins",
                     "text", "marks", "triage", "history", "timeline", "changes", "digest",
-                    "xrefs", "trailer")),
+                    "xrefs", "trailer", "doctor")),
     "startup": Row(("rfctui.startup",), ("config", "rows", "db", "session")),
     # The in-process stand-in Gitea imports nothing of rfctui; only the demo uses it.
     "sandbox": Row(("rfctui.sandbox.*",)),
@@ -229,9 +233,10 @@ TABLE |= {
     # The command line goes through the session; it names only the error types of the
     # layers below it, and starts the UI (rfctui.app).
     "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli",
-                "rfctui.log_cli", "rfctui.digest_cli", "rfctui.comment_cli"),
+                "rfctui.log_cli", "rfctui.digest_cli", "rfctui.comment_cli",
+                "rfctui.doctor_cli"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
-                "triage", "attention", "changes", "digest", "timeline",
+                "triage", "attention", "changes", "digest", "timeline", "doctor",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
     "main": Row(("rfctui.__main__",), ("cli",)),
 }

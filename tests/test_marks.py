@@ -24,7 +24,8 @@ def mode(p: Path) -> int:
 
 def test_marks_are_private_files_per_target(tmp_path: Path) -> None:
     cfg = Config(gitea_url="https://g.example:3000", org="o", meta_repo="m",
-                 data_dir=tmp_path / "data", cache_dir=tmp_path / "cache")
+                 data_dir=tmp_path / "data", cache_dir=tmp_path / "cache",
+                 state_dir=tmp_path / "state")
     marks = Marks(cfg)
     assert marks.directory == marks_dir(cfg) == tmp_path / "data" / "marks" / cfg.target_key
     assert not marks.directory.exists()  # nothing is written until a mark is
@@ -32,11 +33,17 @@ def test_marks_are_private_files_per_target(tmp_path: Path) -> None:
     marks.snooze(Snooze("stale:x", WHEN), now=WHEN)
     marks.mark_seen("x", WHEN)
     marks.save_ui_state({"theme": "dark"})
-    for name in ("snoozes.json", "seen.json", "ui.json"):
+    for name in ("snoozes.json", "seen.json"):
         assert mode(marks.directory / name) == 0o600
-    for d in (marks.directory, marks.directory.parent, tmp_path / "data"):
+    # The UI state lives in the state directory (issue 14 §3), per target too.
+    assert marks.ui_directory == tmp_path / "state" / cfg.target_key
+    assert mode(marks.ui_directory / "ui.json") == 0o600
+    assert not (marks.directory / "ui.json").exists()
+    for d in (marks.directory, marks.directory.parent, tmp_path / "data",
+              marks.ui_directory, tmp_path / "state"):
         assert mode(d) == 0o700
-    other = Marks(Config(gitea_url="https://other.example", data_dir=tmp_path / "data"))
+    other = Marks(Config(gitea_url="https://other.example", data_dir=tmp_path / "data",
+                         state_dir=tmp_path / "state"))
     assert other.snoozes() == []  # another server's marks are its own
 
 
@@ -123,7 +130,7 @@ def test_marks_survive_a_resync_and_a_damaged_one_is_told_by_the_session(
     s.marks.snooze(item)
     s.marks.mark_seen("q-parked", world.clock.now)
     s.marks.save_ui_state({"group_by": "tag"})
-    files = sorted(s.marks.directory.iterdir())
+    files = [*sorted(s.marks.directory.iterdir()), s.marks.ui_directory / "ui.json"]
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in files}
     assert asyncio.run(s.sweep("resync")).ok
     s.close()
@@ -137,3 +144,32 @@ def test_marks_survive_a_resync_and_a_damaged_one_is_told_by_the_session(
     notices = [n.text for n in s.take_notices()]
     s.close()
     assert len(notices) == 1 and "seen.json" in notices[0]
+
+
+def test_an_older_ui_json_moves_to_the_state_directory_once(tmp_path: Path) -> None:
+    """Before issue 14 the UI state sat with the marks (data directory): it is read
+    there once, written to the state directory (private) and the old file removed."""
+    cfg = Config(gitea_url="https://g.example", data_dir=tmp_path / "data",
+                 state_dir=tmp_path / "state")
+    old = marks_dir(cfg) / "ui.json"
+    old.parent.mkdir(parents=True)
+    old.write_text('{"schema": 1, "ui": {"sort": "name", "group_by": "tag"}}')
+    marks = Marks(cfg)
+    assert marks.ui_state() == {"sort": "name", "group_by": "tag"}
+    new = marks.ui_directory / "ui.json"
+    assert not old.exists() and mode(new) == 0o600 and mode(new.parent) == 0o700
+    # Once: an old file appearing again later is not read over the new one.
+    old.write_text('{"schema": 1, "ui": {"sort": "activity"}}')
+    marks.save_ui_state({"filter": "tag:dx"})
+    assert Marks(cfg).ui_state() == {"sort": "name", "group_by": "tag", "filter": "tag:dx"}
+
+
+def test_a_damaged_older_ui_json_is_left_alone(tmp_path: Path) -> None:
+    cfg = Config(gitea_url="https://g.example", data_dir=tmp_path / "data",
+                 state_dir=tmp_path / "state")
+    old = marks_dir(cfg) / "ui.json"
+    old.parent.mkdir(parents=True)
+    old.write_text("{oops")
+    marks = Marks(cfg)
+    assert marks.ui_state() == {} and old.exists()
+    assert not (marks.ui_directory / "ui.json").exists()

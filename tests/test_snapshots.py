@@ -134,3 +134,12 @@ def test_no_token_in_any_snapshot_or_screenshot() -> None:
         for token in ("bot-token", "ada-token", "grace-token", "admin-token"):
             assert token not in text, svg.name
         assert "\x1b" not in text, svg.name
+
+
+@pytest.mark.parametrize("theme", ["solarized-light", "textual-light"])
+def test_main_screen_light_theme(snap_compare: Any, tmp_path: Path, theme: str) -> None:
+    """Issue 14 §3: every colour comes from the theme — the pending ideas' ages were
+    white on cream in solarized-light. Looked at: every text is readable."""
+    app = make_app(tmp_path)
+    app.theme = theme
+    assert snap_compare(app, terminal_size=(100, 30), run_before=just_settle)

@@ -710,9 +710,13 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     def __init__(self, inner: Any) -> None:
         self.inner = inner
         self.auth: list[str] = []
+        self.bot_reads: list[str] = []  # (method path) of requests with the bot's token
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.auth.append(request.headers.get("authorization", ""))
+        auth = request.headers.get("authorization", "")
+        self.auth.append(auth)
+        if "bot-token" in auth:
+            self.bot_reads.append(f"{request.method} {request.url.path}")
         return await self.inner.handle_async_request(request)
 
 
@@ -728,8 +732,10 @@ async def test_sweeps_read_with_the_users_token(tmp_path: Path) -> None:
         await pilot.press("r")
         await settle(pilot)
     assert rec.auth, "the sweeps sent no request"
-    assert all("ada-token" in a for a in rec.auth), rec.auth
-    assert not any("bot-token" in a for a in rec.auth)
+    # The one use of the bot's token: the start-up check that actions would work
+    # (issue 14 §1: who the token is, may it write), once, not per sweep.
+    assert rec.bot_reads == ["GET /api/v1/user", "GET /api/v1/repos/rfcs/meta"]
+    assert all("ada-token" in a for a in rec.auth if "bot-token" not in a), rec.auth
 
 
 async def _other_process_sweeps(cfg: Config, sb: Any) -> None:

@@ -92,6 +92,7 @@ def config_for(cache_dir: Path, *, sync_intervals: float = 0) -> Config:
         user_token=Secret("ada-token"),
         cache_dir=cache_dir,
         data_dir=cache_dir / "data",
+        state_dir=cache_dir / "state",
         quick_interval=sync_intervals,
         full_interval=sync_intervals,
     )

@@ -9,6 +9,7 @@ opened, checked and repaired: `rfctui.db.files`. No token ever reaches the file.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -68,12 +69,15 @@ def open_cache(
     def init_state(bound: BoundModels) -> None:
         bound[SyncState].insert(key="schema_version", value=str(SCHEMA_VERSION)).execute()
 
+    created = not Path(path).expanduser().exists()
     p, db, bound, notice = open_or_replace(
         path, "cache", CACHE_MODELS, CACHE_APP_ID, SCHEMA_VERSION,
         "started an empty cache (the next sync rebuilds it from Gitea)", clock, init_state,
         migrate=migrate_cache,
     )
-    return Cache(p, db, bound, notice, clock)
+    cache = Cache(p, db, bound, notice, clock)
+    cache.created = created
+    return cache
 
 
 def migrate_cache(db: TrackingSqlite, found: int) -> bool:
@@ -125,6 +129,8 @@ class Cache:
         self.notice = notice
         self.clock = clock
         self._json_memo: dict[str, tuple[str, ...]] = {}
+        # This open created the file (`close_or_discard` may remove it again).
+        self.created = False
 
     def __repr__(self) -> str:
         return f"Cache({str(self.path)!r})"
@@ -132,6 +138,29 @@ class Cache:
     def close(self) -> None:
         """Close every thread's connection (call when no worker is using the cache)."""
         self.db.close_all()
+
+    def never_filled(self) -> bool:
+        """No sweep ever succeeded here and no entry or PR was ever written."""
+        return (self.get_state("synced_at") is None
+                and not self.CachedRFC.select().exists()
+                and not self.CachedPR.select().exists())
+
+    def close_or_discard(self) -> bool:
+        """Close; and when this open created the file and nothing was ever written to it
+        (a first sweep against a target that never answered), remove it with its
+        ``-wal``/``-shm`` so no empty cache is left behind (issue 14 §3). A cache that
+        holds anything, or that existed before, is only closed. True if removed."""
+        try:
+            discard = self.created and self.never_filled()
+        except Exception:  # noqa: BLE001 - unsure: keep the file
+            discard = False
+        self.close()
+        if not discard:
+            return False
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{self.path}{suffix}").unlink()
+        return True
 
     def __enter__(self) -> Cache:
         return self

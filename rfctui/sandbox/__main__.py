@@ -37,23 +37,41 @@ def build_users(specs: list[tuple[str, str, str]], bot: str) -> list[SandboxUser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m rfctui.sandbox", description=__doc__)
+    users = "\n".join(
+        f"  {u.login:<8} token {u.token:<12} {u.full_name} ({u.permission})"
+        for u in default_users()
+    )
+    ap = argparse.ArgumentParser(
+        prog="python -m rfctui.sandbox",
+        description="Run a local stand-in Gitea (for trying rfctui and for its tests) until "
+        "interrupted. The base URL is the first line on stdout; nothing else is printed "
+        "there.",
+        epilog=f"default users (without --user):\n{users}\n\n"
+        "example:\n  python -m rfctui.sandbox --sample --port 3000\n"
+        "  RFCTUI_GITEA_URL=http://127.0.0.1:3000 RFCTUI_USER_TOKEN=ada-token \\\n"
+        "      RFCTUI_BOT_TOKEN=bot-token rfctui",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     ap.add_argument("--host", default="127.0.0.1", help="loopback address only")
     ap.add_argument("--port", type=int, default=0, help="0 picks a free port")
-    ap.add_argument("--org", default="rfcs")
-    ap.add_argument("--repo", default="meta")
+    ap.add_argument("--org", default="rfcs", help="the organisation (default rfcs)")
+    ap.add_argument("--repo", default="meta", help="the meta repository (default meta)")
     ap.add_argument(
         "--seed",
         metavar="DIR",
         help="DIR's regular files become the first commit on main (links, fifos, devices refused)",
     )
     ap.add_argument(
-        "--user", action="append", type=parse_user, default=[], metavar="LOGIN:TOKEN[:Full Name]"
+        "--user", action="append", type=parse_user, default=[], metavar="LOGIN:TOKEN[:Full Name]",
+        help="a user instead of the defaults, repeatable (--bot gets write, admin admin)",
     )
     ap.add_argument("--bot", default="rfc-bot", help="the user with write access")
-    ap.add_argument("--latency-ms", type=float, default=0)
-    ap.add_argument("--error-rate", type=float, default=0.0)
-    ap.add_argument("--fault-seed", type=int, default=0)
+    ap.add_argument("--latency-ms", type=float, default=0,
+                    help="added to every answer, e.g. 20 (a real network's latency)")
+    ap.add_argument("--error-rate", type=float, default=0.0,
+                    help="share of requests answered 500, 0 to 1 (a flaky Gitea)")
+    ap.add_argument("--fault-seed", type=int, default=0,
+                    help="seed of which requests fail, for a repeatable run")
     ap.add_argument("--data", metavar="DIR", help="keep state in DIR across restarts")
     ap.add_argument("--sample", action="store_true", help="load the bundled sample repository")
     args = ap.parse_args(argv)

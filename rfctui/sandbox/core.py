@@ -144,6 +144,9 @@ class Sandbox:
         self.default_branch = "main"
         self.faults = faults if faults is not None else Faults()
         self.clock: Callable[[], datetime] = clock or _utcnow
+        # What the Date header says; None: the clock. The back-dated sample sets it so the
+        # header reads its stepping clock without advancing it (issue 14 §5).
+        self.date_clock: Callable[[], datetime] | None = None
         self.lock = threading.RLock()
         self.requests_served = 0
         self.internal_errors: list[str] = []  # "Type at file:line in func", newest last

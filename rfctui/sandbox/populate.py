@@ -18,8 +18,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -495,7 +497,7 @@ Changes arive as pull requests, usually opened by rfc-bot on behalf of a person.
 """
 
 
-def populate(sb: Sandbox) -> SampleResult:
+def populate(sb: Sandbox, *, backdate_days: int = 0) -> SampleResult:
     """Fill ``sb`` with the sample meta repository and its pull requests.
 
     History first, out of band (``sb.commit_files``, authored by the people): a README,
@@ -503,7 +505,13 @@ def populate(sb: Sandbox) -> SampleResult:
     that graduates them. Then, through the HTTP API as the bot (§6.1, §6.2), pull
     requests of every §5 kind in every state, plus one opened by ada herself and one on
     a head branch rfctui must ignore (``fix-typo``).
+
+    ``backdate_days`` (the demo; issue 14 §5): the history is spread over that many days
+    before the sandbox clock's now instead of all happening "now", so the demo shows
+    ages, time in state and stale markers. See `_backdated`. 0 (tests, benches) keeps
+    every timestamp at the sandbox clock, as before.
     """
+    real_clock = sb.clock
     faults = sb.faults
     saved = (faults.latency_ms, faults.error_rate, faults.down)
     # The sample is setup, not a scenario: injected faults would only make it fail or
@@ -512,12 +520,79 @@ def populate(sb: Sandbox) -> SampleResult:
     faults.latency_ms, faults.error_rate, faults.down = 0, 0.0, False
     builder = _Builder(sb, _token(sb, sb.bot))
     try:
-        builder.result.entries = _commit_history(sb)
+        if backdate_days > 0:
+            builder.result.entries = _backdated_history(sb, backdate_days)
+        else:
+            builder.result.entries = _commit_history(sb)
         _run_plan(sb, builder)
     finally:
+        sb.clock = real_clock
+        sb.date_clock = None
         builder.bot.close()
         faults.latency_ms, faults.error_rate, faults.down = saved
     return builder.result
+
+
+# Entries the PR plan (`_run_plan`) merges a change into: back-dated before the PRs.
+_MERGED_BY_PLAN = ("typed-config", "docs-as-code")
+
+
+def _backdated_history(sb: Sandbox, days: int) -> list[str]:
+    """`_commit_history` spread over the past ``days`` days (deterministic; the demo).
+
+    Each entry is added on its own day (from a hash of its slug, so age does not follow
+    the file names) and a graduated one graduates about halfway from then to now; the
+    commits are made in date order, each at its own time. Then ``sb.clock`` is left
+    stepping (`populate` puts the real one back): the pull requests start about three
+    months ago and the clock advances 2 days with every timestamp the sandbox asks for,
+    so early PRs (pending ideas among them) are past the 60-day stale threshold and
+    later ones are recent; it never passes an hour before the real now.
+    """
+    end = sb.clock()
+    now = [end - timedelta(days=days + 1)]
+    sb.clock = lambda: now[0]
+    sb.commit_files("main", {"README.md": README.encode()}, "Start the RFC index",
+                    author=(PEOPLE["grace"], email_of("grace", sb)))
+    events: list[tuple[float, int, str, bytes, str, str]] = []
+    slugs: list[str] = []
+    for path, data in sample_files().items():
+        text = data.decode("utf-8")
+        slug = path.removeprefix("rfcs/").removesuffix(".md")
+        _check_slug(slug)
+        slugs.append(slug)
+        proposer = front_value(text, "proposed_by") or "ada"
+        title = (front_value(text, "title") or slug).strip('"')
+        ago = 8 + zlib.crc32(slug.encode()) % max(days - 8, 1)
+        if slug in _MERGED_BY_PLAN:  # before the PRs that merge into it (one time line)
+            ago = max(ago, min(days, 100))
+        if front_value(text, "state") == "graduated":
+            as_idea = text
+            for key, raw in (("state", "idea"), ("id", "null"), ("repo", "null"),
+                             ("graduated_at", "null"), ("graduated_by", "null")):
+                as_idea = set_front_value(as_idea, key, raw)
+            events.append((ago, len(events), path, as_idea.encode(),
+                           f"Add {slug}: {title}", proposer))
+            events.append((ago / 2, len(events), path, data,
+                           f"Graduate {slug} as RFC-{front_value(text, 'id')}",
+                           front_value(text, "graduated_by") or "grace"))
+        else:
+            events.append((ago, len(events), path, data, f"Add {slug}: {title}", proposer))
+    for when, _seq, path, data, message, login in sorted(events, key=lambda e: (-e[0], e[1])):
+        now[0] = max(now[0] + timedelta(minutes=1), end - timedelta(days=when))
+        sb.commit_files("main", {path: data}, message,
+                        author=(PEOPLE[login], email_of(login, sb)))
+    # The PRs have their own time line over the last ~3 months, so their merges onto
+    # main may be dated before other entries' later commits; each entry's own commits
+    # stay in order (`_MERGED_BY_PLAN`), which is what time in state reads.
+    pr_now = [end - timedelta(days=min(days, 90))]
+
+    def stepping() -> datetime:
+        pr_now[0] = min(pr_now[0] + timedelta(days=2), end - timedelta(hours=1))
+        return pr_now[0]
+
+    sb.clock = stepping
+    sb.date_clock = lambda: pr_now[0]  # a Date header reads the clock, never steps it
+    return slugs
 
 
 def _commit_history(sb: Sandbox) -> list[str]:

@@ -48,14 +48,16 @@ __all__ = [
 ]
 
 
-def build_sample_sandbox(**kwargs: Any) -> Sandbox:
+def build_sample_sandbox(*, backdate_days: int = 0, **kwargs: Any) -> Sandbox:
     """A :class:`Sandbox` holding the sample (convenience for the demo, tests, benches).
 
     Keyword arguments go to ``Sandbox``; ``users`` defaults to :func:`sample_users`. A
     ``data_dir`` that already holds pull requests is reused as it is, not populated twice.
+    ``backdate_days`` spreads the history over that many past days (the demo: ages and
+    stale markers show; `populate`); 0, the default, is what tests and benches see.
     """
     kwargs.setdefault("users", sample_users(kwargs.get("bot", "rfc-bot")))
     sb = Sandbox(**kwargs)
     if not sb.pulls:
-        populate(sb)
+        populate(sb, backdate_days=backdate_days)
     return sb

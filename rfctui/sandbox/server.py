@@ -96,7 +96,8 @@ class _Handler(BaseHTTPRequestHandler):
     def date_time_string(self, timestamp: float | None = None) -> str:
         """The ``Date`` header from the sandbox clock (tests control time), written after
         the request was answered, as Gitea does; RFC 7231 form, second resolution."""
-        when = self.server.sandbox.clock().timestamp() if timestamp is None else timestamp
+        sb = self.server.sandbox
+        when = (sb.date_clock or sb.clock)().timestamp() if timestamp is None else timestamp
         return formatdate(when, usegmt=True)
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib name

@@ -39,7 +39,8 @@ class SandboxTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         headers = list(resp.headers)
         headers.append(("Content-Length", str(len(resp.body))))
         # Like Gitea (and server.py): the sandbox clock when the answer is written.
-        headers.append(("Date", formatdate(self.sandbox.clock().timestamp(), usegmt=True)))
+        when = (self.sandbox.date_clock or self.sandbox.clock)()
+        headers.append(("Date", formatdate(when.timestamp(), usegmt=True)))
         body = b"" if request.method == "HEAD" else resp.body
         return httpx.Response(resp.status, headers=headers, content=body, request=request)
 

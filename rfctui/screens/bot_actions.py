@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from textual import events, on, work
 from textual.screen import Screen
 
-from rfctui.messages import BotActionDone, BotActionFailed, BotReselect, ItemsLoaded
+from rfctui.messages import (
+    BotActionDone,
+    BotActionFailed,
+    BotChecked,
+    BotReselect,
+    ItemsLoaded,
+)
 from rfctui.rows import ListItem, RFCDetail
 from rfctui.text import one_line
 
@@ -39,6 +45,9 @@ class BotActionsScreen(Screen[None]):
         self.session = session
         self.items: list[ListItem] = []  # every left-pane row, as last read
         self.login: str | None = None  # who is at the keyboard, once a sweep knows
+        # Why actions would fail (the doctor's bot check, once at start; issue 14 §1).
+        self.bot_problem: str | None = None
+        self._bot_checks = 0  # how many times it ran (once; a test holds us to it)
 
     # -- what the main screen provides
 
@@ -68,6 +77,8 @@ class BotActionsScreen(Screen[None]):
             return "actions need your own Gitea token: set RFCTUI_USER_TOKEN"
         if not cfg.bot_token:
             return "actions need the bot's token: set RFCTUI_BOT_TOKEN"
+        if self.bot_problem:  # say it now, not after a form was filled in and sent
+            return f"actions would fail: {self.bot_problem}"
         return None
 
     def _can_act(self) -> bool:
@@ -99,6 +110,47 @@ class BotActionsScreen(Screen[None]):
             self.notify("The entry is still loading; try again in a moment.", markup=False)
             return None
         return sel[1]
+
+    # -- the bot token at start-up (issue 14 §1: said before the first action fails)
+
+    @on(events.Mount)
+    def _bot_check_on_mount(self) -> None:
+        cfg = self.session.config
+        if getattr(self, "sync_enabled", False) and cfg.bot_token and cfg.user_token:
+            self.call_after_refresh(self._check_bot)  # after the first paint, never before
+
+    @work(thread=True, group="bot-check", exit_on_error=False, description="Bot token")
+    def _check_bot(self) -> None:
+        """`rfctui.doctor.bot_problem` once (two requests with the bot's token: who it
+        is, may it write), never on every sweep: a token does not change while we run."""
+        from dataclasses import replace
+
+        from rfctui.doctor import bot_problem
+
+        self._bot_checks += 1
+        config = self.session.config
+        if self.session.transport is not None:
+            config = replace(config, transport=self.session.transport)
+        try:
+            problem = asyncio.run(bot_problem(config))
+        except Exception:  # noqa: BLE001 - unknown is not a finding: the action will say
+            return
+        self.post_message(BotChecked(problem))
+
+    @on(BotChecked)
+    def _bot_checked(self, message: BotChecked) -> None:
+        from textual.css.query import NoMatches
+
+        from rfctui.widgets.status import StatusLine
+
+        self.bot_problem = message.problem
+        try:
+            status = self.query_one(StatusLine)
+        except NoMatches:
+            return
+        what = message.problem.split("; ", 1)[0] if message.problem else None
+        status.warning = f"actions would fail: {what}" if what else None
+        status.render_status()
 
     # -- the outbox at start-up (§6.4: the UI offers to retry or discard)
 

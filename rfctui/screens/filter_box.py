@@ -112,10 +112,10 @@ class FilterMixin(Screen[None]):
             return
         self._filter_due = False
         self._filter_ran = time.perf_counter()
-        self._apply_filter()
+        self._apply_filter(first_match=True)  # typed: the cursor on the first match
         self._filter_cost = time.perf_counter() - self._filter_ran
 
-    def _apply_filter(self, *, announce: bool = False) -> None:
+    def _apply_filter(self, *, announce: bool = False, first_match: bool = False) -> None:
         query: Query = parse_query(self.query_text, login=self.login)
         last = self._last_filter
         if (
@@ -152,6 +152,7 @@ class FilterMixin(Screen[None]):
             universe=self.items if announce and head is None else None,
             totals=head[0] if head else None,
             widths=head[1] if head else None,
+            first_match=first_match and not query.empty,
         )
         status = self.query_one(StatusLine)
         status.shown = None if query.empty else len(shown)

@@ -18,7 +18,6 @@ The screen that opened it removes the draft once the action is in the actions lo
 from __future__ import annotations
 
 import os
-import shlex
 import subprocess
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -43,6 +42,7 @@ from rfctui.bot import (
     parse_metadata_value,
 )
 from rfctui.drafts import DraftWriter, format_saved_at
+from rfctui.editor import NO_EDITOR, choose_editor
 from rfctui.entry import STATES
 from rfctui.logins import same_login
 from rfctui.messages import DraftWriteFailed
@@ -509,14 +509,14 @@ def _markdown_area(text: str, area_id: str) -> TextArea:
 
 
 class _EditorMixin:
-    """`ctrl+o`: edit the body in $VISUAL/$EDITOR with the app suspended."""
+    """`ctrl+o`: edit the body in $VISUAL/$EDITOR (or an editor on PATH, as git does) with
+    the app suspended."""
 
     def open_in_editor(self, area: TextArea) -> None:
         app = area.app
-        editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-        if not editor:
-            app.notify("Set $EDITOR to edit in your own editor.", severity="warning",
-                       markup=False)
+        editor = choose_editor()  # $VISUAL, $EDITOR, then editor/nano/vi on PATH (§4)
+        if editor is None:
+            app.notify(NO_EDITOR, severity="warning", markup=False)
             return
         fd, name = tempfile.mkstemp(prefix="rfctui-", suffix=".md")
         try:
@@ -524,7 +524,7 @@ class _EditorMixin:
                 f.write(area.text)
             try:
                 with app.suspend():
-                    subprocess.run([*shlex.split(editor), name], check=False)
+                    subprocess.run([*editor, name], check=False)
             except Exception as exc:  # SuspendNotSupported, editor not found
                 app.notify(f"Could not run the editor: {type(exc).__name__}",
                            severity="error", markup=False)

@@ -15,6 +15,9 @@ from textual.binding import Binding, BindingType
 
 __all__ = [
     "MAIN_BINDINGS",
+    "CONTEXT_KEYS",
+    "FOOTER_LABELS",
+    "FOOTER_ORDER",
     "KeyDisplay",
     "KeySection",
     "PaletteCommand",
@@ -129,17 +132,17 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
     Binding(
         "R", "sync('full')", "Full sync", show=False, id="full-sync", tooltip="Full sync now"
     ),
-    Binding("n", "propose", "Propose idea", show=False, id="propose"),
-    Binding("e", "edit", "Edit body", show=False, id="edit"),
-    Binding("c", "claim", "Claim", show=False, id="claim"),
-    Binding("m", "metadata", "Edit metadata", show=False, id="metadata"),
-    Binding("a", "actions_view", "Actions log", show=False, id="actions"),
+    # Shown in the footer only when they can act on the highlighted row (CONTEXT_KEYS).
+    Binding("n", "propose", "Propose idea", id="propose"),
+    Binding("e", "edit", "Edit body", id="edit"),
+    Binding("c", "claim", "Claim", id="claim"),
+    Binding("m", "metadata", "Edit metadata", id="metadata"),
+    Binding("a", "actions_view", "Actions log", id="actions"),
     # Issue 11: what needs you, the order of the list, saved views.
     Binding(
         "z",
         "snooze",
         "Snooze",
-        show=False,
         id="snooze",
         tooltip="Hide the highlighted Needs you row until there is new activity",
     ),
@@ -164,7 +167,6 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
         "d",
         "change_view",
         "Changes",
-        show=False,
         id="change-view",
         tooltip="What the highlighted pull request (or the entry's open ones) change",
     ),
@@ -172,7 +174,6 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
         "t",
         "timeline",
         "Timeline",
-        show=False,
         id="timeline",
         tooltip="The life of the highlighted entry: commits and pull requests, newest first",
     ),
@@ -196,4 +197,37 @@ MAIN_BINDINGS: tuple[BindingType, ...] = (
     *(Binding(str(n), f"view({n})", "", show=False, id=f"view-{n}") for n in range(2, 10)),
     Binding("question_mark,f1", "help", "Help", id="help"),
     Binding("q", "quit", "Quit", id="quit"),
+)
+
+# The footer (issue 14 §4). The actions in CONTEXT_KEYS show only while they can act on
+# what is highlighted (`rfctui.screens.feedback`); their keys work in any case and say
+# why not. FOOTER_LABELS are the footer's short words (help and palette keep the
+# descriptions). FOOTER_ORDER: what stays when the terminal is too narrow for every
+# key, most wanted first; the rest, then the palette's key, only if they fit.
+CONTEXT_KEYS: frozenset[str] = frozenset(
+    {"propose", "edit", "claim", "metadata", "actions_view", "change_view", "timeline",
+     "snooze"}
+)
+FOOTER_LABELS: dict[str, str] = {
+    "propose": "Propose",
+    "edit": "Edit",
+    "metadata": "Meta",
+    "actions_view": "Actions",
+    "change_view": "Diff",
+}
+FOOTER_ORDER: tuple[str, ...] = (
+    "help",
+    "focus_filter",
+    "edit",
+    "claim",
+    "metadata",
+    "propose",
+    "change_view",
+    "timeline",
+    "snooze",
+    "open_browser",
+    "actions_view",
+    "sync('quick')",
+    "quit",
+    "select",
 )

@@ -39,6 +39,7 @@ from rfctui.messages import (
 from rfctui.results import SweepResult
 from rfctui.rows import ListItem, read_detail
 from rfctui.screens.bot_actions import BotActionsScreen
+from rfctui.screens.feedback import FeedbackMixin
 from rfctui.screens.filter_box import FilterMixin, read_index
 from rfctui.screens.keys import (
     MAIN_BINDINGS,
@@ -49,6 +50,7 @@ from rfctui.screens.keys import (
 )
 from rfctui.screens.links import ConfirmOpen, entry_url, is_web_url, open_links
 from rfctui.screens.queue import QueueMixin
+from rfctui.screens.remember import RememberMixin
 from rfctui.screens.review import ReviewMixin
 from rfctui.screens.sync import Sweeps, read_check, sweep_note
 from rfctui.session import Notice, SweepKind, describe_error
@@ -69,7 +71,9 @@ __all__ = ["ConfirmOpen", "MainScreen", "is_web_url"]
 CACHE_CHECK_SECONDS = 5.0  # how often to ask if another process wrote the shared cache
 
 
-class MainScreen(FilterMixin, QueueMixin, ReviewMixin, BotActionsScreen):
+class MainScreen(
+    FeedbackMixin, FilterMixin, QueueMixin, RememberMixin, ReviewMixin, BotActionsScreen
+):
     """Left: filter + RFC list. Right: detail. Bottom: status line + footer."""
 
     # Below 60 columns the two panes do not both fit: one at a time (app.tcss).
@@ -141,6 +145,7 @@ class MainScreen(FilterMixin, QueueMixin, ReviewMixin, BotActionsScreen):
         yield LateFooter()  # its keys appear right after the first screen of data
 
     def on_mount(self) -> None:
+        self.restore_remembered(partial(self._apply_order, save=False))  # issue 14 §3
         status = self.query_one(StatusLine)
         status.demo = self.session.config.demo
         if status.demo:
@@ -491,7 +496,8 @@ class MainScreen(FilterMixin, QueueMixin, ReviewMixin, BotActionsScreen):
             if row is not None and row.is_header:
                 pane.show_message(
                     f"{GROUP_TITLES.get(row.group, row.group)} ({row.count})",
-                    "enter or space folds and unfolds this group.",
+                    "Folded: enter or space unfolds it." if row.collapsed
+                    else "enter or space folds and unfolds this group.",
                 )
             return
         shown, self._detail_shown_for = self._detail_shown_for, None

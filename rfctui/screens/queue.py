@@ -12,7 +12,8 @@ posts a message (`rfctui.messages`); the ``@on`` handlers here update the widget
 - Since you last looked: entries with activity newer than when you last opened them (or,
   never opened, than the day marks began) carry a marker; opening a detail (``enter``, or
   staying on it a moment) records it; the detail says what is new.
-- Sort (``s``) and group-by (``b``) are remembered in the marks' UI state.
+- Sort (``s``) and group-by (``b``) are remembered in the UI state (restored before the
+  first paint with the folds and the filter: `rfctui.screens.remember`).
 - Team views: ``1``…``9`` put that view's query in the filter box.
 """
 
@@ -32,7 +33,6 @@ from rfctui.messages import (
     DetailLoaded,
     HistoryProgress,
     ItemsLoaded,
-    OrderRestored,
     QueueLoaded,
     SyncFinished,
     UserIdentified,
@@ -111,7 +111,6 @@ class QueueMixin(Screen[None]):
 
     def on_mount(self) -> None:
         self._told_notes = set()
-        self.restore_order()
         self.call_after_refresh(self.refresh_queue)
 
     @on(ItemsLoaded)
@@ -292,7 +291,8 @@ class QueueMixin(Screen[None]):
         elif row is not None and row.is_header and row.group not in ("pending",):
             pane.show_message(
                 f"{group_title(row.group)} ({row.count})",
-                "enter or space folds and unfolds this group.",
+                "Folded: enter or space unfolds it." if row.collapsed
+                else "enter or space folds and unfolds this group.",
             )
 
     # -- since you last looked -----------------------------------------------------------
@@ -338,20 +338,6 @@ class QueueMixin(Screen[None]):
             self.session.marks.mark_seen(slug, self.session.clock())
 
     # -- sort, group-by and views ------------------------------------------------------------
-
-    @work(thread=True, group="marks", exit_on_error=False, description="Restoring order")
-    def restore_order(self) -> None:
-        try:
-            ui = self.session.marks.ui_state()
-        except OSError:
-            return
-        sort, group_by = ui.get("sort"), ui.get("group_by")
-        if sort in SORT_KEYS or group_by in GROUP_BY:
-            self.post_message(OrderRestored(str(sort or "default"), str(group_by or "state")))
-
-    @on(OrderRestored)
-    def _order_restored(self, message: OrderRestored) -> None:
-        self._apply_order(message.sort, message.group_by, save=False)
 
     def action_cycle_sort(self) -> None:
         """``s``: the next sort key within groups (the status line shows it)."""

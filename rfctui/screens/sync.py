@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from textual.message import Message
 
-from rfctui.messages import HistoryProgress, SyncFinished, SyncStarted, UserIdentified
+from rfctui.messages import (
+    HistoryProgress,
+    SyncFinished,
+    SyncProgress,
+    SyncStarted,
+    UserIdentified,
+)
 from rfctui.results import Progress, SweepResult
 from rfctui.rows import K_GEN, K_SKIPPED
 from rfctui.session import SweepKind, describe_error
@@ -163,7 +169,21 @@ class Sweeps:
         if not self._identify_tried and self.session.config.user_token:
             self._identify_tried = True
             await self._identify()
-        return await self.session.sweep(kind)
+        return await self.session.sweep(kind, progress=self._sweep_progress())
+
+    def _sweep_progress(self) -> Callable[[Progress], None]:
+        """The sweep's progress as `SyncProgress` messages, at most ten a second (the
+        last of a phase always), so a 10,000-entry sweep does not flood the UI."""
+        last = 0.0
+
+        def progress(p: Progress) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= 0.1 or p.done >= p.total:
+                last = now
+                self._post(SyncProgress(p.phase, p.done, p.total))
+
+        return progress
 
     async def _identify(self) -> None:
         """Who is at the keyboard (§6.2), for ``mine``; failures just leave it unknown.

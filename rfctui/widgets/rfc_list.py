@@ -26,7 +26,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from rfctui.attention import QueueItem
-from rfctui.rows import LIFECYCLE_STATES, ListItem
+from rfctui.rows import ListItem
 from rfctui.text import clean, short_age
 from rfctui.widgets.list_order import (
     GROUP_BY,
@@ -34,7 +34,6 @@ from rfctui.widgets.list_order import (
     SORT_KEYS,
     group_title,
     grouped,
-    order_members,
     short_reason,
 )
 
@@ -49,199 +48,32 @@ __all__ = [
     "RfcList",
     "Row",
     "build_rows",
+    "elide_middle",
     "group_title",
     "group_totals",
     "ident_widths",
+    "pending_title",
 ]
 
-# §3 lifecycle order; "pending" (open propose PRs, §7.3) comes first because it is the
-# triage queue, "other" (states we do not know) last.
-GROUP_ORDER: tuple[str, ...] = ("pending", *LIFECYCLE_STATES, "other")
-# Open-PR badges by §5 kind, in display order: (symbol, meaning for the help legend).
-BADGES: dict[str, tuple[str, str]] = {
-    "meta_body_edit": ("✎", "open body-edit pull requests"),
-    "meta_claim": ("⚑", "open claim pull requests"),
-    "meta_metadata": ("⚙", "open metadata pull requests"),
-}
-
-
-# Activity since you last opened the entry (issue 11 §4): a glyph before the ident.
-NEW_MARK = "●"
-
-# The §3 states that have a group of their own, in display order (Reader.list_head).
-LIST_STATES: tuple[str, ...] = LIFECYCLE_STATES
-_LIST_GROUPS = frozenset(LIST_STATES)
-
-
-def group_of(item: ListItem) -> str:
-    if item.kind == "pending":
-        return "pending"
-    return item.state if item.state in GROUP_TITLES and item.state != "pending" else "other"
-
-
-@dataclass(slots=True)
-class Row:
-    """One display line: a group header or an item."""
-
-    key: tuple[str, str]  # ("group", name) or (kind, slug): stable across rebuilds
-    group: str
-    item: ListItem | None = None
-    count: int = 0
-    collapsed: bool = False
-    ident_width: int = 0
-    queue: QueueItem | None = None  # a "Needs you" row (issue 11)
-    note: str | None = None  # a plain line under a header (an empty queue, sign-in)
-
-    @property
-    def is_header(self) -> bool:
-        return self.item is None and self.queue is None and self.note is None
-
-
-def build_rows(
-    items: Iterable[ListItem],
-    collapsed: set[str],
-    widths: dict[str, int] | None = None,
-    cache: dict[int, Row] | None = None,
-    *,
-    sort: str = "default",
-    group_by: str = "state",
-    activity: Mapping[str, datetime] | None = None,
-) -> list[Row]:
-    """Group ``items`` (already filtered, in cache order) into display rows.
-
-    ``widths`` is the ident column width per group, measured once over *all* items
-    (``ident_widths``) so columns stay put while the filter narrows the list; groups
-    missing from it are measured here. This runs on every filter keystroke over up to
-    10,000 items, so it stays a plain loop. ``cache`` (id of an item -> its row; the
-    row holds the item, so the id stays unique) lets rows be reused between builds.
-    ``sort`` and ``group_by`` (`rfctui.widgets.list_order`) order the groups and their
-    members; an item shown in two groups (two tags) keys its second row by group.
-    """
-    rows: list[Row] = []
-    placed: set[tuple[str, str]] | None = None if group_by == "state" else set()
-    for name, found in grouped(items, group_by):
-        members = order_members(name, found, sort, activity)
-        is_collapsed = name in collapsed
-        rows.append(Row(("group", name), name, None, len(members), is_collapsed))
-        if is_collapsed:
-            continue
-        width = widths.get(name) if widths else None
-        if width is None:
-            width = min(IDENT_MAX, max(_ident_len(m) for m in members))
-        if placed is not None:
-            for m in members:
-                key = (m.kind, m.slug)
-                if key in placed:
-                    key = (m.kind, f"{m.slug}\x00{name}")
-                placed.add(key)
-                rows.append(Row(key, name, m, 0, False, width))
-            continue
-        if cache is None:
-            rows.extend([Row((m.kind, m.slug), name, m, 0, False, width) for m in members])
-            continue
-        # Item rows never change once built (only headers' counts do): a keystroke
-        # reuses them instead of allocating 10,000 new ones (and waking the GC).
-        get = cache.get
-        for m in members:
-            row = get(id(m))
-            if row is None or row.item is not m or row.ident_width != width:
-                row = cache[id(m)] = Row((m.kind, m.slug), name, m, 0, False, width)
-            rows.append(row)
-    return rows
-
-
-def queue_rows(
-    items: Sequence[QueueItem] | None, note: str | None, collapsed: bool
-) -> list[Row]:
-    """The "Needs you (N)" section: its header and one row per item (or a note)."""
-    if items is None and note is None:
-        return []
-    shown = list(items or ())
-    count = len(shown) if items is not None else -1  # -1: no count to give
-    rows = [Row(("group", "queue"), "queue", None, count, collapsed)]
-    if collapsed:
-        return rows
-    if not shown:
-        rows.append(Row(("queue-note", ""), "queue", note=note or "Nothing waits on you."))
-        return rows
-    rows.extend(Row(("queue", q.key), "queue", queue=q) for q in shown)
-    return rows
-
-
-def ident_widths(items: Iterable[ListItem]) -> dict[str, int]:
-    """The ident column width of each group over ``items`` (see ``build_rows``)."""
-    out: dict[str, int] = {}
-    for item in items:
-        name = group_of(item)
-        n = _ident_len(item)
-        if n > out.get(name, 0):
-            out[name] = n
-    return {k: min(IDENT_MAX, v) for k, v in out.items()}
-
-
-def group_totals(
-    state_counts: Mapping[str, int],
-    ident_lens: Mapping[str, int],
-    pending: int,
-    pending_ident_len: int,
-) -> tuple[dict[str, int], dict[str, int]]:
-    """Group sizes and ident widths from per-state figures (``db.ListHead``).
-
-    Lets the first screen show every header's true count and the final column widths
-    while only its first rows are loaded.
-    """
-    totals: dict[str, int] = {}
-    widths: dict[str, int] = {}
-    if pending:
-        totals["pending"] = pending
-        widths["pending"] = min(IDENT_MAX, pending_ident_len)
-    for state, count in state_counts.items():
-        name = state if state in _LIST_GROUPS else "other"
-        totals[name] = totals.get(name, 0) + count
-        width = min(IDENT_MAX, ident_lens.get(state, 0))
-        widths[name] = max(widths.get(name, 0), width)
-    return totals, widths
-
-
-def _ident_len(item: ListItem) -> int:
-    if item.kind == "rfc" and item.rfc_id is not None:
-        return len(str(item.rfc_id)) + 1
-    return len(item.slug)  # slugs are ASCII (§2); a hostile one is cut when drawn
-
-
-IDENT_MAX = 22
-
-
-def ident_of(item: ListItem) -> str:
-    """The short handle shown before the title: ``#12`` once graduated, else the slug."""
-    if item.kind == "rfc" and item.rfc_id is not None:
-        return f"#{item.rfc_id}"
-    return clean(item.slug)
-
-
-# The bot titles proposals "Propose RFC idea: <title>" (rfctui.bot); under the
-# "Pending ideas" header the prefix says nothing and costs a third of a narrow pane.
-PROPOSAL_PREFIX = "Propose RFC idea: "
-
-
-def pending_title(title: str) -> str:
-    """A pending idea's title as shown: cleaned, without the bot's prefix."""
-    text = clean(title)
-    return text.removeprefix(PROPOSAL_PREFIX) or text
-
-
-def _fit(text: str, width: int) -> str:
-    """Crop ``text`` to ``width`` cells with an ellipsis (wide characters aware)."""
-    if width <= 0:
-        return ""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1) + "…"
-
-
-def badge_text(open_prs: dict[str, int]) -> str:
-    parts = [f"{sym}{open_prs[k]}" for k, (sym, _m) in BADGES.items() if open_prs.get(k)]
-    return " ".join(parts)
+from rfctui.widgets.list_rows import (
+    BADGES,
+    GROUP_ORDER,
+    IDENT_MAX,
+    LIST_STATES,
+    NEW_MARK,
+    Row,
+    badge_text,
+    build_rows,
+    elide_middle,
+    group_of,
+    group_totals,
+    ident_cells,
+    ident_of,
+    ident_widths,
+    pending_title,
+    queue_rows,
+)
+from rfctui.widgets.list_rows import fit as _fit
 
 
 class RfcList(ScrollView, can_focus=True):
@@ -341,8 +173,12 @@ class RfcList(ScrollView, can_focus=True):
         universe: Sequence[ListItem] | None = None,
         totals: Mapping[str, int] | None = None,
         widths: Mapping[str, int] | None = None,
+        first_match: bool = False,
     ) -> None:
         """Show ``items`` (already filtered); the cursor stays on the same item if it can.
+
+        ``first_match`` (the filter text changed): the cursor goes to the first item
+        shown, never its group header, so enter reads the best match (issue 14 §4).
 
         ``announce`` posts ``Highlighted`` even if the highlighted item is unchanged (its
         data may be new); a filter keystroke passes False. ``universe`` (every item, on
@@ -361,9 +197,9 @@ class RfcList(ScrollView, can_focus=True):
         self._totals = dict(totals) if totals is not None else None
         if empty_message is not None:
             self.empty_message = empty_message
-        self._rebuild(announce=announce)
+        self._rebuild(announce=announce, first_match=first_match)
 
-    def _rebuild(self, *, announce: bool = True) -> None:
+    def _rebuild(self, *, announce: bool = True, first_match: bool = False) -> None:
         old = self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
         key = old.key if old else None
         self._now = self._clock()
@@ -384,8 +220,8 @@ class RfcList(ScrollView, can_focus=True):
                     # Its group was folded again (the filter ended): onto that group's header.
                     header = ("group", old.group) if old else None
                     index = next((i for i, r in enumerate(self.rows) if r.key == header), same)
-        if self.rows and key is None:
-            # First fill: start on the first item, not a header.
+        if self.rows and (key is None or first_match):
+            # First fill, or a new filter: start on the first item, not a header.
             index = next((i for i, r in enumerate(self.rows) if not r.is_header), 0)
         if announce or (0 <= index < len(self.rows) and self.rows[index].is_header):
             # Re-announce even if the key is unchanged: the data (or a header's count)
@@ -612,13 +448,51 @@ class RfcList(ScrollView, can_focus=True):
             self.collapsed.add(group)
         else:
             self.collapsed.discard(group)
-        # Keep the cursor on the group's header after folding.
+        # Keep the cursor on the group's header after folding. From a row inside the
+        # group (h on an item) the header is announced, so the detail never stays on
+        # a row that is hidden now (issue 14 §4).
+        was = self.highlighted_row
         header = ("group", group)
         self._build()
         index = next((i for i, r in enumerate(self.rows) if r.key == header), 0)
-        self._last_key = header if self.rows[index].key == header else None
+        stays = was is not None and was.key == header and self.rows[index].key == header
+        self._last_key = header if stays else None
         self.cursor = index
         self.refresh()
+        self._folds_changed()
+
+    # -- remembered folds (issue 14 §3) ----------------------------------------------
+
+    @dataclass(eq=False)
+    class FoldsChanged(Message):
+        """The person folded or unfolded a group: ``folded`` is every folded group."""
+
+        rfc_list: RfcList
+        folded: frozenset[str]
+
+        @property
+        def control(self) -> RfcList:
+            return self.rfc_list
+
+    @property
+    def folded_groups(self) -> frozenset[str]:
+        """The person's folds (those kept aside while a filter unfolds everything)."""
+        kept = self._folds_before_filter
+        return frozenset(self.collapsed if kept is None else kept)
+
+    def restore_folds(self, groups: Iterable[str]) -> None:
+        """Fold ``groups`` (remembered from the last run), keeping any filter's view."""
+        folds = {g for g in groups if isinstance(g, str)}
+        if self._folds_before_filter is not None:
+            self._folds_before_filter = folds
+        else:
+            self.collapsed = folds
+            self._rebuild(announce=False)
+
+    def _folds_changed(self) -> None:
+        # Folds made while a filter is on are the filter's (they go when it is cleared).
+        if self._folds_before_filter is None:
+            self.post_message(self.FoldsChanged(self, frozenset(self.collapsed)))
 
     def on_click(self, event: events.Click) -> None:
         index = round(self.scroll_y) + event.y
@@ -639,8 +513,28 @@ class RfcList(ScrollView, can_focus=True):
     def _style(self, name: str) -> Style:
         style = self._styles.get(name)
         if style is None:
-            style = self.get_component_rich_style(f"rfc-list--{name}", partial=True)
-            self._styles[name] = style
+            style = self._styles[name] = self._component_style(f"rfc-list--{name}")
+        return style
+
+    def _component_style(self, component: str) -> Style:
+        """A component class's style over this widget's background.
+
+        ``get_component_rich_style(partial=True)`` hands theme colours over raw: an
+        ``auto`` colour (``$text-muted`` is ``auto 60%``) becomes plain white — white
+        on cream in a light theme (issue 14 §3) — and alpha is dropped. Resolved here
+        the way Textual resolves a widget's own colour: ``auto`` contrasts with the
+        background, a translucent colour is blended over it.
+        """
+        styles = self.get_component_styles(component)
+        style = styles.partial_rich_style
+        background = self.background_colors[1]
+        if styles.has_rule("background"):
+            background = background + styles.background
+        if styles.has_rule("color"):
+            color = styles.color
+            if styles.has_rule("auto_color") and styles.auto_color:
+                color = background.get_contrast_text(color.a)
+            style += Style(color=(background + color).rich_color)
         return style
 
     def render_line(self, y: int) -> Strip:
@@ -709,8 +603,8 @@ class RfcList(ScrollView, can_focus=True):
         return self._render_rfc(item, width, row.ident_width)
 
     def _render_rfc(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
-        w = min(width_hint, max(8, width // 3))
-        ident = set_cell_size(_fit(ident_of(item), w), w)
+        w = ident_cells(width_hint, width)
+        ident = set_cell_size(elide_middle(ident_of(item), w), w)
         right: list[tuple[str, Style]] = []
         if item.state not in GROUP_TITLES or item.state == "pending":
             right.append((f"[{clean(item.state)}]", self._style("age")))
@@ -726,8 +620,8 @@ class RfcList(ScrollView, can_focus=True):
         return self._compose_line(ident, title, owners, right, width, dim=item.removed, new=new)
 
     def _render_pending(self, item: ListItem, width: int, width_hint: int) -> list[Segment]:
-        w = min(width_hint, max(8, width // 3))
-        ident = set_cell_size(_fit(ident_of(item), w), w)
+        w = ident_cells(width_hint, width)
+        ident = set_cell_size(elide_middle(ident_of(item), w), w)
         who = clean(item.proposed_by) or "?"
         right = [(short_age(item.proposed_at, self._now), self._style("age"))]
         if item.stale:
@@ -742,7 +636,7 @@ class RfcList(ScrollView, can_focus=True):
         pane says the reason in a word or two (the detail has the sentence)."""
         narrow = width < 50
         w = min(IDENT_MAX, max(8, width // (2 if narrow else 3)))
-        ident = set_cell_size(_fit(clean(q.slug), w), w)
+        ident = set_cell_size(elide_middle(clean(q.slug), w), w)
         text = short_reason(q) if narrow else q.text
         age = f"{q.age_days}d" if q.age_days is not None else "—"
         right = [(age, self._style("age"))]

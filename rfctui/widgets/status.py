@@ -25,6 +25,7 @@ class StatusLine(Static):
         self.pending_count = 0
         self.shown: int | None = None  # items shown by the filter, None = no filter
         self.syncing: str | None = None  # the kind of sweep in progress
+        self.sweep_progress: tuple[int, int] | None = None  # its done, total (issue 14)
         self.history: tuple[int, int] | None = None  # time in state being read: done, total
         self.error: str | None = None
         self.offline = False
@@ -32,6 +33,7 @@ class StatusLine(Static):
         self.login: str | None = None
         self.demo = False
         self.hint: str | None = None  # e.g. a filter problem
+        self.warning: str | None = None  # e.g. actions would fail: the bot token is refused
         self.skipped = 0  # malformed entries the last sweep skipped (listed in help)
         self.queue_count: int | None = None  # "Needs you" rows (None: no queue known)
         self.queue_snoozed = 0  # rows hidden by a snooze
@@ -48,7 +50,10 @@ class StatusLine(Static):
             parts.append(Content.styled("DEMO", "bold $warning"))
         if self.offline:
             parts.append(Content.styled("● offline", "bold $error"))
-        if self.syncing:
+        if self.syncing and self.sweep_progress is not None:
+            done, total = self.sweep_progress
+            parts.append(Content.styled(f"⟳ syncing {done}/{total}", "$accent"))
+        elif self.syncing:
             parts.append(Content.styled(f"⟳ syncing ({self.syncing})…", "$accent"))
         if self.history is not None:
             done, total = self.history
@@ -79,6 +84,8 @@ class StatusLine(Static):
             parts.append(Content.styled(note, "$text-warning"))
         if self.hint:
             parts.append(Content.styled(one_line(self.hint, 120), "$warning"))
+        if self.warning:
+            parts.append(Content.styled(f"⚠ {one_line(self.warning, 100)}", "bold $warning"))
         if self.login:
             parts.append(Content.styled(f"you: {one_line(self.login, 40)}", "$text-muted"))
         if self.error:
