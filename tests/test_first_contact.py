@@ -20,3 +20,14 @@ def test_the_sandbox_help_lists_the_users_and_no_markup(tmp_path: Path) -> None:
                          ("grace", "grace-token"), ("admin", "admin-token")):
         [line] = [ln for ln in out.splitlines() if ln.strip().startswith(login + " ")]
         assert token in line
+
+
+def test_the_readme_screenshots_come_from_the_demo_data() -> None:
+    """``python tests/screenshots.py`` draws the demo's sample (issue 14 §4): no test
+    fixture row (the hostile entry) in the pictures a new user looks at first."""
+    shots = Path(__file__).parent.parent / "screenshots"
+    main = (shots / "main.svg").read_text(encoding="utf-8")
+    assert "hostile" not in main and "Boom" not in main
+    assert "dependency" in main  # a pending idea of the sample
+    for name in ("main", "detail", "filter", "help", "queue", "change-view", "timeline"):
+        assert (shots / f"{name}.svg").is_file(), name
