@@ -139,3 +139,26 @@ def test_rows_built_with_a_cache_are_the_same_rows_reused() -> None:
     widths = {"idea": 30}  # another ident width: a new row, never a stale one
     wide = build_rows(ITEMS, set(), widths, cache)  # type: ignore[arg-type]
     assert wide == build_rows(ITEMS, set(), widths)
+
+
+_POOL = [
+    item("typed-config", tags=("config", "dx"), owners=("ada",), title="Typed configuration"),
+    item("json-logging", "parked", tags=("logging",), arbiters=("grace",), title="JSON logs"),
+    item("grpc-everywhere", "declined", owners=("grace", "ada"), title="gRPC everywhere"),
+    item("new-idea", "pending", kind="pending", proposed_by="ada", title="A new idea"),
+    item("docs", "graduated", tags=("docs",), title="Docs as code"),
+]
+_WORDS = ["config", "-config", "ada", "-ada", "state:idea", "-state:parked", "tag:dx",
+          "owner:grace", "mine", "-mine", "o", "g", "e", "zzz", "arbiter:grace", "log"]
+
+
+@given(st.lists(st.sampled_from(_WORDS), max_size=4), st.sampled_from([None, "ada"]))
+@settings(max_examples=200, deadline=None)
+def test_the_fast_filter_is_query_matches(words: list[str], login: str | None) -> None:
+    """filter_with_texts' word passes (issue 13) keep exactly what Query.matches keeps."""
+    query = parse_query(" ".join(words), login=login)
+    texts = index_texts(_POOL)
+    shown, shown_texts = filter_with_texts(_POOL, query, texts)
+    expected = [i for i, t in zip(_POOL, texts, strict=True) if query.matches(i, t)]
+    assert shown == expected
+    assert shown_texts == [texts[_POOL.index(i)] for i in expected] or query.empty
