@@ -212,3 +212,35 @@ async def test_the_same_entry_again_renders_nothing(tmp_path: Path) -> None:
         await settle(pilot)
         assert list(md.query(MarkdownBlock)) == blocks  # the very same widgets
         assert pane.scroll_y == 20  # and where it was read
+
+
+async def test_a_filter_keystroke_lays_out_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The filter box and the status line ask for no layout pass of the screen while you
+    type (issue 13): Input's own watcher used to, on every key. (The list may, when its
+    scrollbar comes or goes; the detail, when it shows the new row.)"""
+    from textual.widget import Widget
+
+    app = make_app(tmp_path)
+    layouts: list[str] = []
+    original = Widget.refresh
+
+    def refresh(self: Widget, *regions: Any, layout: bool = False, **kw: Any) -> Any:
+        if layout and typing and type(self).__name__ in ("FilterInput", "StatusLine"):
+            layouts.append(type(self).__name__)
+        return original(self, *regions, layout=layout, **kw)
+
+    typing = False
+    monkeypatch.setattr(Widget, "refresh", refresh)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        typing = True
+        for key in "config":
+            await pilot.press(key)
+            await pilot.pause()
+        typing = False
+        assert app.screen.query_one("#filter").value == "config"
+        assert layouts == []
