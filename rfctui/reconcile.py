@@ -28,17 +28,13 @@ Request costs (``SweepResult.requests``):
   the ``rfcs/`` history since the last full sweep (`Reconciler._touched_unchanged`):
   entries committed to without a blob change (deleted and restored) are refetched.
 - **resync**: tree pages + ⌈entries/30⌉ batches + 1 (the newest PR ``updated_at``,
-  read before the listing: the next watermark) + ⌈PRs/50⌉ pages + 1 per open PR of
-  ours whose head has no ``head_file`` row yet, read while the batches are in flight
-  and written in the resync's transaction (`rfctui.resync_stream.read_heads`); a failed
-  one is read by the next sweep.
+  read before the listing: the next watermark) + ⌈PRs/50⌉ pages.
 - **refresh**: 1 (the PR) + 1 (the entry); + 1 (``git/refs/pull/N/head``) for a PR
   first seen merged or closed while its head branch still exists (``head_sha``: see
   `rfctui.sweep_reads.SweepReads.pull_own_head`). The full sweep's GET of a PR that left
   the open list costs the same.
-- **after a quick or full sweep** (not a refresh: an action waits for it): + 1 per
-  open PR of ours whose head has no ``head_file`` row yet (`SweepReads.heads`; once per
-  head: 0 unless a head moved or a read failed).
+- **after every sweep but a refresh** (which an action waits for): + 1 per open PR of
+  ours whose head has no ``head_file`` row yet (`SweepReads.heads`; once per head).
 - **team file** ``.rfctui.toml``: its blob sha is in the root tree every sweep but a
   refresh reads anyway: + 1 (``git/blobs``) only when that sha changed.
 
@@ -92,7 +88,7 @@ from rfctui.gitea import (
     GiteaUnreachable,
 )
 from rfctui.results import Progress, SweepResult
-from rfctui.resync_stream import EntryStream, read_heads, take_batch
+from rfctui.resync_stream import EntryStream, take_batch
 from rfctui.rows import K_GEN, K_PULLS_TOTAL, K_SKIPPED, K_TEAM_SHA, K_TEAM_TEXT
 from rfctui.sweep_apply import Plan, Retry, apply_plan
 from rfctui.sweep_reads import EPOCH, SweepReads, gather_all, pull_floor, sealed_below, wants_clock
@@ -233,7 +229,7 @@ class Reconciler:
             try:
                 await _halves(
                     self._gather_entries(cold, plan, relist=True, cold=True),
-                    self._gather_pulls_and_heads(cold, plan),
+                    self._gather_all_pulls(cold, plan),
                 )
             except BaseException:
                 if plan.stream is not None:
@@ -295,7 +291,7 @@ class Reconciler:
                 result.entries_fetched = plan.entries_fetched
                 result.pulls_fetched = plan.pulls_fetched
                 try:  # not after a refresh: an action waits for that one
-                    if kind != "refresh" and not plan.heads_read:
+                    if kind != "refresh":
                         await self._sync_heads()
                 except Exception:  # noqa: BLE001 - the sweep itself succeeded; the
                     pass  # heads are asked for again next sweep (no row was written)
@@ -657,19 +653,6 @@ class Reconciler:
         plan.state[K_PULLS_AT] = format_dt(before or EPOCH)
         plan.state[K_PULLS_DONE] = None  # the next quick sweep re-reads `before`'s second
         plan.state[K_PULLS_CLOCK] = format_dt(self.client.server_date)
-
-    async def _gather_pulls_and_heads(self, snap: _Snapshot, plan: _Plan) -> None:
-        """A resync's PR half: every PR, then the new heads' files while the entries
-        half still runs (issue 13). Anything but Gitea's failures there (which give no
-        row) leaves the heads to `_sync_heads` after the commit, as before."""
-        await self._gather_all_pulls(snap, plan)
-        try:
-            plan.head_rows = await read_heads(
-                self._reads, self.cache, plan.pr_rows, RFCS_DIR, self.clock
-            )
-        except Exception:  # noqa: BLE001 - the sweep itself can still succeed
-            return
-        plan.heads_read = True
 
     def _pull_clock(self, snap: _Snapshot) -> tuple[datetime | None, datetime | None]:
         """(``K_PULLS_DONE``, the newest Gitea ``Date`` known before a listing sent now)."""

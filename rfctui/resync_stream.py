@@ -9,29 +9,21 @@ while the other requests are in flight, so memory holds a bounded number of answ
 network. The transaction commits with the PR rows and the sync state at the end of the
 sweep, or rolls back: a failed or killed resync leaves the previous cache intact, as
 when everything was written at the end.
-
-`read_heads` is the resync's head-file half (issue 13): the entry file at the head of
-every open PR of ours, read as soon as the PR listing is in, concurrently with the
-entry batches (they share the client's bound), and written by `apply_plan` in the same
-transaction, instead of after the commit by `Reconciler._sync_heads`.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any, TypeVar
 
 from rfctui.attribution import CachedRfc, entry_row
 from rfctui.db import Cache
-from rfctui.db.schema import tuple_rows
 from rfctui.db.stream import TxnStream
 from rfctui.rows import K_GEN
-from rfctui.sweep_reads import SweepReads
 
-__all__ = ["EntryStream", "open_heads", "read_heads", "take_batch"]
+__all__ = ["EntryStream", "take_batch"]
 
 T = TypeVar("T")
 
@@ -136,35 +128,3 @@ class EntryStream:
     async def abort(self) -> None:
         """Roll everything back (safe to call twice and after `finish`)."""
         await self.txn.abort()
-
-
-def open_heads(
-    pr_rows: Iterable[Mapping[str, Any]], known: set[tuple[int, str]]
-) -> list[tuple[int, str, str]]:
-    """`rfctui.db.Cache.pending_heads` over PR rows not written yet: (pr_number,
-    head_sha, rfc_slug) of every open PR whose head is not in `known` (the head_file
-    keys, which a resync keeps: a head is read once). The last row of a number wins,
-    as in `rfctui.sweep_apply.apply_plan`."""
-    latest = {int(r["pr_number"]): r for r in pr_rows}
-    return [
-        (n, str(r["head_sha"]), str(r.get("rfc_slug") or ""))
-        for n, r in sorted(latest.items())
-        if r.get("state") == "open" and r.get("head_sha") and (n, str(r["head_sha"])) not in known
-    ]
-
-
-def head_keys(cache: Cache) -> set[tuple[int, str]]:
-    """(pr_number, head_sha) of every head_file row (one query; run off the loop)."""
-    hf = cache.HeadFile
-    return {(int(n), str(s)) for n, s in tuple_rows(hf.select(hf.pr_number, hf.head_sha))}
-
-
-async def read_heads(
-    reads: SweepReads, cache: Cache, pr_rows: Iterable[Mapping[str, Any]], directory: str,
-    clock: Callable[[], datetime],
-) -> list[dict[str, Any]]:
-    """The head_file rows a resync's PR listing (`pr_rows`) still lacks, read while the
-    entry batches are in flight (`SweepReads.heads`: 1 request per new head, a failed
-    read gives no row and is asked again by the next sweep's `pending_heads`)."""
-    known = await asyncio.to_thread(head_keys, cache)
-    return await reads.heads(open_heads(pr_rows, known), directory, clock)

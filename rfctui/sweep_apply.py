@@ -34,8 +34,6 @@ class Plan:
     pulls_fetched: int = 0
     rows_changed: int = 0
     stream: EntryStream | None = None  # a resync's entry rows, written as they arrive
-    head_rows: list[dict[str, Any]] = field(default_factory=list)  # head_file rows
-    heads_read: bool = False  # a resync read its heads (no `_sync_heads` after it)
 
 
 class Retry(Exception):
@@ -83,8 +81,6 @@ def apply_plan(
         plan.rows_changed += len(changed)
     if plan.clear or plan.pr_deletes or plan.pr_rows:
         cache.prune_heads()  # rows of heads that moved or PRs that are gone
-    if plan.head_rows:  # a resync's, read while its entries were (resync_stream.read_heads)
-        cache.put_heads(plan.head_rows)
     state: dict[str, object] = dict(plan.state)
     if plan.clear or plan.rows_changed:
         gen = int(stored_gen) + 1 if stored_gen is not None and stored_gen.isdigit() else 1

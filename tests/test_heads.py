@@ -239,22 +239,6 @@ def test_failed_head_read_keeps_no_row_and_is_retried(
     assert "slug: fresh" in (cache.head_texts()[n][1] or "")
 
 
-def test_failed_head_read_in_a_resync_is_retried_by_the_next_sweep(
-    sb: Sandbox, rec: Recorder, cache: Cache
-) -> None:
-    """A resync reads the heads with its entries (issue 13); a failed one is not asked
-    again in that resync (no row) but by the next sweep, as after any other sweep."""
-    n = open_pr(sb, "propose/fresh", {"rfcs/fresh.md": entry("fresh")})
-    rec.fail_heads = True
-    sweep(rec, cache, "resync")
-    assert len(head_reads(rec.take())) == 1  # once: no second try after the commit
-    assert cache.pending_heads() == [(n, pr_head(cache, n), "fresh")]
-    rec.fail_heads = False
-    r = sweep(rec, cache)
-    assert r.requests == 3 and head_reads(rec.take()) == [pr_head(cache, n)]
-    assert "slug: fresh" in (cache.head_texts()[n][1] or "")
-
-
 def test_a_failed_sweep_fetches_no_head(sb: Sandbox, rec: Recorder, cache: Cache) -> None:
     sweep(rec, cache, "resync")
     open_pr(sb, "propose/late", {"rfcs/late.md": entry("late")})

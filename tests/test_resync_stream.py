@@ -52,21 +52,15 @@ def seed(sb: Sandbox, n: int = N) -> None:
 
 
 class Watch(httpx.AsyncBaseTransport):
-    """Counts the entry batches' answers (``file-contents`` on main; not the reads at a
-    PR head, `heads`); can hold them (``gate``) or fail one (``fail_at``)."""
+    """Counts ``file-contents`` answers; can hold them (``gate``) or fail one (``fail_at``)."""
 
     def __init__(self, inner: Any, fail_at: int | None = None) -> None:
         self.inner, self.fail_at = inner, fail_at
         self.answered = 0
         self.gate: asyncio.Event | None = None
-        self.heads: list[int] = []  # entry batches answered when each head read was
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         batch = request.url.path.endswith("/file-contents")
-        if batch and request.url.params.get("ref") not in (None, "main"):
-            self.heads.append(self.answered)
-            head: httpx.Response = await self.inner.handle_async_request(request)
-            return head
         if batch and self.gate is not None:
             await self.gate.wait()
         if batch and self.fail_at is not None and self.answered >= self.fail_at:
@@ -132,39 +126,6 @@ def test_batches_are_written_while_others_are_in_flight(
         assert db.comparable_export(other.export()) == db.comparable_export(cache.export())
     finally:
         other.close()
-
-
-def test_head_files_are_read_while_the_batches_are(
-    sb: Sandbox, cache: db.Cache, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Issue 13: the open PRs' head files are read once the PR listing is in, while the
-    entry batches are still in flight, and written in the resync's own transaction:
-    nothing is left for `_sync_heads` after the commit (no extra round trips)."""
-    after: list[int] = []
-
-    async def no_sync(self: Reconciler) -> None:
-        after.append(1)
-
-    monkeypatch.setattr(Reconciler, "_sync_heads", no_sync)
-    watch = Watch(sb.transport)
-    result = asyncio.run(resync(cache, watch, concurrency=2))
-    assert result.ok, result.error
-    assert len(watch.heads) == 3 and after == []
-    assert min(watch.heads) < N // 30, "the heads waited for the last entry batch"
-    assert cache.pending_heads() == [] and len(cache.head_texts()) == 3
-    # tree pages (root, rfcs) + 10 batches + newest PR + 1 PR page + 3 heads
-    assert result.requests == 2 + N // 30 + 1 + 1 + 3
-    # A second resync reads no head again (a head is immutable) and keeps the rows.
-    watch = Watch(sb.transport)
-    assert asyncio.run(resync(cache, watch, concurrency=2)).ok
-    assert watch.heads == [] and len(cache.head_texts()) == 3
-
-
-def test_a_failed_resync_writes_no_head_file(sb: Sandbox, cache: db.Cache) -> None:
-    """The heads read during a resync that then fails are rolled back with it."""
-    result = asyncio.run(resync(cache, Watch(sb.transport, fail_at=9), concurrency=2))
-    assert not result.ok
-    assert cache.head_texts() == {} and cache.pull(1) is None
 
 
 @pytest.mark.parametrize("fail_at", [0, 3, 9])
