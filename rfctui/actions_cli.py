@@ -137,7 +137,12 @@ def preparse(argv: Sequence[str], err: TextIO) -> int | None:
     return None
 
 
-def _read_body(spec: str | None, stdin: TextIO) -> str:
+class BodyFileError(Exception):
+    """``--body-file`` cannot be read: one line naming the file (the caller's usage error)."""
+
+
+def read_body(spec: str | None, stdin: TextIO) -> str:
+    """The text of ``--body-file`` (``-``: stdin; None: empty) for every action command."""
     if spec is None:
         return ""
     if spec == "-":
@@ -146,7 +151,14 @@ def _read_body(spec: str | None, stdin: TextIO) -> str:
         return Path(spec).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8"
-        raise _Usage(f"rfctui: cannot read --body-file {spec!r}: {reason}") from None
+        raise BodyFileError(f"cannot read --body-file {spec!r}: {reason}") from None
+
+
+def _read_body(spec: str | None, stdin: TextIO) -> str:
+    try:
+        return read_body(spec, stdin)
+    except BodyFileError as exc:
+        raise _Usage(f"rfctui: {exc}") from None
 
 
 def _parse_sets(sets: Sequence[str]) -> dict[str, Any]:
@@ -259,17 +271,27 @@ def main(
                 return _list_actions(log, out)
         finally:  # before the result or the error line
             _tell_notices(session, err)
-        return _report(result, out, err)
+        return report(result, out, err)
     except _Usage as exc:
         emit(shorten(exc, LINE), file=err)
         return EXIT_USAGE
-    except ValidationError as exc:
+    except Exception as exc:  # noqa: BLE001 — never a traceback: one line, an exit status
+        return failed(exc, err)
+    finally:
+        if session is not None:
+            session.close()
+
+
+def failed(exc: Exception, err: TextIO) -> int:
+    """One line on stderr and the exit status for an action that did not complete: bad
+    input (2, nothing sent), actions disabled (3), failed and kept for a retry (1)."""
+    if isinstance(exc, ValidationError):
         emit(f"rfctui: nothing was sent: {shorten(exc, LINE)}", file=err)
         return EXIT_USAGE
-    except ActionsDisabled as exc:
+    if isinstance(exc, ActionsDisabled):
         emit(f"rfctui: {shorten(exc, LINE)}", file=err)
         return EXIT_DISABLED
-    except ActionFailed as exc:
+    if isinstance(exc, ActionFailed):
         aid = exc.action_id
         if aid and exc.offline:
             emit(f"rfctui: Gitea unreachable; kept as action #{aid}: "
@@ -278,12 +300,8 @@ def main(
         hint = f" (saved as action #{aid}: rfctui actions --retry {aid})"
         emit(f"rfctui: {shorten(exc, LINE)}{hint if aid else ''}", file=err)
         return EXIT_FAILED
-    except Exception as exc:  # never a traceback (HELPERS: one actionable line)
-        emit(f"rfctui: {shorten(exc, LINE) or type(exc).__name__}", file=err)
-        return EXIT_FAILED
-    finally:
-        if session is not None:
-            session.close()
+    emit(f"rfctui: {shorten(exc, LINE) or type(exc).__name__}", file=err)
+    return EXIT_FAILED
 
 
 def _request(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any] | None:
@@ -307,12 +325,14 @@ def _request(args: argparse.Namespace, stdin: TextIO) -> dict[str, Any] | None:
     return None
 
 
-def _report(result: ActionResult, out: TextIO, err: TextIO) -> int:
+def report(result: ActionResult, out: TextIO, err: TextIO, *, note: bool = True) -> int:
+    """Warnings and the note on stderr, the URL on stdout; exit 0. ``note=False`` leaves
+    the note out (a comment's "commented on PR #N" says what the URL already says)."""
     for w in result.warnings:
         emit(f"warning: {shorten(w, LINE)}", file=err)
     if result.refresh_error:
         emit(f"warning: cache not refreshed: {shorten(result.refresh_error, LINE)}", file=err)
-    if result.note:  # e.g. "added to your open PR #7" (a stacked change)
+    if note and result.note:  # e.g. "added to your open PR #7" (a stacked change)
         emit(f"rfctui: {shorten(result.note, LINE)}", file=err)
     emit(result.html_url or f"PR #{result.pr_number}", file=out)
     return 0

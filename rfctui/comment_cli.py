@@ -19,18 +19,15 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn, TextIO
 
-from rfctui.bot.errors import ActionFailed, ActionsDisabled, ValidationError
+from rfctui.actions_cli import LINE, BodyFileError, failed, read_body, report
+from rfctui.bot.errors import ValidationError
 from rfctui.config import Config
 from rfctui.session import Session
 from rfctui.text import emit, shorten
 
 __all__ = ["Usage", "main", "parse"]
-
-EXIT_FAILED, EXIT_USAGE, EXIT_DISABLED = 1, 2, 3
-LINE = 400  # characters of one error line
 
 
 class Usage(Exception):
@@ -68,16 +65,6 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
     return _parser().parse_args(list(argv))
 
 
-def _read_body(spec: str, stdin: TextIO) -> str:
-    if spec == "-":
-        return stdin.read()
-    try:
-        return Path(spec).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8"
-        raise Usage(f"comment: cannot read --body-file {spec!r}: {reason}") from None
-
-
 def main(
     argv: Sequence[str],
     config: Config,
@@ -89,7 +76,10 @@ def main(
     """Post the comment; print its URL, or one line on stderr and the exit status."""
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
     args = parse(argv)
-    body = _read_body(args.body_file, stdin)
+    try:
+        body = read_body(args.body_file, stdin)
+    except BodyFileError as exc:
+        raise Usage(f"comment: {exc}") from None
     session = Session(config)
     try:
         try:
@@ -101,31 +91,9 @@ def main(
         finally:  # a log moved aside etc., before the result or the error line
             for notice in session.take_notices():
                 emit(f"rfctui: {shorten(notice.text, LINE)}", file=err)
-    except ValidationError as exc:
-        emit(f"rfctui: nothing was sent: {shorten(exc, LINE)}", file=err)
-        return EXIT_USAGE
-    except ActionsDisabled as exc:
-        emit(f"rfctui: {shorten(exc, LINE)}", file=err)
-        return EXIT_DISABLED
-    except ActionFailed as exc:
-        aid = exc.action_id
-        if aid and exc.offline:
-            emit(f"rfctui: Gitea unreachable; kept as action #{aid}: "
-                 f"rfctui actions --retry {aid}", file=err)
-        else:
-            hint = f" (saved as action #{aid}: rfctui actions --retry {aid})" if aid else ""
-            emit(f"rfctui: {shorten(exc, LINE)}{hint}", file=err)
-        return EXIT_FAILED
-    except Exception as exc:  # never a traceback (one actionable line)
-        emit(f"rfctui: {shorten(exc, LINE) or type(exc).__name__}", file=err)
-        return EXIT_FAILED
+    except Exception as exc:  # noqa: BLE001 — never a traceback: one line, an exit status
+        return failed(exc, err)
     finally:
         session.close()
-    for w in result.warnings:
-        emit(f"warning: {shorten(w, LINE)}", file=err)
-    if result.refresh_error:
-        emit(f"warning: cache not refreshed: {shorten(result.refresh_error, LINE)}", file=err)
-    if result.reused_pr:  # a retry found it already posted
-        emit(f"rfctui: {shorten(result.note, LINE)}", file=err)
-    emit(result.html_url or f"PR #{result.pr_number}", file=out)
-    return 0
+    # the note only when a retry found it already posted
+    return report(result, out, err, note=result.reused_pr)
