@@ -42,6 +42,7 @@ from rfctui.entry import FIELD_ORDER
 from rfctui.messages import ChangeLoaded
 from rfctui.screens.keys import KeySection, PaletteCommand, declared_bindings, palette_commands
 from rfctui.screens.links import is_web_url
+from rfctui.screens.review import row_target
 from rfctui.text import clean, html_blocks_as_code, one_line
 from rfctui.widgets.detail import cap_body
 from rfctui.widgets.diff_view import DiffView, visible
@@ -72,8 +73,7 @@ NOT_FETCHED = "not fetched yet: run a sync (r on the main screen), then press d 
 def _targets(screen: ReviewMixin) -> tuple[list[int], int, dict[int, str]] | None:
     """(PR numbers, the one to start with, their web pages) for the highlighted row, or
     None after telling the person why there is nothing to show."""
-    from rfctui.widgets.detail import DetailPane, PullList
-    from rfctui.widgets.rfc_list import RfcList
+    from rfctui.widgets.detail import PullList
 
     focused = screen.focused
     if isinstance(focused, PullList) and focused.highlighted_pull is not None:
@@ -84,30 +84,13 @@ def _targets(screen: ReviewMixin) -> tuple[list[int], int, dict[int, str]] | Non
         pulls.sort(key=lambda p: p.number)
         return [p.number for p in pulls], pulls.index(chosen), {
             p.number: p.html_url for p in pulls}
-    row = screen.query_one(RfcList).highlighted_row
-    if row is not None and row.queue is not None:
-        if row.queue.pr_number is None:
-            screen.notify("This row is not about a pull request: enter shows the entry.",
-                          markup=False)
-            return None
-        return [row.queue.pr_number], 0, {}
-    item = row.item if row is not None else None
-    if item is None:
-        screen.notify("Select an entry or a pending idea first.", markup=False)
+    target = row_target(screen)
+    if target is None:
         return None
-    if item.kind == "pending":
-        if item.pr_number is None:
-            screen.notify("This idea has no pull request.", markup=False)
-            return None
-        return [item.pr_number], 0, {item.pr_number: item.html_url or ""}
-    detail = screen.query_one(DetailPane).detail
-    if detail is None or detail.slug != item.slug:
-        screen.notify("The entry is still loading; try again in a moment.", markup=False)
-        return None
-    pulls = sorted((p for p in detail.pulls if p.state == "open"), key=lambda p: p.number)
-    if not pulls:
-        screen.notify(f"No open pull request on {clean(item.slug)}.", markup=False)
-        return None
+    if target.pr_number is not None:
+        item = target.item
+        return [target.pr_number], 0, {target.pr_number: item.html_url or ""} if item else {}
+    pulls = target.pulls
     return [p.number for p in pulls], 0, {p.number: p.html_url for p in pulls}
 
 

@@ -38,6 +38,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static, TextArea
 
 from rfctui.bot.comment import CommentThread, ThreadComment
+from rfctui.screens.review import row_target
 from rfctui.text import clean, one_line
 
 if TYPE_CHECKING:
@@ -74,36 +75,22 @@ class PullInfo:
 
 def _target(screen: ReviewMixin) -> PullInfo | None:
     """The PR to comment on, or None after telling the person why (one line)."""
-    from rfctui.widgets.detail import DetailPane, PullList
-    from rfctui.widgets.rfc_list import RfcList
+    from rfctui.widgets.detail import PullList
 
     focused = screen.focused
     if isinstance(focused, PullList) and focused.highlighted_pull is not None:
         return PullInfo.of(focused.highlighted_pull)
-    row = screen.query_one(RfcList).highlighted_row
-    if row is not None and row.queue is not None:
-        if row.queue.pr_number is None:
-            screen.notify("This row is not about a pull request: enter shows the entry.",
-                          markup=False)
-            return None
-        return PullInfo(row.queue.pr_number)
-    item = row.item if row is not None else None
-    if item is None:
-        screen.notify("Select an entry or a pending idea first.", markup=False)
+    target = row_target(screen)
+    if target is None:
         return None
-    if item.kind == "pending":
-        if item.pr_number is None:
-            screen.notify("This idea has no pull request.", markup=False)
-            return None
-        return PullInfo(item.pr_number, item.title, "idea", "", "open", item.slug)
-    detail = screen.query_one(DetailPane).detail
-    if detail is None or detail.slug != item.slug:
-        screen.notify("The entry is still loading; try again in a moment.", markup=False)
-        return None
-    pulls = [p for p in detail.pulls if p.state == "open"]
+    item = target.item
+    if target.pr_number is not None:
+        if item is None:
+            return PullInfo(target.pr_number)
+        return PullInfo(target.pr_number, item.title, "idea", "", "open", item.slug)
+    pulls = target.pulls
     if len(pulls) != 1:
-        screen.notify(f"No open pull request on {clean(item.slug)}." if not pulls else
-                      f"This entry has {len(pulls)} open pull requests: pick one in the "
+        screen.notify(f"This entry has {len(pulls)} open pull requests: pick one in the "
                       "detail (tab to its list), then press C.", markup=False)
         return None
     return PullInfo.of(pulls[0])
