@@ -19,28 +19,21 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from rfctui.actions_cli import LINE, BodyFileError, failed, read_body, report
 from rfctui.bot.errors import ValidationError
 from rfctui.config import Config
 from rfctui.session import Session
+from rfctui.subcommand import SubcommandParser, Usage
 from rfctui.text import emit, shorten
 
 __all__ = ["Usage", "main", "parse"]
 
 
-class Usage(Exception):
-    """An argument error: one line and exit 2 (`rfctui.cli` prints it)."""
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise Usage(f"comment: {message} (see rfctui comment --help)")
-
-
-def _parser() -> _Parser:
-    p = _Parser(
+def _parser() -> SubcommandParser:
+    p = SubcommandParser(
         prog="rfctui comment",
         description=(
             "Comment on a pull request of the meta repository. The bot posts it on your "

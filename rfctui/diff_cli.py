@@ -20,8 +20,9 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
+from rfctui.subcommand import SubcommandParser, Usage
 from rfctui.text import emit, emit_json, shorten
 
 if TYPE_CHECKING:
@@ -38,18 +39,10 @@ HELP = (
 )
 
 
-class Usage(Exception):
-    """An argument error or an unknown PR, one line (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise Usage(f"diff: {message} (see rfctui diff --help)")
-
 
 def parser() -> argparse.ArgumentParser:
     """The ``diff`` subcommand's arguments (``--help`` needs no configuration)."""
-    p = _Parser(
+    p = SubcommandParser(
         prog="rfctui diff",
         description="What a pull request changes in its RFC entry, against main, from the "
         "local cache.",

@@ -24,8 +24,9 @@ import argparse
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from rfctui.subcommand import SubcommandParser, Usage
 from rfctui.text import emit, emit_json, shorten
 
 if TYPE_CHECKING:
@@ -43,18 +44,10 @@ _RELATIVE = re.compile(r"(\d{1,5})([hdw])")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 
-class Usage(Exception):
-    """An argument error, one line (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise Usage(f"digest: {message} (see rfctui digest --help)")
-
 
 def parser() -> argparse.ArgumentParser:
     """The ``digest`` subcommand's arguments (``--help`` needs no configuration)."""
-    p = _Parser(
+    p = SubcommandParser(
         prog="rfctui digest",
         description="What happened in the RFC process since a date, as markdown to paste "
         "(state changes, new ideas, merged edits, new and stale entries, who did what).",

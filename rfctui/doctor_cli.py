@@ -15,8 +15,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from rfctui.subcommand import SubcommandParser, Usage
 from rfctui.text import emit, emit_json
 
 if TYPE_CHECKING:
@@ -36,18 +37,10 @@ HELP = (
 )
 
 
-class Usage(Exception):
-    """An argument error, one line (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise Usage(f"doctor: {message} (see rfctui doctor --help)")
-
 
 def parser() -> argparse.ArgumentParser:
     """The ``doctor`` subcommand's arguments (``--help`` needs no configuration)."""
-    p = _Parser(
+    p = SubcommandParser(
         prog="rfctui doctor",
         description="Check the set-up: one line per check, ✓ or ✗ with the fix.",
         epilog=HELP,

@@ -20,9 +20,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from rfctui.entry import InvalidSlug, validate_slug
+from rfctui.subcommand import SubcommandParser, Usage
 from rfctui.text import emit, emit_json, shorten
 
 if TYPE_CHECKING:
@@ -39,18 +40,10 @@ HELP = (
 )
 
 
-class Usage(Exception):
-    """An argument error or an unknown slug, one line (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise Usage(f"log: {message} (see rfctui log --help)")
-
 
 def parser() -> argparse.ArgumentParser:
     """The ``log`` subcommand's arguments (``--help`` needs no configuration)."""
-    p = _Parser(
+    p = SubcommandParser(
         prog="rfctui log",
         description="The life of an RFC entry: its commits on main and its pull requests, "
         "newest first, each with the real person behind it.",

@@ -22,8 +22,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from rfctui.subcommand import SubcommandParser, Usage
 from rfctui.text import emit, emit_json, shorten
 
 if TYPE_CHECKING:
@@ -42,18 +43,10 @@ HELP = (
 _TIER_WORDS = {"blocking": "blocking", "action": "action", "waiting": "waiting"}
 
 
-class Usage(Exception):
-    """An argument error, one line (exit 2)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise Usage(f"queue: {message} (see rfctui queue --help)")
-
 
 def parser() -> argparse.ArgumentParser:
     """The ``queue`` subcommand's arguments (``--help`` needs no configuration)."""
-    p = _Parser(
+    p = SubcommandParser(
         prog="rfctui queue",
         description="What needs you: RFC entries and pull requests waiting on a person, "
         "from the local cache.",

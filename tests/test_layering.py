@@ -234,7 +234,7 @@ TABLE |= {
     # layers below it, and starts the UI (rfctui.app).
     "cli": Row(("rfctui.cli", "rfctui.actions_cli", "rfctui.queue_cli", "rfctui.diff_cli",
                 "rfctui.log_cli", "rfctui.digest_cli", "rfctui.comment_cli",
-                "rfctui.doctor_cli"),
+                "rfctui.doctor_cli", "rfctui.subcommand"),
                ("session", "config", "text", "startup", "demo", "entry", "results",
                 "triage", "attention", "changes", "digest", "timeline", "doctor",
                 "rfctui.bot.errors", "rfctui.bot.checks", "rfctui.db.errors", "rfctui.app")),
