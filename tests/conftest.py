@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import textwrap
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -76,3 +79,20 @@ def _private_state_home(
     """A `Config` without ``state_dir`` (issue 14 §3: the UI's remembered state) never
     writes into the real ``~/.local/state``: ``XDG_STATE_HOME`` points at a temp dir."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state-home")))
+
+
+def cli_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of an ``rfctui`` subprocess configured as a person's shell would
+    be: ada's and the bot's tokens, an empty private config file, the cache and data in
+    ``tmp_path``, nothing of this machine's RFCTUI_*. The caller adds RFCTUI_GITEA_URL."""
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    config.chmod(0o600)
+    return {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")} | {
+        "RFCTUI_CONFIG": str(config),
+        "RFCTUI_BOT_TOKEN": "bot-token",
+        "RFCTUI_USER_TOKEN": "ada-token",
+        "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
+        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
+        "PYTHONPATH": os.pathsep.join(sys.path),
+    }

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import cli_env
 
 from rfctui.sandbox import Sandbox
 
@@ -32,18 +33,7 @@ def served(
     tmp_path: Path, typed_config_sandbox: Sandbox
 ) -> Iterator[tuple[Sandbox, str, dict[str, str]]]:
     sb = typed_config_sandbox
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")
-    } | {
-        "RFCTUI_CONFIG": str(config),
-        "RFCTUI_BOT_TOKEN": "bot-token",
-        "RFCTUI_USER_TOKEN": "ada-token",
-        "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
-        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
+    env = cli_env(tmp_path)
     with sb.serve(port=0) as base_url:
         env["RFCTUI_GITEA_URL"] = base_url
         yield sb, base_url, env

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import cli_env
 from test_actions_cli import _one_error_line, rfctui
 
 from rfctui import trailer
@@ -36,16 +37,7 @@ def served(
         pr = c.post("/api/v1/repos/rfcs/meta/pulls", json={
             "head": "claim/typed-config", "base": "main", "title": "Claim typed-config"})
         pr.raise_for_status()
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")} | {
-        "RFCTUI_CONFIG": str(config),
-        "RFCTUI_BOT_TOKEN": "bot-token",
-        "RFCTUI_USER_TOKEN": "ada-token",
-        "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
-        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
+    env = cli_env(tmp_path)
     with sb.serve(port=0) as base_url:
         env["RFCTUI_GITEA_URL"] = base_url
         yield sb, base_url, env, int(pr.json()["number"])

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import cli_env
 
 from rfctui import cli
 from rfctui.sandbox import Sandbox
@@ -28,17 +29,7 @@ TOKENS = ("bot-token", "ada-token", "grace-token", "admin-token", "not-a-real-to
 def served(
     tmp_path: Path, typed_config_sandbox: Sandbox
 ) -> Iterator[tuple[Sandbox, str, dict[str, str]]]:
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    config.chmod(0o600)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")} | {
-        "RFCTUI_CONFIG": str(config),
-        "RFCTUI_BOT_TOKEN": "bot-token",
-        "RFCTUI_USER_TOKEN": "ada-token",
-        "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
-        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
+    env = cli_env(tmp_path)
     with typed_config_sandbox.serve(port=0) as base_url:
         env["RFCTUI_GITEA_URL"] = base_url
         yield typed_config_sandbox, base_url, env

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import cli_env
 
 from rfctui.sandbox import Sandbox
 
@@ -27,17 +27,7 @@ TOKENS = ("bot-token", "ada-token", "grace-token", "admin-token")
 
 @pytest.fixture
 def served(tmp_path: Path, typed_config_sandbox: Sandbox) -> Iterator[tuple[str, dict[str, str]]]:
-    config = tmp_path / "config.toml"
-    config.write_text("")
-    config.chmod(0o600)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RFCTUI_")} | {
-        "RFCTUI_CONFIG": str(config),
-        "RFCTUI_BOT_TOKEN": "bot-token",
-        "RFCTUI_USER_TOKEN": "ada-token",
-        "RFCTUI_CACHE_DIR": str(tmp_path / "cache"),
-        "RFCTUI_DATA_DIR": str(tmp_path / "data"),
-        "PYTHONPATH": os.pathsep.join(sys.path),
-    }
+    env = cli_env(tmp_path)
     with typed_config_sandbox.serve(port=0) as base_url:
         env["RFCTUI_GITEA_URL"] = base_url
         yield base_url, env
